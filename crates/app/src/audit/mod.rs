@@ -1,0 +1,173 @@
+//! The audit write path: [`record`] writes one entry inside the caller's
+//! transaction, so a change and its entry commit or roll back together.
+//! (The Audit Log page, search, export and the hash chain come later.)
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use switchboard_core::{AuditEntryId, WorkspaceId};
+use switchboard_db::{IntoExec, Tx, execute, fetch_all};
+
+use crate::policy::WorkspaceCtx;
+
+/// Who made a change, from where.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub workspace_id: WorkspaceId,
+    pub actor_type: &'static str,
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Origin {
+    /// A change made by the signed-in user of `ctx` in its workspace.
+    pub fn from_ctx(ctx: &WorkspaceCtx) -> Self {
+        Origin {
+            workspace_id: ctx.workspace.id.clone(),
+            actor_type: "user",
+            actor_id: Some(ctx.session.user_id.to_string()),
+            actor_name: ctx.session.user_name.clone(),
+            ip: ctx.meta.ip.clone(),
+            user_agent: ctx.meta.user_agent.clone(),
+        }
+    }
+
+    /// A change made by the server itself (jobs, the CLI).
+    pub fn system(workspace_id: WorkspaceId) -> Self {
+        Origin {
+            workspace_id,
+            actor_type: "system",
+            actor_id: None,
+            actor_name: "System".into(),
+            ip: None,
+            user_agent: None,
+        }
+    }
+}
+
+/// What a change was made to.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub kind: &'static str,
+    pub id: String,
+    pub name: String,
+}
+
+impl Target {
+    pub fn new(kind: &'static str, id: impl ToString, name: impl Into<String>) -> Self {
+        Target { kind, id: id.to_string(), name: name.into() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub before: Value,
+    pub after: Value,
+}
+
+/// The changed fields, before and after. Unchanged fields are left out.
+/// Never put a secret here: name the field and record `"[redacted]"`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Changes(pub BTreeMap<String, Change>);
+
+impl Changes {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn field(mut self, name: &str, before: impl Serialize, after: impl Serialize) -> Self {
+        let before = serde_json::to_value(before).unwrap_or(Value::Null);
+        let after = serde_json::to_value(after).unwrap_or(Value::Null);
+        if before != after {
+            self.0.insert(name.to_string(), Change { before, after });
+        }
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Writes one entry in `tx`. Call it after the change, before `commit`.
+pub async fn record(
+    tx: &mut Tx,
+    origin: &Origin,
+    action: &'static str,
+    target: &Target,
+    changes: &Changes,
+    now: DateTime<Utc>,
+) -> Result<AuditEntryId, sqlx::Error> {
+    let id = AuditEntryId::new();
+    execute!(
+        tx,
+        "INSERT INTO audit_log (id, workspace_id, actor_type, actor_id, actor_name, action, target_type, target_id,
+                                target_name, changes, ip, user_agent, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        id.as_str(),
+        origin.workspace_id.as_str(),
+        origin.actor_type,
+        origin.actor_id.as_deref(),
+        &origin.actor_name,
+        action,
+        target.kind,
+        &target.id,
+        &target.name,
+        sqlx::types::Json(changes),
+        origin.ip.as_deref(),
+        origin.user_agent.as_deref(),
+        now
+    )?;
+    Ok(id)
+}
+
+/// An entry as stored.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct AuditEntry {
+    pub id: String,
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub target_name: String,
+    pub changes: sqlx::types::Json<Changes>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The workspace's entries, newest first.
+pub async fn list_recent<'a>(
+    ex: impl IntoExec<'a>,
+    workspace_id: &WorkspaceId,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    fetch_all!(
+        ex,
+        AuditEntry,
+        "SELECT id, actor_type, actor_id, actor_name, action, target_type, target_id, target_name, changes, ip,
+                user_agent, created_at
+         FROM audit_log WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        workspace_id.as_str(),
+        limit
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unchanged_fields_are_left_out() {
+        let changes = Changes::new().field("name", "Acme", "Acme Voice").field("timezone", "UTC", "UTC");
+        assert_eq!(changes.0.len(), 1);
+        assert_eq!(changes.0["name"].before, "Acme");
+        assert_eq!(changes.0["name"].after, "Acme Voice");
+    }
+}

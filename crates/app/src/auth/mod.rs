@@ -1,0 +1,12 @@
+//! Accounts and sessions: sign-up, sign-in (throttled), sign-out,
+//! server-side sessions, CSRF protection, and the extractors that turn a
+//! request into a signed-in user or a [`crate::policy::WorkspaceCtx`].
+pub mod csrf;
+pub mod model;
+pub mod pages;
+pub mod password;
+pub mod session;
+pub mod throttle;
+pub mod users;
+
+pub use session::{MaybeSession, Session, SignedIn};

@@ -1,0 +1,216 @@
+//! Sign-up, sign-in and sign-out pages, and where `/` sends a visitor.
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use minijinja::context;
+use serde::Deserialize;
+
+use super::model::{EmailAddress, Password, PersonName};
+use super::session::{self, MaybeSession, NewSession};
+use super::throttle::{self, ThrottleKey};
+use super::{password, users};
+use crate::audit::{self, Changes, Origin, Target};
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::web::flash::redirect;
+use crate::web::page::append_cookie;
+use crate::web::{ClientMeta, Flash, Page, redirect_with_flash};
+
+/// `/`: home for a signed-in user; otherwise sign-up on a fresh install
+/// and sign-in once accounts exist.
+pub async fn root(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    page: Page,
+) -> AppResult<Response> {
+    match session {
+        Some(session) => crate::home::home(&state, &page, &session).await,
+        None if users::count(&state.db).await? == 0 => Ok(redirect("/signup")),
+        None => Ok(redirect("/signin")),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct SignupForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn signup_page(State(state): State<AppState>, MaybeSession(session): MaybeSession, page: Page) -> AppResult<Response> {
+    if session.is_some() {
+        return Ok(redirect("/"));
+    }
+    render_signup(&state, &page, &SignupForm::default(), BTreeMap::new()).await
+}
+
+async fn render_signup(
+    state: &AppState,
+    page: &Page,
+    form: &SignupForm,
+    errors: BTreeMap<&str, String>,
+) -> AppResult<Response> {
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    page.render_status(
+        state,
+        status,
+        "auth/signup.html",
+        context! { title => "Create your account", name => &form.name, email => &form.email, errors => errors },
+    )
+    .await
+}
+
+pub async fn signup(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    page: Page,
+    Form(form): Form<SignupForm>,
+) -> AppResult<Response> {
+    let mut errors = BTreeMap::new();
+    let name = PersonName::parse(&form.name).map_err(|m| errors.insert("name", m)).ok();
+    let email = EmailAddress::parse(&form.email).map_err(|m| errors.insert("email", m)).ok();
+    let password = Password::parse(&form.password).map_err(|m| errors.insert("password", m)).ok();
+    let (Some(name), Some(email), Some(password)) = (name, email, password) else {
+        return render_signup(&state, &page, &form, errors).await;
+    };
+    let hash = password::hash(&password).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let new = users::NewUser { name: &name, email: &email, password_hash: &hash };
+    let Some(user) = users::insert(&mut tx, new, now).await? else {
+        errors.insert("email", "An account with this email already exists. Sign in instead.".into());
+        return render_signup(&state, &page, &form, errors).await;
+    };
+    let new_session = NewSession {
+        user_id: &user.id,
+        current_workspace_id: None,
+        ip: meta.ip.as_deref(),
+        user_agent: meta.user_agent.as_deref(),
+    };
+    let token = session::create(&mut tx, new_session, now).await?;
+    tx.commit().await?;
+    let mut response = redirect("/workspaces/new");
+    append_cookie(&mut response, session::cookie(&state, token));
+    Ok(response)
+}
+
+#[derive(Deserialize, Default)]
+pub struct SigninForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn signin_page(State(state): State<AppState>, MaybeSession(session): MaybeSession, page: Page) -> AppResult<Response> {
+    if session.is_some() {
+        return Ok(redirect("/"));
+    }
+    render_signin(&state, &page, "", None, StatusCode::OK).await
+}
+
+async fn render_signin(
+    state: &AppState,
+    page: &Page,
+    email: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    page.render_status(state, status, "auth/signin.html", context! { title => "Sign in", email => email, error => error })
+        .await
+}
+
+const WRONG_CREDENTIALS: &str = "Email or password is incorrect.";
+
+pub async fn signin(
+    State(state): State<AppState>,
+    MaybeSession(old_session): MaybeSession,
+    meta: ClientMeta,
+    page: Page,
+    Form(form): Form<SigninForm>,
+) -> AppResult<Response> {
+    let Ok(email) = EmailAddress::parse(&form.email) else {
+        return render_signin(&state, &page, &form.email, Some(WRONG_CREDENTIALS.into()), StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+    };
+    let account_key = ThrottleKey::account(&email.normalized());
+    let mut keys = vec![ThrottleKey::account(&email.normalized())];
+    if let Some(ip) = &meta.ip {
+        keys.push(ThrottleKey::ip(ip));
+    }
+    let now = state.clock.now();
+    {
+        let mut tx = state.db.begin().await?;
+        if let Some(wait) = throttle::retry_after(&mut tx, &keys, now).await? {
+            tx.commit().await?;
+            let minutes = wait.div_ceil(60);
+            let message = format!(
+                "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            );
+            let mut response = render_signin(&state, &page, &form.email, Some(message), StatusCode::TOO_MANY_REQUESTS).await?;
+            if let Ok(v) = axum::http::HeaderValue::from_str(&wait.to_string()) {
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+            return Ok(response);
+        }
+        tx.commit().await?;
+    }
+
+    // Verify outside any transaction: argon2 takes tens of milliseconds.
+    let credentials = users::credentials(&state.db, &email).await?;
+    let verified = password::verify(&form.password, credentials.as_ref().map(|(_, h)| h.as_str())).await?;
+    let mut tx = state.db.begin().await?;
+    let (true, Some((user_id, _))) = (verified, credentials) else {
+        throttle::record_failure(&mut tx, &keys, now).await?;
+        tx.commit().await?;
+        return render_signin(&state, &page, &form.email, Some(WRONG_CREDENTIALS.into()), StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+    };
+    throttle::clear(&mut tx, &account_key).await?;
+    // Rotate: the pre-sign-in session (if any) dies, a new one is issued.
+    if let Some(old) = &old_session {
+        session::delete(&mut tx, &old.id_hash).await?;
+    }
+    let workspaces = crate::workspaces::store::list_for_user(&mut tx, &user_id).await?;
+    let landing = workspaces.first().map(|w| w.workspace.clone());
+    let new_session = NewSession {
+        user_id: &user_id,
+        current_workspace_id: landing.as_ref().map(|w| &w.id),
+        ip: meta.ip.as_deref(),
+        user_agent: meta.user_agent.as_deref(),
+    };
+    let token = session::create(&mut tx, new_session, now).await?;
+    if let Some(ws) = &landing {
+        let user = users::find(&mut tx, &user_id).await?;
+        let origin = Origin {
+            workspace_id: ws.id.clone(),
+            actor_type: "user",
+            actor_id: Some(user_id.to_string()),
+            actor_name: user.map(|u| u.name).unwrap_or_default(),
+            ip: meta.ip.clone(),
+            user_agent: meta.user_agent.clone(),
+        };
+        let target = Target::new("user", &user_id, email.as_str());
+        audit::record(&mut tx, &origin, "member.signed_in", &target, &Changes::new(), now).await?;
+    }
+    tx.commit().await?;
+    let mut response = redirect("/");
+    append_cookie(&mut response, session::cookie(&state, token));
+    Ok(response)
+}
+
+pub async fn signout(State(state): State<AppState>, MaybeSession(session): MaybeSession) -> AppResult<Response> {
+    if let Some(s) = session {
+        session::delete(&state.db, &s.id_hash).await?;
+    }
+    let mut response = redirect_with_flash("/signin", Flash::success("You have signed out."));
+    append_cookie(&mut response, session::removal_cookie());
+    Ok(response)
+}

@@ -1,0 +1,117 @@
+//! The `users` table: accounts and their profile fields.
+use chrono::{DateTime, Utc};
+use switchboard_core::UserId;
+use switchboard_db::{IntoExec, execute, fetch_optional, fetch_scalar};
+
+use super::model::{EmailAddress, PersonName};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    #[sqlx(try_from = "String")]
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub phone_e164: Option<String>,
+    pub avatar_version: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub struct NewUser<'a> {
+    pub name: &'a PersonName,
+    pub email: &'a EmailAddress,
+    pub password_hash: &'a str,
+}
+
+/// Inserts a user; `Ok(None)` when the email is already taken (the unique
+/// index decides, so two sign-ups racing for one address cannot both win).
+pub async fn insert<'a>(ex: impl IntoExec<'a>, new: NewUser<'_>, now: DateTime<Utc>) -> Result<Option<User>, sqlx::Error> {
+    let id = UserId::new();
+    let result = execute!(
+        ex,
+        "INSERT INTO users (id, name, email, email_normalized, password_hash, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        id.as_str(),
+        new.name.as_str(),
+        new.email.as_str(),
+        new.email.normalized(),
+        new.password_hash,
+        now,
+    );
+    match result {
+        Ok(_) => Ok(Some(User {
+            id,
+            name: new.name.as_str().to_string(),
+            email: new.email.as_str().to_string(),
+            phone_e164: None,
+            avatar_version: None,
+            created_at: now,
+            updated_at: now,
+        })),
+        Err(e) if switchboard_db::is_unique_violation(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn find<'a>(ex: impl IntoExec<'a>, id: &UserId) -> Result<Option<User>, sqlx::Error> {
+    fetch_optional!(ex, User, "SELECT id, name, email, phone_e164, avatar_version, created_at, updated_at FROM users WHERE id = $1", id.as_str())
+}
+
+pub async fn find_by_email<'a>(ex: impl IntoExec<'a>, email: &EmailAddress) -> Result<Option<User>, sqlx::Error> {
+    fetch_optional!(
+        ex,
+        User,
+        "SELECT id, name, email, phone_e164, avatar_version, created_at, updated_at FROM users WHERE email_normalized = $1",
+        email.normalized()
+    )
+}
+
+#[derive(sqlx::FromRow)]
+struct Credentials {
+    #[sqlx(try_from = "String")]
+    id: UserId,
+    password_hash: String,
+}
+
+/// The user ID and password hash for an email, for sign-in only.
+pub async fn credentials<'a>(ex: impl IntoExec<'a>, email: &EmailAddress) -> Result<Option<(UserId, String)>, sqlx::Error> {
+    let row = fetch_optional!(
+        ex,
+        Credentials,
+        "SELECT id, password_hash FROM users WHERE email_normalized = $1",
+        email.normalized()
+    )?;
+    Ok(row.map(|r| (r.id, r.password_hash)))
+}
+
+pub async fn count<'a>(ex: impl IntoExec<'a>) -> Result<i64, sqlx::Error> {
+    fetch_scalar!(ex, i64, "SELECT COUNT(*) FROM users")
+}
+
+pub async fn update_profile<'a>(
+    ex: impl IntoExec<'a>,
+    id: &UserId,
+    name: &PersonName,
+    phone_e164: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    execute!(
+        ex,
+        "UPDATE users SET name = $2, phone_e164 = $3, updated_at = $4 WHERE id = $1",
+        id.as_str(),
+        name.as_str(),
+        phone_e164,
+        now
+    )?;
+    Ok(())
+}
+
+pub async fn set_avatar_version<'a>(
+    ex: impl IntoExec<'a>,
+    id: &UserId,
+    version: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    execute!(ex, "UPDATE users SET avatar_version = $2, updated_at = $3 WHERE id = $1", id.as_str(), version, now)?;
+    Ok(())
+}

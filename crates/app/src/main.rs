@@ -1,0 +1,30 @@
+//! `switchboard`: `serve` (the default), `migrate`, `members add`.
+use clap::Parser;
+use switchboard::config::{Cli, Command, Config, MembersCommand};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::resolve(&cli.common) {
+        Ok(c) => c,
+        Err(err) => {
+            eprintln!("switchboard: {err:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    switchboard::server::init_logging(config.log_format);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => switchboard::server::serve(config).await,
+        Command::Migrate => switchboard::server::connect(&config).await.map(|_| println!("Migrations applied.")),
+        Command::Members(MembersCommand::Add { workspace, email, role }) => {
+            switchboard::members::cli::add(&config, &workspace, &email, &role).await
+        }
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("switchboard: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Memberships: who belongs to which workspace with which role. Inviting,
+//! the Members table, removal and leaving build on this (next issue).
+pub mod cli;
+pub mod store;

@@ -1,0 +1,111 @@
+//! The one policy module. Routes are grouped by the least they need
+//! (public, signed-in, workspace member, admin) and each group's layer
+//! enforces it; handlers then state their finer need on their first line:
+//! `ctx.require(Permission::ManageSettings)?`. The role → permission table
+//! itself is `switchboard_core::policy`.
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+pub use switchboard_core::{Permission, Role};
+
+use crate::auth::session::{self, Session, SignedIn};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::ClientMeta;
+use crate::workspaces::store::{self as workspaces, Workspace};
+
+/// Who is acting, in which workspace, with which role. Built once per
+/// request from the session (and, later, from an API token).
+#[derive(Debug, Clone)]
+pub struct WorkspaceCtx {
+    pub session: Arc<Session>,
+    pub workspace: Workspace,
+    pub role: Role,
+    pub meta: ClientMeta,
+}
+
+impl WorkspaceCtx {
+    pub fn can(&self, permission: Permission) -> bool {
+        self.role.can(permission)
+    }
+
+    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+        if self.can(permission) {
+            Ok(())
+        } else {
+            Err(forbidden(permission, &self.workspace.name))
+        }
+    }
+}
+
+fn forbidden(permission: Permission, workspace_name: &str) -> AppError {
+    match permission {
+        Permission::ManageSettings | Permission::ManageMembers | Permission::DeleteWorkspace => AppError::forbidden(format!(
+            "You don't have permission to open Settings: only Admins of “{workspace_name}” can. Ask an Admin for access."
+        )),
+        Permission::EditResources => AppError::forbidden(format!(
+            "You don't have permission to make changes in “{workspace_name}”: Viewers have read-only access."
+        )),
+        Permission::ViewWorkspace => AppError::forbidden("You don't have permission to view this workspace."),
+    }
+}
+
+impl FromRequestParts<AppState> for WorkspaceCtx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(ctx) = parts.extensions.get::<WorkspaceCtx>() {
+            return Ok(ctx.clone());
+        }
+        let SignedIn(session) = SignedIn::from_request_parts(parts, state).await?;
+        let meta = parts.extensions.get::<ClientMeta>().cloned().unwrap_or_default();
+        let ctx = resolve(state, session, meta).await?;
+        parts.extensions.insert(ctx.clone());
+        Ok(ctx)
+    }
+}
+
+/// The session's current workspace and the user's role in it. A session
+/// whose workspace is gone (or whose membership ended) moves to the user's
+/// first remaining workspace.
+async fn resolve(state: &AppState, session: Arc<Session>, meta: ClientMeta) -> Result<WorkspaceCtx, AppError> {
+    use crate::members::store as members;
+    if let Some(ws_id) = &session.current_workspace_id
+        && let Some(role) = members::active_role(&state.db, ws_id, &session.user_id).await?
+        && let Some(workspace) = workspaces::find(&state.db, ws_id).await?
+    {
+        return Ok(WorkspaceCtx { session, workspace, role, meta });
+    }
+    let mut list = workspaces::list_for_user(&state.db, &session.user_id).await?;
+    if list.is_empty() {
+        return Err(AppError::conflict("no_workspace", "Create a workspace first."));
+    }
+    let first = list.remove(0);
+    session::set_current_workspace(&state.db, &session.id_hash, Some(&first.workspace.id)).await?;
+    let role = first.role.parse().map_err(|_| anyhow::anyhow!("stored role {:?} is unknown", first.role))?;
+    let mut moved = (*session).clone();
+    moved.current_workspace_id = Some(first.workspace.id.clone());
+    Ok(WorkspaceCtx { session: Arc::new(moved), workspace: first.workspace, role, meta })
+}
+
+/// Layer for routes that need an active membership in the current workspace.
+pub async fn require_member(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    require(state, req, next, Permission::ViewWorkspace).await
+}
+
+/// Layer for every Settings page and settings API route: Admins only.
+pub async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    require(state, req, next, Permission::ManageSettings).await
+}
+
+async fn require(state: AppState, req: Request, next: Next, permission: Permission) -> Response {
+    let (mut parts, body) = req.into_parts();
+    match WorkspaceCtx::from_request_parts(&mut parts, &state).await {
+        Ok(ctx) if ctx.can(permission) => next.run(Request::from_parts(parts, body)).await,
+        Ok(ctx) => forbidden(permission, &ctx.workspace.name).into_response(),
+        Err(err) => err.into_response(),
+    }
+}

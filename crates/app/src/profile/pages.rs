@@ -1,0 +1,90 @@
+//! The Profile Modal's form handlers. The dialog posts here; `/profile` is
+//! the same form as a page, for errors and for browsers without script.
+use std::collections::BTreeMap;
+
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use minijinja::context;
+use serde::Deserialize;
+
+use super::service::{self, ProfileUpdate};
+use crate::auth::SignedIn;
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::web::{Flash, Page, redirect_with_flash};
+use crate::workspaces::pages::read_upload;
+
+pub async fn profile_page(State(state): State<AppState>, _user: SignedIn, page: Page) -> AppResult<Response> {
+    render(&state, &page, BTreeMap::new(), BTreeMap::new(), StatusCode::OK).await
+}
+
+async fn render(
+    state: &AppState,
+    page: &Page,
+    values: BTreeMap<&str, String>,
+    errors: BTreeMap<String, String>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    page.render_status(
+        state,
+        status,
+        "profile/page.html",
+        context! { title => "Profile", profile_values => values, profile_errors => errors },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    phone: String,
+}
+
+pub async fn save_profile(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    page: Page,
+    Form(form): Form<ProfileForm>,
+) -> AppResult<Response> {
+    let update = ProfileUpdate { name: Some(form.name.clone()), phone: Some(form.phone.clone()) };
+    match service::update(&state, &session, update).await {
+        Ok(_) => Ok(redirect_with_flash("/profile", Flash::success("Profile saved."))),
+        Err(err) => {
+            let Some(problem) = err.problem().filter(|p| !p.fields.is_empty()) else { return Err(err) };
+            let errors = problem.fields.iter().map(|f| (f.field.clone(), f.message.clone())).collect();
+            let values = BTreeMap::from([("name", form.name), ("phone", form.phone)]);
+            render(&state, &page, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+pub async fn upload_avatar(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    page: Page,
+    multipart: Multipart,
+) -> AppResult<Response> {
+    let result = match read_upload(multipart, "avatar").await {
+        Ok(bytes) => service::set_avatar(&state, &session, bytes).await,
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(_) => Ok(redirect_with_flash("/profile", Flash::success("Avatar updated."))),
+        Err(err) => match err.field_message("avatar") {
+            Some(message) => {
+                let errors = BTreeMap::from([("avatar".to_string(), message.to_string())]);
+                render(&state, &page, BTreeMap::new(), errors, StatusCode::UNPROCESSABLE_ENTITY).await
+            }
+            None => Err(err),
+        },
+    }
+}
+
+pub async fn remove_avatar(State(state): State<AppState>, SignedIn(session): SignedIn) -> AppResult<Response> {
+    service::remove_avatar(&state, &session).await?;
+    Ok(redirect_with_flash("/profile", Flash::success("Avatar removed.")))
+}

@@ -1,0 +1,111 @@
+//! Building the app from configuration, and serving it until SIGTERM or
+//! Ctrl-C (finishing in-flight requests first).
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use switchboard_db::Db;
+use switchboard_providers::storage::LocalFolderStore;
+use tokio::net::TcpListener;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, LogFormat};
+use crate::state::{AppState, Inner};
+use crate::web::templates::Templates;
+
+/// Connects the database (running migrations) and assembles the state.
+pub async fn build_state(config: Config, public_url: String, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    let db = connect(&config).await?;
+    let files = LocalFolderStore::new(config.data_dir.join("files"))
+        .with_context(|| format!("creating file store under {}", config.data_dir.display()))?;
+    Ok(AppState::new(Inner {
+        db,
+        public_url,
+        templates: Templates::load()?,
+        files: Arc::new(files),
+        clock,
+        metrics: crate::ops::metrics_handle()?,
+        config,
+    }))
+}
+
+pub async fn connect(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url, config.db_max_connections)
+        .await
+        .with_context(|| format!("connecting to {}", redact_url(&config.database_url)))?;
+    db.migrate().await.context("applying migrations")?;
+    Ok(db)
+}
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("SWITCHBOARD_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// `switchboard serve`: migrate, bind, print the URL, serve until a signal.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let public_url = config.public_url.clone().unwrap_or_else(|| local_url(addr));
+    let state = build_state(config, public_url.clone(), Arc::new(SystemClock)).await?;
+    let db = state.db.clone();
+    let app = crate::routes::router(state);
+    tracing::info!(%addr, backend = db.backend().name(), "listening");
+    println!("Switchboard is running at {public_url}");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn local_url(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("http://127.0.0.1:{}", addr.port())
+    } else {
+        format!("http://{addr}")
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

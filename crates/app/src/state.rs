@@ -1,0 +1,39 @@
+//! What every handler can reach: the database, configuration, templates,
+//! file storage, the clock and the metrics handle.
+use std::ops::Deref;
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use switchboard_db::Db;
+use switchboard_providers::storage::FileStore;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::web::templates::Templates;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: Db,
+    pub config: Config,
+    /// Base URL for links, without a trailing slash.
+    pub public_url: String,
+    pub templates: Templates,
+    pub files: Arc<dyn FileStore>,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        Self(Arc::new(inner))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

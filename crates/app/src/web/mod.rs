@@ -1,0 +1,26 @@
+//! The web frame shared by every page: templates, static assets, the
+//! layout's data (user, switcher, toasts), flash messages across redirects,
+//! and the HTTP middleware.
+pub mod assets;
+pub mod flash;
+pub mod middleware;
+pub mod page;
+pub mod templates;
+pub mod time;
+
+pub use flash::{Flash, redirect_with_flash};
+pub use page::Page;
+
+/// The caller's address and user agent, for audit entries and throttling.
+#[derive(Debug, Clone, Default)]
+pub struct ClientMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientMeta {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<ClientMeta>().cloned().unwrap_or_default())
+    }
+}

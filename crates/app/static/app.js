@@ -1,0 +1,61 @@
+// Small enhancements on top of server-rendered pages; everything works
+// without this file. No inline script anywhere: the CSP forbids it.
+(function () {
+  "use strict";
+
+  // Profile Modal and other dialogs: links with data-open-dialog open a
+  // native <dialog> instead of navigating.
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest("[data-open-dialog]");
+    if (opener) {
+      var dialog = document.getElementById(opener.getAttribute("data-open-dialog"));
+      if (dialog && typeof dialog.showModal === "function") {
+        event.preventDefault();
+        closeMenus();
+        dialog.showModal();
+        var first = dialog.querySelector("input:not([type=hidden]):not([readonly]), button");
+        if (first) first.focus();
+      }
+      return;
+    }
+    var closer = event.target.closest("[data-close-dialog]");
+    if (closer) {
+      var parent = closer.closest("dialog");
+      if (parent) parent.close();
+      return;
+    }
+    // Clicking outside an open menu closes it.
+    document.querySelectorAll("details.menu-host[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.removeAttribute("open");
+    });
+  });
+
+  function closeMenus() {
+    document.querySelectorAll("details.menu-host[open]").forEach(function (menu) {
+      menu.removeAttribute("open");
+    });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      var open = document.querySelector("details.menu-host[open]");
+      if (open) {
+        open.removeAttribute("open");
+        var summary = open.querySelector("summary");
+        if (summary) summary.focus();
+      }
+    }
+  });
+
+  // Toasts: dismissable, and gone after a few seconds (errors stay longer).
+  function dismiss(toast) {
+    toast.classList.add("leaving");
+    setTimeout(function () { toast.remove(); }, 200);
+  }
+  document.querySelectorAll(".toast").forEach(function (toast) {
+    var close = toast.querySelector(".toast-close");
+    if (close) close.addEventListener("click", function () { dismiss(toast); });
+    var delay = toast.classList.contains("toast-error") ? 10000 : 5000;
+    setTimeout(function () { dismiss(toast); }, delay);
+  });
+})();
