@@ -43,25 +43,36 @@ impl WorkspaceCtx {
 
 fn forbidden(permission: Permission, workspace_name: &str) -> AppError {
     match permission {
-        Permission::ManageSettings | Permission::ManageMembers | Permission::DeleteWorkspace => AppError::forbidden(format!(
-            "You don't have permission to open Settings: only Admins of “{workspace_name}” can. Ask an Admin for access."
-        )),
+        Permission::ManageSettings | Permission::ManageMembers | Permission::DeleteWorkspace => {
+            AppError::forbidden(format!(
+                "You don't have permission to open Settings: only Admins of “{workspace_name}” can. Ask an Admin for access."
+            ))
+        }
         Permission::EditResources => AppError::forbidden(format!(
             "You don't have permission to make changes in “{workspace_name}”: Viewers have read-only access."
         )),
-        Permission::ViewWorkspace => AppError::forbidden("You don't have permission to view this workspace."),
+        Permission::ViewWorkspace => {
+            AppError::forbidden("You don't have permission to view this workspace.")
+        }
     }
 }
 
 impl FromRequestParts<AppState> for WorkspaceCtx {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(ctx) = parts.extensions.get::<WorkspaceCtx>() {
             return Ok(ctx.clone());
         }
         let SignedIn(session) = SignedIn::from_request_parts(parts, state).await?;
-        let meta = parts.extensions.get::<ClientMeta>().cloned().unwrap_or_default();
+        let meta = parts
+            .extensions
+            .get::<ClientMeta>()
+            .cloned()
+            .unwrap_or_default();
         let ctx = resolve(state, session, meta).await?;
         parts.extensions.insert(ctx.clone());
         Ok(ctx)
@@ -71,24 +82,44 @@ impl FromRequestParts<AppState> for WorkspaceCtx {
 /// The session's current workspace and the user's role in it. A session
 /// whose workspace is gone (or whose membership ended) moves to the user's
 /// first remaining workspace.
-async fn resolve(state: &AppState, session: Arc<Session>, meta: ClientMeta) -> Result<WorkspaceCtx, AppError> {
+async fn resolve(
+    state: &AppState,
+    session: Arc<Session>,
+    meta: ClientMeta,
+) -> Result<WorkspaceCtx, AppError> {
     use crate::members::store as members;
     if let Some(ws_id) = &session.current_workspace_id
         && let Some(role) = members::active_role(&state.db, ws_id, &session.user_id).await?
         && let Some(workspace) = workspaces::find(&state.db, ws_id).await?
     {
-        return Ok(WorkspaceCtx { session, workspace, role, meta });
+        return Ok(WorkspaceCtx {
+            session,
+            workspace,
+            role,
+            meta,
+        });
     }
     let mut list = workspaces::list_for_user(&state.db, &session.user_id).await?;
     if list.is_empty() {
-        return Err(AppError::conflict("no_workspace", "Create a workspace first."));
+        return Err(AppError::conflict(
+            "no_workspace",
+            "Create a workspace first.",
+        ));
     }
     let first = list.remove(0);
     session::set_current_workspace(&state.db, &session.id_hash, Some(&first.workspace.id)).await?;
-    let role = first.role.parse().map_err(|_| anyhow::anyhow!("stored role {:?} is unknown", first.role))?;
+    let role = first
+        .role
+        .parse()
+        .map_err(|_| anyhow::anyhow!("stored role {:?} is unknown", first.role))?;
     let mut moved = (*session).clone();
     moved.current_workspace_id = Some(first.workspace.id.clone());
-    Ok(WorkspaceCtx { session: Arc::new(moved), workspace: first.workspace, role, meta })
+    Ok(WorkspaceCtx {
+        session: Arc::new(moved),
+        workspace: first.workspace,
+        role,
+        meta,
+    })
 }
 
 /// Layer for routes that need an active membership in the current workspace.

@@ -113,7 +113,12 @@ mod tests {
         assert_eq!(id.as_str().len(), 3 + 26);
         let parsed: WorkspaceId = id.as_str().parse().expect("parses");
         assert_eq!(parsed, id);
-        assert!(id.as_str().replace("ws_", "usr_").parse::<WorkspaceId>().is_err());
+        assert!(
+            id.as_str()
+                .replace("ws_", "usr_")
+                .parse::<WorkspaceId>()
+                .is_err()
+        );
         assert!("ws_".parse::<WorkspaceId>().is_err());
         assert!("ws_not-a-ulid".parse::<WorkspaceId>().is_err());
         assert!(id.as_str().parse::<UserId>().is_err());
@@ -122,7 +127,7 @@ mod tests {
     #[test]
     fn lower_case_input_is_canonicalised() {
         let id = UserId::new();
-        let lower = id.as_str().to_ascii_lowercase().replacen("usr_", "usr_", 1);
+        let lower = id.as_str().to_ascii_lowercase();
         assert_eq!(lower.parse::<UserId>().expect("parses"), id);
     }
 

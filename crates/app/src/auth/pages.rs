@@ -1,10 +1,10 @@
 //! Sign-up, sign-in and sign-out pages, and where `/` sends a visitor.
 use std::collections::BTreeMap;
 
+use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Form;
 use minijinja::context;
 use serde::Deserialize;
 
@@ -43,7 +43,11 @@ pub struct SignupForm {
     password: String,
 }
 
-pub async fn signup_page(State(state): State<AppState>, MaybeSession(session): MaybeSession, page: Page) -> AppResult<Response> {
+pub async fn signup_page(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    page: Page,
+) -> AppResult<Response> {
     if session.is_some() {
         return Ok(redirect("/"));
     }
@@ -56,7 +60,11 @@ async fn render_signup(
     form: &SignupForm,
     errors: BTreeMap<&str, String>,
 ) -> AppResult<Response> {
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     page.render_status(
         state,
         status,
@@ -73,18 +81,31 @@ pub async fn signup(
     Form(form): Form<SignupForm>,
 ) -> AppResult<Response> {
     let mut errors = BTreeMap::new();
-    let name = PersonName::parse(&form.name).map_err(|m| errors.insert("name", m)).ok();
-    let email = EmailAddress::parse(&form.email).map_err(|m| errors.insert("email", m)).ok();
-    let password = Password::parse(&form.password).map_err(|m| errors.insert("password", m)).ok();
+    let name = PersonName::parse(&form.name)
+        .map_err(|m| errors.insert("name", m))
+        .ok();
+    let email = EmailAddress::parse(&form.email)
+        .map_err(|m| errors.insert("email", m))
+        .ok();
+    let password = Password::parse(&form.password)
+        .map_err(|m| errors.insert("password", m))
+        .ok();
     let (Some(name), Some(email), Some(password)) = (name, email, password) else {
         return render_signup(&state, &page, &form, errors).await;
     };
     let hash = password::hash(&password).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    let new = users::NewUser { name: &name, email: &email, password_hash: &hash };
+    let new = users::NewUser {
+        name: &name,
+        email: &email,
+        password_hash: &hash,
+    };
     let Some(user) = users::insert(&mut tx, new, now).await? else {
-        errors.insert("email", "An account with this email already exists. Sign in instead.".into());
+        errors.insert(
+            "email",
+            "An account with this email already exists. Sign in instead.".into(),
+        );
         return render_signup(&state, &page, &form, errors).await;
     };
     let new_session = NewSession {
@@ -108,7 +129,11 @@ pub struct SigninForm {
     password: String,
 }
 
-pub async fn signin_page(State(state): State<AppState>, MaybeSession(session): MaybeSession, page: Page) -> AppResult<Response> {
+pub async fn signin_page(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    page: Page,
+) -> AppResult<Response> {
     if session.is_some() {
         return Ok(redirect("/"));
     }
@@ -122,8 +147,13 @@ async fn render_signin(
     error: Option<String>,
     status: StatusCode,
 ) -> AppResult<Response> {
-    page.render_status(state, status, "auth/signin.html", context! { title => "Sign in", email => email, error => error })
-        .await
+    page.render_status(
+        state,
+        status,
+        "auth/signin.html",
+        context! { title => "Sign in", email => email, error => error },
+    )
+    .await
 }
 
 const WRONG_CREDENTIALS: &str = "Email or password is incorrect.";
@@ -136,8 +166,14 @@ pub async fn signin(
     Form(form): Form<SigninForm>,
 ) -> AppResult<Response> {
     let Ok(email) = EmailAddress::parse(&form.email) else {
-        return render_signin(&state, &page, &form.email, Some(WRONG_CREDENTIALS.into()), StatusCode::UNPROCESSABLE_ENTITY)
-            .await;
+        return render_signin(
+            &state,
+            &page,
+            &form.email,
+            Some(WRONG_CREDENTIALS.into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     let account_key = ThrottleKey::account(&email.normalized());
     let mut keys = vec![ThrottleKey::account(&email.normalized())];
@@ -154,9 +190,18 @@ pub async fn signin(
                 "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
                 if minutes == 1 { "" } else { "s" }
             );
-            let mut response = render_signin(&state, &page, &form.email, Some(message), StatusCode::TOO_MANY_REQUESTS).await?;
+            let mut response = render_signin(
+                &state,
+                &page,
+                &form.email,
+                Some(message),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await?;
             if let Ok(v) = axum::http::HeaderValue::from_str(&wait.to_string()) {
-                response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, v);
             }
             return Ok(response);
         }
@@ -165,13 +210,23 @@ pub async fn signin(
 
     // Verify outside any transaction: argon2 takes tens of milliseconds.
     let credentials = users::credentials(&state.db, &email).await?;
-    let verified = password::verify(&form.password, credentials.as_ref().map(|(_, h)| h.as_str())).await?;
+    let verified = password::verify(
+        &form.password,
+        credentials.as_ref().map(|(_, h)| h.as_str()),
+    )
+    .await?;
     let mut tx = state.db.begin().await?;
     let (true, Some((user_id, _))) = (verified, credentials) else {
         throttle::record_failure(&mut tx, &keys, now).await?;
         tx.commit().await?;
-        return render_signin(&state, &page, &form.email, Some(WRONG_CREDENTIALS.into()), StatusCode::UNPROCESSABLE_ENTITY)
-            .await;
+        return render_signin(
+            &state,
+            &page,
+            &form.email,
+            Some(WRONG_CREDENTIALS.into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     throttle::clear(&mut tx, &account_key).await?;
     // Rotate: the pre-sign-in session (if any) dies, a new one is issued.
@@ -198,7 +253,15 @@ pub async fn signin(
             user_agent: meta.user_agent.clone(),
         };
         let target = Target::new("user", &user_id, email.as_str());
-        audit::record(&mut tx, &origin, "member.signed_in", &target, &Changes::new(), now).await?;
+        audit::record(
+            &mut tx,
+            &origin,
+            "member.signed_in",
+            &target,
+            &Changes::new(),
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     let mut response = redirect("/");
@@ -206,7 +269,10 @@ pub async fn signin(
     Ok(response)
 }
 
-pub async fn signout(State(state): State<AppState>, MaybeSession(session): MaybeSession) -> AppResult<Response> {
+pub async fn signout(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+) -> AppResult<Response> {
     if let Some(s) = session {
         session::delete(&state.db, &s.id_hash).await?;
     }

@@ -25,7 +25,11 @@ pub struct NewUser<'a> {
 
 /// Inserts a user; `Ok(None)` when the email is already taken (the unique
 /// index decides, so two sign-ups racing for one address cannot both win).
-pub async fn insert<'a>(ex: impl IntoExec<'a>, new: NewUser<'_>, now: DateTime<Utc>) -> Result<Option<User>, sqlx::Error> {
+pub async fn insert<'a>(
+    ex: impl IntoExec<'a>,
+    new: NewUser<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<User>, sqlx::Error> {
     let id = UserId::new();
     let result = execute!(
         ex,
@@ -54,10 +58,18 @@ pub async fn insert<'a>(ex: impl IntoExec<'a>, new: NewUser<'_>, now: DateTime<U
 }
 
 pub async fn find<'a>(ex: impl IntoExec<'a>, id: &UserId) -> Result<Option<User>, sqlx::Error> {
-    fetch_optional!(ex, User, "SELECT id, name, email, phone_e164, avatar_version, created_at, updated_at FROM users WHERE id = $1", id.as_str())
+    fetch_optional!(
+        ex,
+        User,
+        "SELECT id, name, email, phone_e164, avatar_version, created_at, updated_at FROM users WHERE id = $1",
+        id.as_str()
+    )
 }
 
-pub async fn find_by_email<'a>(ex: impl IntoExec<'a>, email: &EmailAddress) -> Result<Option<User>, sqlx::Error> {
+pub async fn find_by_email<'a>(
+    ex: impl IntoExec<'a>,
+    email: &EmailAddress,
+) -> Result<Option<User>, sqlx::Error> {
     fetch_optional!(
         ex,
         User,
@@ -74,7 +86,10 @@ struct Credentials {
 }
 
 /// The user ID and password hash for an email, for sign-in only.
-pub async fn credentials<'a>(ex: impl IntoExec<'a>, email: &EmailAddress) -> Result<Option<(UserId, String)>, sqlx::Error> {
+pub async fn credentials<'a>(
+    ex: impl IntoExec<'a>,
+    email: &EmailAddress,
+) -> Result<Option<(UserId, String)>, sqlx::Error> {
     let row = fetch_optional!(
         ex,
         Credentials,
@@ -112,6 +127,12 @@ pub async fn set_avatar_version<'a>(
     version: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    execute!(ex, "UPDATE users SET avatar_version = $2, updated_at = $3 WHERE id = $1", id.as_str(), version, now)?;
+    execute!(
+        ex,
+        "UPDATE users SET avatar_version = $2, updated_at = $3 WHERE id = $1",
+        id.as_str(),
+        version,
+        now
+    )?;
     Ok(())
 }

@@ -2,10 +2,10 @@
 //! the same form as a page, for errors and for browsers without script.
 use std::collections::BTreeMap;
 
+use axum::Form;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Form;
 use minijinja::context;
 use serde::Deserialize;
 
@@ -16,8 +16,19 @@ use crate::state::AppState;
 use crate::web::{Flash, Page, redirect_with_flash};
 use crate::workspaces::pages::read_upload;
 
-pub async fn profile_page(State(state): State<AppState>, _user: SignedIn, page: Page) -> AppResult<Response> {
-    render(&state, &page, BTreeMap::new(), BTreeMap::new(), StatusCode::OK).await
+pub async fn profile_page(
+    State(state): State<AppState>,
+    _user: SignedIn,
+    page: Page,
+) -> AppResult<Response> {
+    render(
+        &state,
+        &page,
+        BTreeMap::new(),
+        BTreeMap::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn render(
@@ -50,14 +61,33 @@ pub async fn save_profile(
     page: Page,
     Form(form): Form<ProfileForm>,
 ) -> AppResult<Response> {
-    let update = ProfileUpdate { name: Some(form.name.clone()), phone: Some(form.phone.clone()) };
+    let update = ProfileUpdate {
+        name: Some(form.name.clone()),
+        phone: Some(form.phone.clone()),
+    };
     match service::update(&state, &session, update).await {
-        Ok(_) => Ok(redirect_with_flash("/profile", Flash::success("Profile saved."))),
+        Ok(_) => Ok(redirect_with_flash(
+            "/profile",
+            Flash::success("Profile saved."),
+        )),
         Err(err) => {
-            let Some(problem) = err.problem().filter(|p| !p.fields.is_empty()) else { return Err(err) };
-            let errors = problem.fields.iter().map(|f| (f.field.clone(), f.message.clone())).collect();
+            let Some(problem) = err.problem().filter(|p| !p.fields.is_empty()) else {
+                return Err(err);
+            };
+            let errors = problem
+                .fields
+                .iter()
+                .map(|f| (f.field.clone(), f.message.clone()))
+                .collect();
             let values = BTreeMap::from([("name", form.name), ("phone", form.phone)]);
-            render(&state, &page, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+            render(
+                &state,
+                &page,
+                values,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }
@@ -73,18 +103,34 @@ pub async fn upload_avatar(
         Err(err) => Err(err),
     };
     match result {
-        Ok(_) => Ok(redirect_with_flash("/profile", Flash::success("Avatar updated."))),
+        Ok(_) => Ok(redirect_with_flash(
+            "/profile",
+            Flash::success("Avatar updated."),
+        )),
         Err(err) => match err.field_message("avatar") {
             Some(message) => {
                 let errors = BTreeMap::from([("avatar".to_string(), message.to_string())]);
-                render(&state, &page, BTreeMap::new(), errors, StatusCode::UNPROCESSABLE_ENTITY).await
+                render(
+                    &state,
+                    &page,
+                    BTreeMap::new(),
+                    errors,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
             }
             None => Err(err),
         },
     }
 }
 
-pub async fn remove_avatar(State(state): State<AppState>, SignedIn(session): SignedIn) -> AppResult<Response> {
+pub async fn remove_avatar(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+) -> AppResult<Response> {
     service::remove_avatar(&state, &session).await?;
-    Ok(redirect_with_flash("/profile", Flash::success("Avatar removed.")))
+    Ok(redirect_with_flash(
+        "/profile",
+        Flash::success("Avatar removed."),
+    ))
 }

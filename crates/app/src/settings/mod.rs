@@ -22,14 +22,54 @@ pub struct Section {
 
 /// The sidebar, in the seed's order.
 pub const SECTIONS: [Section; 8] = [
-    Section { slug: "general", title: "General", summary: "Workspace name, icon, member management, and delete workspace.", available: true },
-    Section { slug: "audiences", title: "Audiences", summary: "Contact attributes, consent and the suppression list.", available: false },
-    Section { slug: "phone-numbers", title: "Phone Numbers", summary: "Manage and buy phone numbers for your workspace.", available: false },
-    Section { slug: "voices", title: "Voices", summary: "Manage and clone voices.", available: false },
-    Section { slug: "usage", title: "Usage", summary: "Monitor credit consumption by type and agent.", available: false },
-    Section { slug: "subscription", title: "Subscription", summary: "Manage your plan, billing cycle, and credits.", available: false },
-    Section { slug: "developer", title: "Developer", summary: "API tokens, webhooks, user/team IDs, and experimental features.", available: false },
-    Section { slug: "audit-log", title: "Audit Log", summary: "Track all changes made in your workspace.", available: false },
+    Section {
+        slug: "general",
+        title: "General",
+        summary: "Workspace name, icon, member management, and delete workspace.",
+        available: true,
+    },
+    Section {
+        slug: "audiences",
+        title: "Audiences",
+        summary: "Contact attributes, consent and the suppression list.",
+        available: false,
+    },
+    Section {
+        slug: "phone-numbers",
+        title: "Phone Numbers",
+        summary: "Manage and buy phone numbers for your workspace.",
+        available: false,
+    },
+    Section {
+        slug: "voices",
+        title: "Voices",
+        summary: "Manage and clone voices.",
+        available: false,
+    },
+    Section {
+        slug: "usage",
+        title: "Usage",
+        summary: "Monitor credit consumption by type and agent.",
+        available: false,
+    },
+    Section {
+        slug: "subscription",
+        title: "Subscription",
+        summary: "Manage your plan, billing cycle, and credits.",
+        available: false,
+    },
+    Section {
+        slug: "developer",
+        title: "Developer",
+        summary: "API tokens, webhooks, user/team IDs, and experimental features.",
+        available: false,
+    },
+    Section {
+        slug: "audit-log",
+        title: "Audit Log",
+        summary: "Track all changes made in your workspace.",
+        available: false,
+    },
 ];
 
 pub fn section(slug: &str) -> Option<Section> {

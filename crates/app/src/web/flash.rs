@@ -18,11 +18,17 @@ pub struct Flash {
 
 impl Flash {
     pub fn success(text: impl Into<String>) -> Self {
-        Self { kind: "success".into(), text: text.into() }
+        Self {
+            kind: "success".into(),
+            text: text.into(),
+        }
     }
 
     pub fn error(text: impl Into<String>) -> Self {
-        Self { kind: "error".into(), text: text.into() }
+        Self {
+            kind: "error".into(),
+            text: text.into(),
+        }
     }
 
     pub fn encode(&self) -> String {
@@ -37,13 +43,18 @@ impl Flash {
     }
 
     pub fn cookie(&self) -> Cookie<'static> {
-        Cookie::build((FLASH_COOKIE, self.encode())).path("/").http_only(true).same_site(SameSite::Lax).build()
+        Cookie::build((FLASH_COOKIE, self.encode()))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .build()
     }
 }
 
 /// 303 See Other to `to`, with a toast for the next page.
 pub fn redirect_with_flash(to: &str, flash: Flash) -> Response {
-    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response();
+    let mut response =
+        (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response();
     if let Ok(value) = HeaderValue::from_str(&flash.cookie().to_string()) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }

@@ -40,7 +40,10 @@ impl FromRequestParts<AppState> for Page {
         // session's current workspace best (it may have just moved).
         let session = match parts.extensions.get::<WorkspaceCtx>() {
             Some(ctx) => Some(ctx.session.clone()),
-            None => parts.extensions.get::<crate::auth::MaybeSession>().and_then(|s| s.0.clone()),
+            None => parts
+                .extensions
+                .get::<crate::auth::MaybeSession>()
+                .and_then(|s| s.0.clone()),
         };
         let (csrf, set_anon_csrf) = match (&session, jar.get(ANON_CSRF_COOKIE)) {
             (Some(s), _) => (s.csrf_token.clone(), false),
@@ -48,7 +51,10 @@ impl FromRequestParts<AppState> for Page {
             (None, _) => (crate::secrets::random_token(32), true),
         };
         let flash_cookie = jar.get(FLASH_COOKIE);
-        let toasts = flash_cookie.and_then(|c| Flash::decode(c.value())).into_iter().collect();
+        let toasts = flash_cookie
+            .and_then(|c| Flash::decode(c.value()))
+            .into_iter()
+            .collect();
         Ok(Page {
             session,
             csrf,
@@ -85,7 +91,14 @@ pub struct WorkspaceView {
 impl Page {
     /// A page with no session, for error pages rendered by middleware.
     pub fn bare(path: &str) -> Self {
-        Page { session: None, csrf: String::new(), set_anon_csrf: false, toasts: Vec::new(), clear_flash: false, path: path.to_string() }
+        Page {
+            session: None,
+            csrf: String::new(),
+            set_anon_csrf: false,
+            toasts: Vec::new(),
+            clear_flash: false,
+            path: path.to_string(),
+        }
     }
 
     /// Adds a toast to this render (for errors shown without a redirect).
@@ -93,11 +106,23 @@ impl Page {
         self.toasts.push(flash);
     }
 
-    pub async fn render(&self, state: &AppState, template: &str, ctx: Value) -> AppResult<Response> {
-        self.render_status(state, StatusCode::OK, template, ctx).await
+    pub async fn render(
+        &self,
+        state: &AppState,
+        template: &str,
+        ctx: Value,
+    ) -> AppResult<Response> {
+        self.render_status(state, StatusCode::OK, template, ctx)
+            .await
     }
 
-    pub async fn render_status(&self, state: &AppState, status: StatusCode, template: &str, ctx: Value) -> AppResult<Response> {
+    pub async fn render_status(
+        &self,
+        state: &AppState,
+        status: StatusCode,
+        template: &str,
+        ctx: Value,
+    ) -> AppResult<Response> {
         let mut layout: BTreeMap<String, Value> = BTreeMap::new();
         let mut user_view = None;
         let mut current = None;
@@ -106,8 +131,12 @@ impl Page {
             let user = users::find(&state.db, &session.user_id).await?;
             user_view = user.map(|u| UserView {
                 initials: initials(&u.name),
-                avatar_url: u.avatar_version.map(|v| crate::files::avatar_url(&u.id, v, 64)),
-                avatar_url_large: u.avatar_version.map(|v| crate::files::avatar_url(&u.id, v, 256)),
+                avatar_url: u
+                    .avatar_version
+                    .map(|v| crate::files::avatar_url(&u.id, v, 64)),
+                avatar_url_large: u
+                    .avatar_version
+                    .map(|v| crate::files::avatar_url(&u.id, v, 256)),
                 id: u.id.to_string(),
                 name: u.name,
                 email: u.email,
@@ -153,9 +182,17 @@ impl Page {
             .render(template, Value::from_serialize(&layout))
             .map_err(|e| anyhow::anyhow!("rendering {template}: {e:#}"))?;
         let mut response = (status, Html(html)).into_response();
-        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if self.clear_flash {
-            append_cookie(&mut response, Cookie::build((FLASH_COOKIE, "")).path("/").max_age(zero()).build());
+            append_cookie(
+                &mut response,
+                Cookie::build((FLASH_COOKIE, ""))
+                    .path("/")
+                    .max_age(zero())
+                    .build(),
+            );
         }
         if self.set_anon_csrf {
             let cookie = Cookie::build((ANON_CSRF_COOKIE, self.csrf.clone()))

@@ -1,5 +1,6 @@
-//! minijinja templates, embedded in the binary. Undefined variables are an
-//! error (strict mode), and a test renders every template.
+//! minijinja templates, embedded in the binary. Printing an undefined value is an
+//! error (semi-strict mode: `{% if x %}` may test a missing key), and a test
+//! renders every template.
 use std::sync::Arc;
 
 use minijinja::{Environment, UndefinedBehavior, Value};
@@ -32,7 +33,7 @@ pub struct Templates(Arc<Environment<'static>>);
 impl Templates {
     pub fn load() -> anyhow::Result<Self> {
         let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
         for (name, source) in SOURCES {
             env.add_template(name, source)?;
         }

@@ -1,0 +1,354 @@
+//! `TestApp`: a server on a fresh database and data dir, with helpers for
+//! signed-up users and their CSRF tokens.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use sqlx::Connection;
+use switchboard::clock::ManualClock;
+use switchboard::config::{CommonArgs, Config};
+use switchboard::state::AppState;
+use tokio::net::TcpListener;
+
+pub struct TestApp {
+    pub url: String,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A fresh PostgreSQL database for one test, or `None` to use SQLite.
+async fn fresh_postgres_url() -> Option<String> {
+    let admin = std::env::var("SWITCHBOARD_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())?;
+    let name = format!("sb_test_{}", ulid::Ulid::new().to_string().to_lowercase());
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("connect to test PostgreSQL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let _ = conn.close().await;
+    let mut url = url::Url::parse(&admin).expect("postgres url");
+    url.set_path(&format!("/{name}"));
+    Some(url.to_string())
+}
+
+pub fn on_postgres() -> bool {
+    std::env::var("SWITCHBOARD_TEST_POSTGRES_URL").is_ok_and(|s| !s.is_empty())
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut args = CommonArgs {
+            data_dir: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        };
+        args.database_url = fresh_postgres_url().await;
+        args.db_max_connections = Some(5);
+        let config = Config::resolve(&args).expect("config");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let url = format!("http://{addr}");
+        let start = Utc
+            .with_ymd_and_hms(2026, 11, 28, 12, 0, 0)
+            .single()
+            .expect("time");
+        let clock = Arc::new(ManualClock::new(start));
+        let state = switchboard::server::build_state(config, url.clone(), clock.clone())
+            .await
+            .expect("state");
+        let app = switchboard::routes::router(state.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        TestApp {
+            url,
+            state,
+            clock,
+            _dir: dir,
+            shutdown: Some(tx),
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+
+    /// A browser-like visitor with no account yet.
+    pub fn visitor(&self) -> Visitor {
+        Visitor {
+            app_url: self.url.clone(),
+            client: self.client(),
+            csrf: None,
+        }
+    }
+
+    /// Signs up through the form and creates a first workspace through the
+    /// API; returns the user, signed in, with that workspace current.
+    pub async fn user_with_workspace(&self, name: &str, email: &str, workspace: &str) -> Visitor {
+        let mut user = self.visitor();
+        user.sign_up(name, email, "correct horse battery").await;
+        let ws = user.create_workspace(workspace).await;
+        user.switch_to(ws["id"].as_str().expect("id")).await;
+        user
+    }
+
+    /// Adds `user` to `workspace_id` with `role`, as the CLI does.
+    pub async fn add_member(&self, workspace_id: &str, user: &Visitor, role: &str) {
+        let me = user.get_json("/api/v1/me").await;
+        let user_id: switchboard_core::UserId =
+            me["id"].as_str().expect("id").parse().expect("user id");
+        let ws: switchboard_core::WorkspaceId = workspace_id.parse().expect("ws id");
+        let role: switchboard_core::Role = role.parse().expect("role");
+        switchboard::members::store::upsert_active(
+            &self.state.db,
+            &ws,
+            &user_id,
+            role,
+            self.clock_now(),
+        )
+        .await
+        .expect("add member");
+    }
+
+    pub fn clock_now(&self) -> chrono::DateTime<Utc> {
+        use switchboard::clock::Clock;
+        self.clock.now()
+    }
+
+    pub async fn audit_actions(&self, workspace_id: &str) -> Vec<String> {
+        let ws: switchboard_core::WorkspaceId = workspace_id.parse().expect("ws id");
+        switchboard::audit::list_recent(&self.state.db, &ws, 1000)
+            .await
+            .expect("audit")
+            .into_iter()
+            .map(|e| e.action)
+            .collect()
+    }
+}
+
+pub struct Visitor {
+    pub app_url: String,
+    pub client: Client,
+    /// The CSRF token of the current session (or the anonymous cookie).
+    pub csrf: Option<String>,
+}
+
+/// The value of `<input name="_csrf" value="…">` in a page.
+pub fn csrf_from_html(html: &str) -> Option<String> {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_string())
+}
+
+impl Visitor {
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{}", self.app_url, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.at(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_text(&self, path: &str) -> String {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.text().await.expect("text")
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.json().await.expect("json")
+    }
+
+    /// Loads a page and remembers its form CSRF token.
+    pub async fn load_csrf(&mut self, path: &str) -> String {
+        let html = self.get_text(path).await;
+        let token = csrf_from_html(&html).expect("page has a CSRF field");
+        self.csrf = Some(token.clone());
+        token
+    }
+
+    /// Posts a urlencoded form with the CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        let csrf = self.csrf.clone().expect("call load_csrf first");
+        all.push(("_csrf", &csrf));
+        self.client
+            .post(self.at(path))
+            .form(&all)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn sign_up(&mut self, name: &str, email: &str, password: &str) -> Response {
+        self.load_csrf("/signup").await;
+        let res = self
+            .post_form(
+                "/signup",
+                &[("name", name), ("email", email), ("password", password)],
+            )
+            .await;
+        if res.status() == StatusCode::SEE_OTHER {
+            self.refresh_session_csrf().await;
+        }
+        res
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Response {
+        self.load_csrf("/signin").await;
+        let res = self
+            .post_form("/signin", &[("email", email), ("password", password)])
+            .await;
+        if res.status() == StatusCode::SEE_OTHER {
+            self.refresh_session_csrf().await;
+        }
+        res
+    }
+
+    pub async fn refresh_session_csrf(&mut self) {
+        let me = self.get_json("/api/v1/me").await;
+        self.csrf = Some(me["csrf_token"].as_str().expect("csrf").to_string());
+    }
+
+    fn with_csrf(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.csrf {
+            Some(token) => req.header("x-csrf-token", token),
+            None => req,
+        }
+    }
+
+    pub async fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Response {
+        let mut req = self.with_csrf(self.client.request(method, self.at(path)));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.expect("API call")
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Response {
+        self.api(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn put_bytes(&self, path: &str, bytes: Vec<u8>, content_type: &str) -> Response {
+        self.with_csrf(self.client.put(self.at(path)))
+            .header("content-type", content_type)
+            .body(bytes)
+            .send()
+            .await
+            .expect("PUT")
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.api(reqwest::Method::DELETE, path, None).await
+    }
+
+    pub async fn create_workspace(&self, name: &str) -> Value {
+        let res = self
+            .api(
+                reqwest::Method::POST,
+                "/api/v1/workspaces",
+                Some(json!({ "name": name })),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json().await.expect("json")
+    }
+
+    pub async fn switch_to(&self, workspace_id: &str) {
+        let res = self
+            .api(
+                reqwest::Method::POST,
+                &format!("/api/v1/workspaces/{workspace_id}/switch"),
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "switch");
+    }
+
+    pub async fn workspace(&self) -> Value {
+        self.get_json("/api/v1/workspace").await
+    }
+}
+
+/// Where a redirect points.
+pub fn location(res: &Response) -> String {
+    res.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The problem+json body of an error response, checking its content type.
+pub async fn problem(res: Response) -> Value {
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    res.json().await.expect("problem json")
+}
+
+/// The decoded toast carried by a flash cookie in a redirect.
+pub fn flash_text(res: &Response) -> Option<String> {
+    use base64::Engine;
+    res.headers().get_all("set-cookie").iter().find_map(|v| {
+        let s = v.to_str().ok()?;
+        let value = s.strip_prefix("sb_flash=")?.split(';').next()?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(value)
+            .ok()?;
+        let json: Value = serde_json::from_slice(&bytes).ok()?;
+        json["text"].as_str().map(str::to_string)
+    })
+}
+
+/// A small valid PNG of `w`×`h`.
+pub fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbaImage::from_fn(w, h, |x, y| {
+        image::Rgba([(x % 256) as u8, (y % 256) as u8, 128, 255])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode png");
+    out.into_inner()
+}

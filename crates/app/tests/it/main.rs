@@ -1,0 +1,12 @@
+//! The app crate's one integration-test binary. Every test runs against a
+//! real server on a loopback port, on SQLite — and on PostgreSQL when
+//! `SWITCHBOARD_TEST_POSTGRES_URL` is set (CI always sets it).
+mod harness;
+
+mod accounts;
+mod audit;
+mod files;
+mod ops;
+mod permissions;
+mod profile;
+mod workspaces;
