@@ -32,7 +32,7 @@ impl Drop for TestApp {
 }
 
 /// A fresh PostgreSQL database for one test, or `None` to use SQLite.
-async fn fresh_postgres_url() -> Option<String> {
+pub async fn fresh_postgres_url() -> Option<String> {
     let admin = std::env::var("SWITCHBOARD_TEST_POSTGRES_URL")
         .ok()
         .filter(|s| !s.is_empty())?;

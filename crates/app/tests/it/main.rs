@@ -5,6 +5,7 @@ mod harness;
 
 mod accounts;
 mod audit;
+mod cli;
 mod files;
 mod ops;
 mod permissions;
