@@ -38,7 +38,8 @@ async fn main() -> anyhow::Result<()> {
         .await?
         .ok_or_else(|| anyhow::anyhow!("user exists"))?;
     let ws_id = WorkspaceId::new();
-    let ws_name = switchboard::workspaces::model::WorkspaceName::parse("Bench Workspace").map_err(anyhow::Error::msg)?;
+    let ws_name =
+        switchboard::workspaces::model::WorkspaceName::parse("Bench Workspace").map_err(anyhow::Error::msg)?;
     switchboard::workspaces::store::insert(&state.db, &ws_id, &ws_name, &user.id, now).await?;
     switchboard::members::store::upsert_active(&state.db, &ws_id, &user.id, Role::Admin, now).await?;
     let new = session::NewSession { user_id: &user.id, current_workspace_id: Some(&ws_id), ip: None, user_agent: None };

@@ -9,11 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "switchboard",
-    version,
-    about = "Workspace and settings control plane for voice-AI agent platforms"
-)]
+#[command(name = "switchboard", version, about = "Workspace and settings control plane for voice-AI agent platforms")]
 pub struct Cli {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -110,35 +106,20 @@ impl Config {
     pub fn resolve(args: &CommonArgs) -> anyhow::Result<Config> {
         let file = match &args.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading config file {}", path.display()))?;
+                let text =
+                    std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
                 toml::from_str::<FileConfig>(&text)
                     .with_context(|| format!("parsing config file {}", path.display()))?
             }
             None => FileConfig::default(),
         };
-        let listen = args
-            .listen
-            .or(file.listen)
-            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-        let data_dir = args
-            .data_dir
-            .clone()
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from("./data"));
-        let database_url = args
-            .database_url
-            .clone()
-            .or(file.database_url)
-            .unwrap_or_else(|| default_sqlite_url(&data_dir));
-        let public_url = args
-            .public_url
-            .clone()
-            .or(file.public_url)
-            .map(|u| u.trim_end_matches('/').to_string());
+        let listen = args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let data_dir = args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url =
+            args.database_url.clone().or(file.database_url).unwrap_or_else(|| default_sqlite_url(&data_dir));
+        let public_url = args.public_url.clone().or(file.public_url).map(|u| u.trim_end_matches('/').to_string());
         if let Some(url) = &public_url {
-            let parsed =
-                url::Url::parse(url).with_context(|| format!("public URL {url:?} is not a URL"))?;
+            let parsed = url::Url::parse(url).with_context(|| format!("public URL {url:?} is not a URL"))?;
             anyhow::ensure!(
                 matches!(parsed.scheme(), "http" | "https"),
                 "public URL must start with http:// or https://"
@@ -150,18 +131,13 @@ impl Config {
             database_url,
             public_url,
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
-            db_max_connections: args
-                .db_max_connections
-                .or(file.db_max_connections)
-                .unwrap_or(10),
+            db_max_connections: args.db_max_connections.or(file.db_max_connections).unwrap_or(10),
         })
     }
 
     /// Whether cookies must carry the `Secure` flag.
     pub fn secure_cookies(&self) -> bool {
-        self.public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 }
 
@@ -211,15 +187,9 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("temp dir");
         let file = dir.join("bad.toml");
         std::fs::write(&file, "lisen = \"127.0.0.1:9000\"\n").expect("write");
-        let args = CommonArgs {
-            config: Some(file),
-            ..Default::default()
-        };
+        let args = CommonArgs { config: Some(file), ..Default::default() };
         assert!(Config::resolve(&args).is_err());
-        let args = CommonArgs {
-            public_url: Some("ftp://x".into()),
-            ..Default::default()
-        };
+        let args = CommonArgs { public_url: Some("ftp://x".into()), ..Default::default() };
         assert!(Config::resolve(&args).is_err());
     }
 }

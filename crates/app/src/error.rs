@@ -28,10 +28,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -55,13 +52,7 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     fn client(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        AppError::Client(Problem {
-            status,
-            code,
-            detail: detail.into(),
-            fields: Vec::new(),
-            retry_after_secs: None,
-        })
+        AppError::Client(Problem { status, code, detail: detail.into(), fields: Vec::new(), retry_after_secs: None })
     }
 
     /// 422 with one message per invalid field.
@@ -88,11 +79,7 @@ impl AppError {
     }
 
     pub fn unauthenticated() -> Self {
-        Self::client(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "Sign in to continue.",
-        )
+        Self::client(StatusCode::UNAUTHORIZED, "unauthenticated", "Sign in to continue.")
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
@@ -107,11 +94,7 @@ impl AppError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::client(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} was not found."),
-        )
+        Self::client(StatusCode::NOT_FOUND, "not_found", format!("{what} was not found."))
     }
 
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
@@ -141,11 +124,7 @@ impl AppError {
 
     /// The message for one field, if this is a validation error naming it.
     pub fn field_message(&self, field: &str) -> Option<&str> {
-        self.problem()?
-            .fields
-            .iter()
-            .find(|f| f.field == field)
-            .map(|f| f.message.as_str())
+        self.problem()?.fields.iter().find(|f| f.field == field).map(|f| f.message.as_str())
     }
 }
 
@@ -191,11 +170,7 @@ impl IntoResponse for AppError {
         };
         let body = ProblemDetails {
             type_uri: format!("urn:switchboard:problem:{}", problem.code),
-            title: problem
-                .status
-                .canonical_reason()
-                .unwrap_or("Error")
-                .to_string(),
+            title: problem.status.canonical_reason().unwrap_or("Error").to_string(),
             status: problem.status.as_u16(),
             detail: problem.detail.clone(),
             code: problem.code.to_string(),
@@ -203,14 +178,9 @@ impl IntoResponse for AppError {
             request_id,
         };
         let mut response = (problem.status, axum::Json(body)).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if let Some(secs) = problem.retry_after_secs {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response.extensions_mut().insert(problem);
         response
@@ -229,31 +199,20 @@ mod tests {
         ])
         .into_response();
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(
-            response.headers()[header::CONTENT_TYPE],
-            "application/problem+json"
-        );
-        let bytes = axum::body::to_bytes(response.into_body(), 10_000)
-            .await
-            .expect("body");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/problem+json");
+        let bytes = axum::body::to_bytes(response.into_body(), 10_000).await.expect("body");
         let json: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
         assert_eq!(json["type"], "urn:switchboard:problem:validation_failed");
         assert_eq!(json["status"], 422);
         assert_eq!(json["errors"][0]["field"], "name");
-        assert_eq!(
-            json["errors"][1]["message"],
-            "Enter a website address like example.com."
-        );
+        assert_eq!(json["errors"][1]["message"], "Enter a website address like example.com.");
     }
 
     #[tokio::test]
     async fn internal_errors_are_opaque() {
-        let response =
-            AppError::from(anyhow::anyhow!("password=hunter2 leaked in a message")).into_response();
+        let response = AppError::from(anyhow::anyhow!("password=hunter2 leaked in a message")).into_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let bytes = axum::body::to_bytes(response.into_body(), 10_000)
-            .await
-            .expect("body");
+        let bytes = axum::body::to_bytes(response.into_body(), 10_000).await.expect("body");
         let text = String::from_utf8_lossy(&bytes);
         assert!(!text.contains("hunter2"));
         assert!(text.contains("internal_error"));

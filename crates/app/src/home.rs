@@ -18,10 +18,5 @@ pub async fn home(state: &AppState, page: &Page, session: &Session) -> AppResult
         .iter()
         .find(|w| Some(&w.workspace.id) == session.current_workspace_id.as_ref())
         .is_some_and(|w| w.role == "admin");
-    page.render(
-        state,
-        "home.html",
-        context! { title => "Home", is_admin => is_admin },
-    )
-    .await
+    page.render(state, "home.html", context! { title => "Home", is_admin => is_admin }).await
 }

@@ -15,14 +15,10 @@ async fn main() -> std::process::ExitCode {
     switchboard::server::init_logging(config.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => switchboard::server::serve(config).await,
-        Command::Migrate => switchboard::server::connect(&config)
-            .await
-            .map(|_| println!("Migrations applied.")),
-        Command::Members(MembersCommand::Add {
-            workspace,
-            email,
-            role,
-        }) => switchboard::members::cli::add(&config, &workspace, &email, &role).await,
+        Command::Migrate => switchboard::server::connect(&config).await.map(|_| println!("Migrations applied.")),
+        Command::Members(MembersCommand::Add { workspace, email, role }) => {
+            switchboard::members::cli::add(&config, &workspace, &email, &role).await
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -33,11 +33,7 @@ impl WorkspaceCtx {
     }
 
     pub fn require(&self, permission: Permission) -> Result<(), AppError> {
-        if self.can(permission) {
-            Ok(())
-        } else {
-            Err(forbidden(permission, &self.workspace.name))
-        }
+        if self.can(permission) { Ok(()) } else { Err(forbidden(permission, &self.workspace.name)) }
     }
 }
 
@@ -51,28 +47,19 @@ fn forbidden(permission: Permission, workspace_name: &str) -> AppError {
         Permission::EditResources => AppError::forbidden(format!(
             "You don't have permission to make changes in “{workspace_name}”: Viewers have read-only access."
         )),
-        Permission::ViewWorkspace => {
-            AppError::forbidden("You don't have permission to view this workspace.")
-        }
+        Permission::ViewWorkspace => AppError::forbidden("You don't have permission to view this workspace."),
     }
 }
 
 impl FromRequestParts<AppState> for WorkspaceCtx {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(ctx) = parts.extensions.get::<WorkspaceCtx>() {
             return Ok(ctx.clone());
         }
         let SignedIn(session) = SignedIn::from_request_parts(parts, state).await?;
-        let meta = parts
-            .extensions
-            .get::<ClientMeta>()
-            .cloned()
-            .unwrap_or_default();
+        let meta = parts.extensions.get::<ClientMeta>().cloned().unwrap_or_default();
         let ctx = resolve(state, session, meta).await?;
         parts.extensions.insert(ctx.clone());
         Ok(ctx)
@@ -82,44 +69,33 @@ impl FromRequestParts<AppState> for WorkspaceCtx {
 /// The session's current workspace and the user's role in it. A session
 /// whose workspace is gone (or whose membership ended) moves to the user's
 /// first remaining workspace.
-async fn resolve(
-    state: &AppState,
-    session: Arc<Session>,
-    meta: ClientMeta,
-) -> Result<WorkspaceCtx, AppError> {
+async fn resolve(state: &AppState, session: Arc<Session>, meta: ClientMeta) -> Result<WorkspaceCtx, AppError> {
     use crate::members::store as members;
     if let Some(ws_id) = &session.current_workspace_id
         && let Some(role) = members::active_role(&state.db, ws_id, &session.user_id).await?
         && let Some(workspace) = workspaces::find(&state.db, ws_id).await?
     {
-        return Ok(WorkspaceCtx {
-            session,
-            workspace,
-            role,
-            meta,
-        });
+        return Ok(WorkspaceCtx { session, workspace, role, meta });
     }
     let mut list = workspaces::list_for_user(&state.db, &session.user_id).await?;
     if list.is_empty() {
-        return Err(AppError::conflict(
-            "no_workspace",
-            "Create a workspace first.",
-        ));
+        return Err(AppError::conflict("no_workspace", "Create a workspace first."));
     }
     let first = list.remove(0);
     session::set_current_workspace(&state.db, &session.id_hash, Some(&first.workspace.id)).await?;
-    let role = first
-        .role
-        .parse()
-        .map_err(|_| anyhow::anyhow!("stored role {:?} is unknown", first.role))?;
+    let role = first.role.parse().map_err(|_| anyhow::anyhow!("stored role {:?} is unknown", first.role))?;
     let mut moved = (*session).clone();
     moved.current_workspace_id = Some(first.workspace.id.clone());
-    Ok(WorkspaceCtx {
-        session: Arc::new(moved),
-        workspace: first.workspace,
-        role,
-        meta,
-    })
+    Ok(WorkspaceCtx { session: Arc::new(moved), workspace: first.workspace, role, meta })
+}
+
+/// Layer for routes that need a signed-in user, whatever their workspace.
+pub async fn require_signed_in(req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    match SignedIn::from_request_parts(&mut parts, &()).await {
+        Ok(_) => next.run(Request::from_parts(parts, body)).await,
+        Err(err) => err.into_response(),
+    }
 }
 
 /// Layer for routes that need an active membership in the current workspace.

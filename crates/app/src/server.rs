@@ -14,11 +14,7 @@ use crate::state::{AppState, Inner};
 use crate::web::templates::Templates;
 
 /// Connects the database (running migrations) and assembles the state.
-pub async fn build_state(
-    config: Config,
-    public_url: String,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<AppState> {
+pub async fn build_state(config: Config, public_url: String, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
     let db = connect(&config).await?;
@@ -56,26 +52,17 @@ pub fn redact_url(url: &str) -> String {
 
 pub fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("SWITCHBOARD_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_env("SWITCHBOARD_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }
 
 /// `switchboard serve`: migrate, bind, print the URL, serve until a signal.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
+    let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let public_url = config.public_url.clone().unwrap_or_else(|| local_url(addr));
     let state = build_state(config, public_url.clone(), Arc::new(SystemClock)).await?;
@@ -83,23 +70,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let app = crate::routes::router(state);
     tracing::info!(%addr, backend = db.backend().name(), "listening");
     println!("Switchboard is running at {public_url}");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
 fn local_url(addr: SocketAddr) -> String {
-    if addr.ip().is_unspecified() {
-        format!("http://127.0.0.1:{}", addr.port())
-    } else {
-        format!("http://{addr}")
-    }
+    if addr.ip().is_unspecified() { format!("http://127.0.0.1:{}", addr.port()) } else { format!("http://{addr}") }
 }
 
 async fn shutdown_signal() {

@@ -113,12 +113,7 @@ mod tests {
         assert_eq!(id.as_str().len(), 3 + 26);
         let parsed: WorkspaceId = id.as_str().parse().expect("parses");
         assert_eq!(parsed, id);
-        assert!(
-            id.as_str()
-                .replace("ws_", "usr_")
-                .parse::<WorkspaceId>()
-                .is_err()
-        );
+        assert!(id.as_str().replace("ws_", "usr_").parse::<WorkspaceId>().is_err());
         assert!("ws_".parse::<WorkspaceId>().is_err());
         assert!("ws_not-a-ulid".parse::<WorkspaceId>().is_err());
         assert!(id.as_str().parse::<UserId>().is_err());

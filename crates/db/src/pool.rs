@@ -84,10 +84,7 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(max_connections.max(1))
-                .connect_with(options)
-                .await?;
+            let pool = SqlitePoolOptions::new().max_connections(max_connections.max(1)).connect_with(options).await?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?;

@@ -46,8 +46,13 @@ async fn placeholders_timestamps_and_constraints_match_across_backends() {
             at
         )
         .expect(backend);
-        let row = fetch_one!(&db, Row, "SELECT id, name, created_at FROM users WHERE email_normalized = $1", "ada@example.com")
-            .expect(backend);
+        let row = fetch_one!(
+            &db,
+            Row,
+            "SELECT id, name, created_at FROM users WHERE email_normalized = $1",
+            "ada@example.com"
+        )
+        .expect(backend);
         assert_eq!(row, Row { id: "usr_1".into(), name: "Ada".into(), created_at: at }, "{backend}");
 
         let dup = execute!(
@@ -61,8 +66,13 @@ async fn placeholders_timestamps_and_constraints_match_across_backends() {
         assert!(is_unique_violation(&dup), "{backend}: {dup}");
 
         // Timestamps compare in SQL on both (TEXT in SQLite, TIMESTAMPTZ in PostgreSQL).
-        let later = fetch_all!(&db, Row, "SELECT id, name, created_at FROM users WHERE created_at > $1", at - chrono::Duration::seconds(1))
-            .expect(backend);
+        let later = fetch_all!(
+            &db,
+            Row,
+            "SELECT id, name, created_at FROM users WHERE created_at > $1",
+            at - chrono::Duration::seconds(1)
+        )
+        .expect(backend);
         assert_eq!(later.len(), 1, "{backend}");
     }
 }

@@ -107,9 +107,7 @@ impl LocalFolderStore {
 
     fn path_for(&self, key: &str) -> Result<PathBuf, StorageError> {
         validate_key(key)?;
-        Ok(key
-            .split('/')
-            .fold(self.root.clone(), |path, segment| path.join(segment)))
+        Ok(key.split('/').fold(self.root.clone(), |path, segment| path.join(segment)))
     }
 
     /// Runs blocking file system work off the async runtime's threads.
@@ -118,10 +116,7 @@ impl LocalFolderStore {
         T: Send + 'static,
         F: FnOnce() -> io::Result<T> + Send + 'static,
     {
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(io::Error::other)?
-            .map_err(StorageError::from)
+        tokio::task::spawn_blocking(work).await.map_err(io::Error::other)?.map_err(StorageError::from)
     }
 }
 
@@ -150,10 +145,7 @@ impl FileStore for LocalFolderStore {
                 .map(|text| text.trim().to_owned())
                 .filter(|text| !text.is_empty())
                 .unwrap_or_else(|| FALLBACK_CONTENT_TYPE.to_owned());
-            Ok(Some(StoredFile {
-                bytes: Bytes::from(bytes),
-                content_type,
-            }))
+            Ok(Some(StoredFile { bytes: Bytes::from(bytes), content_type }))
         })
         .await
     }
@@ -196,16 +188,11 @@ fn sidecar(path: &Path) -> PathBuf {
 /// mix. The temporary name starts with `.`, which no key segment may.
 fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
+    let file_name =
+        path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
     let mut temp_name = std::ffi::OsString::from(".");
     temp_name.push(file_name);
-    temp_name.push(format!(
-        ".{}-{}.tmp",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
+    temp_name.push(format!(".{}-{}.tmp", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed)));
     let temp = path.with_file_name(temp_name);
 
     let result = (|| {
@@ -226,14 +213,7 @@ fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
 fn missing_as_none<T>(result: io::Result<T>) -> io::Result<Option<T>> {
     match result {
         Ok(value) => Ok(Some(value)),
-        Err(err)
-            if matches!(
-                err.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::IsADirectory
-            ) =>
-        {
-            Ok(None)
-        }
+        Err(err) if matches!(err.kind(), io::ErrorKind::NotFound | io::ErrorKind::IsADirectory) => Ok(None),
         Err(err) => Err(err),
     }
 }
@@ -385,32 +365,11 @@ mod tests {
 
         store.delete_prefix("workspaces/ws_1/logo").await.unwrap();
 
-        assert_eq!(
-            store.get("workspaces/ws_1/logo/3/256.png").await.unwrap(),
-            None
-        );
-        assert_eq!(
-            store.get("workspaces/ws_1/logo/3/64.png").await.unwrap(),
-            None
-        );
-        assert_eq!(
-            store.get("workspaces/ws_1/logo/4/256.png").await.unwrap(),
-            None
-        );
-        assert!(
-            store
-                .get("workspaces/ws_1/logos/1/256.png")
-                .await
-                .unwrap()
-                .is_some()
-        );
-        assert!(
-            store
-                .get("workspaces/ws_2/logo/3/256.png")
-                .await
-                .unwrap()
-                .is_some()
-        );
+        assert_eq!(store.get("workspaces/ws_1/logo/3/256.png").await.unwrap(), None);
+        assert_eq!(store.get("workspaces/ws_1/logo/3/64.png").await.unwrap(), None);
+        assert_eq!(store.get("workspaces/ws_1/logo/4/256.png").await.unwrap(), None);
+        assert!(store.get("workspaces/ws_1/logos/1/256.png").await.unwrap().is_some());
+        assert!(store.get("workspaces/ws_2/logo/3/256.png").await.unwrap().is_some());
     }
 
     #[tokio::test]
@@ -454,21 +413,11 @@ mod tests {
             "a\0b",
         ] {
             let bytes = Bytes::from_static(b"x");
-            let is_invalid =
-                |r: Result<(), StorageError>| matches!(r, Err(StorageError::InvalidKey(_)));
-            assert!(
-                is_invalid(store.put(key, bytes, "text/plain").await),
-                "put {key:?}"
-            );
-            assert!(
-                matches!(store.get(key).await, Err(StorageError::InvalidKey(_))),
-                "get {key:?}"
-            );
+            let is_invalid = |r: Result<(), StorageError>| matches!(r, Err(StorageError::InvalidKey(_)));
+            assert!(is_invalid(store.put(key, bytes, "text/plain").await), "put {key:?}");
+            assert!(matches!(store.get(key).await, Err(StorageError::InvalidKey(_))), "get {key:?}");
             assert!(is_invalid(store.delete(key).await), "delete {key:?}");
-            assert!(
-                is_invalid(store.delete_prefix(key).await),
-                "delete_prefix {key:?}"
-            );
+            assert!(is_invalid(store.delete_prefix(key).await), "delete_prefix {key:?}");
         }
         // Nothing was written anywhere, including outside the root.
         assert_eq!(fs::read_dir(store.root()).unwrap().count(), 0);
@@ -477,13 +426,7 @@ mod tests {
 
     #[test]
     fn ordinary_keys_are_valid() {
-        for key in [
-            LOGO,
-            "users/usr_01J/avatar/1/32.png",
-            "a",
-            "a.b-c_d/E.F",
-            "exports/2024-01-01.csv",
-        ] {
+        for key in [LOGO, "users/usr_01J/avatar/1/32.png", "a", "a.b-c_d/E.F", "exports/2024-01-01.csv"] {
             assert!(validate_key(key).is_ok(), "{key:?}");
         }
         assert!(validate_key(&"a".repeat(MAX_SEGMENT_LEN + 1)).is_err());

@@ -33,10 +33,9 @@ impl<S: Send + Sync> FromRequest<S> for UploadBody {
     async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
         let limit = crate::images::MAX_UPLOAD_BYTES;
         match axum::body::to_bytes(req.into_body(), limit).await {
-            Ok(bytes) if bytes.is_empty() => Err(AppError::field(
-                "file",
-                "The request body is empty; send the image bytes.",
-            )),
+            Ok(bytes) if bytes.is_empty() => {
+                Err(AppError::field("file", "The request body is empty; send the image bytes."))
+            }
             Ok(bytes) => Ok(UploadBody(bytes)),
             Err(_) => Err(AppError::field("file", crate::images::too_large_message())),
         }

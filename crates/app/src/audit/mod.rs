@@ -58,11 +58,7 @@ pub struct Target {
 
 impl Target {
     pub fn new(kind: &'static str, id: impl ToString, name: impl Into<String>) -> Self {
-        Target {
-            kind,
-            id: id.to_string(),
-            name: name.into(),
-        }
+        Target { kind, id: id.to_string(), name: name.into() }
     }
 }
 
@@ -169,9 +165,7 @@ mod tests {
 
     #[test]
     fn unchanged_fields_are_left_out() {
-        let changes = Changes::new()
-            .field("name", "Acme", "Acme Voice")
-            .field("timezone", "UTC", "UTC");
+        let changes = Changes::new().field("name", "Acme", "Acme Voice").field("timezone", "UTC", "UTC");
         assert_eq!(changes.0.len(), 1);
         assert_eq!(changes.0["name"].before, "Acme");
         assert_eq!(changes.0["name"].after, "Acme Voice");

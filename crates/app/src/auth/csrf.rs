@@ -40,24 +40,17 @@ pub async fn protect(req: Request, next: Next) -> Response {
     if header_str(req.headers(), "sec-fetch-site") == Some("cross-site") {
         return csrf_failed().into_response();
     }
-    let session = req
-        .extensions()
-        .get::<MaybeSession>()
-        .and_then(|s| s.0.clone());
+    let session = req.extensions().get::<MaybeSession>().and_then(|s| s.0.clone());
     let expected = match &session {
         Some(s) => Some(s.csrf_token.clone()),
-        None => CookieJar::from_headers(req.headers())
-            .get(ANON_CSRF_COOKIE)
-            .map(|c| c.value().to_string()),
+        None => CookieJar::from_headers(req.headers()).get(ANON_CSRF_COOKIE).map(|c| c.value().to_string()),
     };
     let Some(expected) = expected else {
         return csrf_failed().into_response();
     };
 
     let (parts, body) = req.into_parts();
-    let content_type = header_str(&parts.headers, header::CONTENT_TYPE.as_str())
-        .unwrap_or("")
-        .to_string();
+    let content_type = header_str(&parts.headers, header::CONTENT_TYPE.as_str()).unwrap_or("").to_string();
     let is_form = content_type.starts_with("application/x-www-form-urlencoded");
     let is_multipart = content_type.starts_with("multipart/form-data");
     let (guards, body) = if is_form || is_multipart {
@@ -71,19 +64,13 @@ pub async fn protect(req: Request, next: Next) -> Response {
                 .into_response();
             }
         };
-        let guards = if is_form {
-            form_guards(&bytes)
-        } else {
-            multipart_guards(&content_type, bytes.clone()).await
-        };
+        let guards = if is_form { form_guards(&bytes) } else { multipart_guards(&content_type, bytes.clone()).await };
         (guards, Body::from(bytes))
     } else {
         (FormGuards::default(), body)
     };
 
-    let provided = header_str(&parts.headers, CSRF_HEADER)
-        .map(str::to_string)
-        .or(guards.csrf);
+    let provided = header_str(&parts.headers, CSRF_HEADER).map(str::to_string).or(guards.csrf);
     if !provided.is_some_and(|p| constant_time_eq(&p, &expected)) {
         return csrf_failed().into_response();
     }
@@ -124,10 +111,7 @@ fn form_guards(bytes: &[u8]) -> FormGuards {
 
 async fn multipart_guards(content_type: &str, bytes: bytes::Bytes) -> FormGuards {
     let mut guards = FormGuards::default();
-    let Ok(req) = Request::builder()
-        .header(header::CONTENT_TYPE, content_type)
-        .body(Body::from(bytes))
-    else {
+    let Ok(req) = Request::builder().header(header::CONTENT_TYPE, content_type).body(Body::from(bytes)) else {
         return guards;
     };
     let Ok(mut multipart) = Multipart::from_request(req, &()).await else {

@@ -57,14 +57,10 @@ impl Password {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let count = raw.chars().count();
         if count < MIN_PASSWORD_CHARS {
-            return Err(format!(
-                "Password must be at least {MIN_PASSWORD_CHARS} characters."
-            ));
+            return Err(format!("Password must be at least {MIN_PASSWORD_CHARS} characters."));
         }
         if count > MAX_PASSWORD_CHARS {
-            return Err(format!(
-                "Password must be at most {MAX_PASSWORD_CHARS} characters."
-            ));
+            return Err(format!("Password must be at most {MAX_PASSWORD_CHARS} characters."));
         }
         if raw.trim().is_empty() {
             return Err("Password cannot be only spaces.".into());
@@ -109,16 +105,10 @@ impl PersonName {
 
 /// Up to two initials for an avatar or logo placeholder.
 pub fn initials(name: &str) -> String {
-    let mut letters = name
-        .split_whitespace()
-        .filter_map(|w| w.chars().find(|c| c.is_alphanumeric()));
+    let mut letters = name.split_whitespace().filter_map(|w| w.chars().find(|c| c.is_alphanumeric()));
     let first = letters.next();
     let last = letters.next_back();
-    first
-        .into_iter()
-        .chain(last)
-        .flat_map(char::to_uppercase)
-        .collect()
+    first.into_iter().chain(last).flat_map(char::to_uppercase).collect()
 }
 
 #[cfg(test)]
@@ -145,10 +135,7 @@ mod tests {
             "ada@.com",
             "ada@example..com",
         ] {
-            assert!(
-                EmailAddress::parse(bad).is_err(),
-                "{bad:?} should be refused"
-            );
+            assert!(EmailAddress::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
 
@@ -158,10 +145,7 @@ mod tests {
         assert!(Password::parse("1234567890").is_ok());
         assert!(Password::parse("          ").is_err());
         assert!(Password::parse(&"x".repeat(257)).is_err());
-        assert_eq!(
-            format!("{:?}", Password::parse("secret-secret").expect("ok")),
-            "Password(<redacted>)"
-        );
+        assert_eq!(format!("{:?}", Password::parse("secret-secret").expect("ok")), "Password(<redacted>)");
     }
 
     #[test]

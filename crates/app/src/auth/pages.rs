@@ -60,11 +60,7 @@ async fn render_signup(
     form: &SignupForm,
     errors: BTreeMap<&str, String>,
 ) -> AppResult<Response> {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     page.render_status(
         state,
         status,
@@ -81,31 +77,18 @@ pub async fn signup(
     Form(form): Form<SignupForm>,
 ) -> AppResult<Response> {
     let mut errors = BTreeMap::new();
-    let name = PersonName::parse(&form.name)
-        .map_err(|m| errors.insert("name", m))
-        .ok();
-    let email = EmailAddress::parse(&form.email)
-        .map_err(|m| errors.insert("email", m))
-        .ok();
-    let password = Password::parse(&form.password)
-        .map_err(|m| errors.insert("password", m))
-        .ok();
+    let name = PersonName::parse(&form.name).map_err(|m| errors.insert("name", m)).ok();
+    let email = EmailAddress::parse(&form.email).map_err(|m| errors.insert("email", m)).ok();
+    let password = Password::parse(&form.password).map_err(|m| errors.insert("password", m)).ok();
     let (Some(name), Some(email), Some(password)) = (name, email, password) else {
         return render_signup(&state, &page, &form, errors).await;
     };
     let hash = password::hash(&password).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    let new = users::NewUser {
-        name: &name,
-        email: &email,
-        password_hash: &hash,
-    };
+    let new = users::NewUser { name: &name, email: &email, password_hash: &hash };
     let Some(user) = users::insert(&mut tx, new, now).await? else {
-        errors.insert(
-            "email",
-            "An account with this email already exists. Sign in instead.".into(),
-        );
+        errors.insert("email", "An account with this email already exists. Sign in instead.".into());
         return render_signup(&state, &page, &form, errors).await;
     };
     let new_session = NewSession {
@@ -190,18 +173,10 @@ pub async fn signin(
                 "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
                 if minutes == 1 { "" } else { "s" }
             );
-            let mut response = render_signin(
-                &state,
-                &page,
-                &form.email,
-                Some(message),
-                StatusCode::TOO_MANY_REQUESTS,
-            )
-            .await?;
+            let mut response =
+                render_signin(&state, &page, &form.email, Some(message), StatusCode::TOO_MANY_REQUESTS).await?;
             if let Ok(v) = axum::http::HeaderValue::from_str(&wait.to_string()) {
-                response
-                    .headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, v);
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
             }
             return Ok(response);
         }
@@ -210,11 +185,7 @@ pub async fn signin(
 
     // Verify outside any transaction: argon2 takes tens of milliseconds.
     let credentials = users::credentials(&state.db, &email).await?;
-    let verified = password::verify(
-        &form.password,
-        credentials.as_ref().map(|(_, h)| h.as_str()),
-    )
-    .await?;
+    let verified = password::verify(&form.password, credentials.as_ref().map(|(_, h)| h.as_str())).await?;
     let mut tx = state.db.begin().await?;
     let (true, Some((user_id, _))) = (verified, credentials) else {
         throttle::record_failure(&mut tx, &keys, now).await?;
@@ -253,15 +224,7 @@ pub async fn signin(
             user_agent: meta.user_agent.clone(),
         };
         let target = Target::new("user", &user_id, email.as_str());
-        audit::record(
-            &mut tx,
-            &origin,
-            "member.signed_in",
-            &target,
-            &Changes::new(),
-            now,
-        )
-        .await?;
+        audit::record(&mut tx, &origin, "member.signed_in", &target, &Changes::new(), now).await?;
     }
     tx.commit().await?;
     let mut response = redirect("/");
@@ -269,10 +232,7 @@ pub async fn signin(
     Ok(response)
 }
 
-pub async fn signout(
-    State(state): State<AppState>,
-    MaybeSession(session): MaybeSession,
-) -> AppResult<Response> {
+pub async fn signout(State(state): State<AppState>, MaybeSession(session): MaybeSession) -> AppResult<Response> {
     if let Some(s) = session {
         session::delete(&state.db, &s.id_hash).await?;
     }

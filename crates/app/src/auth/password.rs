@@ -10,8 +10,7 @@ pub async fn hash(password: &Password) -> anyhow::Result<String> {
     tokio::task::spawn_blocking(move || {
         let mut salt_bytes = [0u8; 16];
         rand::fill(&mut salt_bytes);
-        let salt = SaltString::encode_b64(&salt_bytes)
-            .map_err(|e| anyhow::anyhow!("encoding salt: {e}"))?;
+        let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow::anyhow!("encoding salt: {e}"))?;
         Argon2::default()
             .hash_password(plain.as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -28,18 +27,16 @@ pub async fn verify(plain: &str, stored: Option<&str>) -> anyhow::Result<bool> {
     let stored = stored.unwrap_or(DUMMY_HASH).to_owned();
     let known = stored != DUMMY_HASH;
     tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&stored)
-            .map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
-        let ok = Argon2::default()
-            .verify_password(plain.as_bytes(), &parsed)
-            .is_ok();
+        let parsed = PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
+        let ok = Argon2::default().verify_password(plain.as_bytes(), &parsed).is_ok();
         Ok(ok && known)
     })
     .await?
 }
 
 /// argon2id hash of a random string nobody knows, with default parameters.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c3dpdGNoYm9hcmRkdW1teQ$Jm1TQwAP6nb4RHb2ZRr0zx3vQ0ZbaEBnZsqg2aIhJ2M";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c3dpdGNoYm9hcmRkdW1teQ$Jm1TQwAP6nb4RHb2ZRr0zx3vQ0ZbaEBnZsqg2aIhJ2M";
 
 #[cfg(test)]
 mod tests {
@@ -50,16 +47,8 @@ mod tests {
         let password = Password::parse("correct horse battery").expect("valid");
         let stored = hash(&password).await.expect("hash");
         assert!(stored.starts_with("$argon2id$"));
-        assert!(
-            verify("correct horse battery", Some(&stored))
-                .await
-                .expect("verify")
-        );
-        assert!(
-            !verify("wrong horse battery", Some(&stored))
-                .await
-                .expect("verify")
-        );
+        assert!(verify("correct horse battery", Some(&stored)).await.expect("verify"));
+        assert!(!verify("wrong horse battery", Some(&stored)).await.expect("verify"));
     }
 
     #[tokio::test]

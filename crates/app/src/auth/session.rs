@@ -72,11 +72,7 @@ pub struct NewSession<'a> {
 }
 
 /// Creates a session and returns the cookie token (shown to nobody else).
-pub async fn create<'a>(
-    ex: impl IntoExec<'a>,
-    new: NewSession<'_>,
-    now: DateTime<Utc>,
-) -> Result<String, sqlx::Error> {
+pub async fn create<'a>(ex: impl IntoExec<'a>, new: NewSession<'_>, now: DateTime<Utc>) -> Result<String, sqlx::Error> {
     let token = random_token(32);
     execute!(
         ex,
@@ -94,11 +90,7 @@ pub async fn create<'a>(
     Ok(token)
 }
 
-pub async fn load<'a>(
-    ex: impl IntoExec<'a>,
-    token: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<Session>, sqlx::Error> {
+pub async fn load<'a>(ex: impl IntoExec<'a>, token: &str, now: DateTime<Utc>) -> Result<Option<Session>, sqlx::Error> {
     let row = fetch_optional!(
         ex,
         SessionRow,
@@ -111,11 +103,7 @@ pub async fn load<'a>(
     Ok(row.map(Session::from))
 }
 
-pub async fn touch<'a>(
-    ex: impl IntoExec<'a>,
-    id_hash: &str,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+pub async fn touch<'a>(ex: impl IntoExec<'a>, id_hash: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     execute!(
         ex,
         "UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE id = $1",
@@ -157,10 +145,7 @@ pub fn cookie(state: &AppState, token: String) -> Cookie<'static> {
 }
 
 pub fn removal_cookie() -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, ""))
-        .path("/")
-        .max_age(time_days(0))
-        .build()
+    Cookie::build((SESSION_COOKIE, "")).path("/").max_age(time_days(0)).build()
 }
 
 fn time_days(days: i64) -> time::Duration {
@@ -169,12 +154,7 @@ fn time_days(days: i64) -> time::Duration {
 
 /// Middleware: looks the session up once per request and leaves
 /// [`MaybeSession`] in the request extensions.
-pub async fn load_session(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    mut req: Request,
-    next: Next,
-) -> Response {
+pub async fn load_session(State(state): State<AppState>, jar: CookieJar, mut req: Request, next: Next) -> Response {
     let mut found = None;
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
         let now = state.clock.now();
@@ -206,11 +186,7 @@ pub struct MaybeSession(pub Option<Arc<Session>>);
 impl<S: Send + Sync> FromRequestParts<S> for MaybeSession {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts
-            .extensions
-            .get::<MaybeSession>()
-            .cloned()
-            .unwrap_or_default())
+        Ok(parts.extensions.get::<MaybeSession>().cloned().unwrap_or_default())
     }
 }
 

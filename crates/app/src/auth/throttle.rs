@@ -15,17 +15,11 @@ pub struct ThrottleKey {
 
 impl ThrottleKey {
     pub fn account(normalized_email: &str) -> Self {
-        Self {
-            key: format!("account:{normalized_email}"),
-            limit: MAX_FAILURES_PER_ACCOUNT,
-        }
+        Self { key: format!("account:{normalized_email}"), limit: MAX_FAILURES_PER_ACCOUNT }
     }
 
     pub fn ip(ip: &str) -> Self {
-        Self {
-            key: format!("ip:{ip}"),
-            limit: MAX_FAILURES_PER_IP,
-        }
+        Self { key: format!("ip:{ip}"), limit: MAX_FAILURES_PER_IP }
     }
 }
 
@@ -37,11 +31,7 @@ struct Window {
 
 /// `Some(seconds)` until the next attempt is allowed, when any key is over
 /// its limit within the window.
-pub async fn retry_after(
-    tx: &mut Tx,
-    keys: &[ThrottleKey],
-    now: DateTime<Utc>,
-) -> Result<Option<u64>, sqlx::Error> {
+pub async fn retry_after(tx: &mut Tx, keys: &[ThrottleKey], now: DateTime<Utc>) -> Result<Option<u64>, sqlx::Error> {
     let since = now - Duration::minutes(WINDOW_MINUTES);
     let mut wait: Option<u64> = None;
     for key in keys {
@@ -53,26 +43,17 @@ pub async fn retry_after(
             &key.key,
             since
         )?;
-        if let Some(Window {
-            failures,
-            oldest: Some(oldest),
-        }) = window
+        if let Some(Window { failures, oldest: Some(oldest) }) = window
             && failures >= key.limit
         {
-            let secs = (oldest + Duration::minutes(WINDOW_MINUTES) - now)
-                .num_seconds()
-                .max(1) as u64;
+            let secs = (oldest + Duration::minutes(WINDOW_MINUTES) - now).num_seconds().max(1) as u64;
             wait = Some(wait.map_or(secs, |w| w.max(secs)));
         }
     }
     Ok(wait)
 }
 
-pub async fn record_failure(
-    tx: &mut Tx,
-    keys: &[ThrottleKey],
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+pub async fn record_failure(tx: &mut Tx, keys: &[ThrottleKey], now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     for key in keys {
         execute!(
             &mut *tx,
@@ -93,10 +74,6 @@ pub async fn record_failure(
 
 /// A successful sign-in clears the account's failures (not the IP's).
 pub async fn clear(tx: &mut Tx, key: &ThrottleKey) -> Result<(), sqlx::Error> {
-    execute!(
-        &mut *tx,
-        "DELETE FROM sign_in_failures WHERE throttle_key = $1",
-        &key.key
-    )?;
+    execute!(&mut *tx, "DELETE FROM sign_in_failures WHERE throttle_key = $1", &key.key)?;
     Ok(())
 }

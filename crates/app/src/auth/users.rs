@@ -66,10 +66,7 @@ pub async fn find<'a>(ex: impl IntoExec<'a>, id: &UserId) -> Result<Option<User>
     )
 }
 
-pub async fn find_by_email<'a>(
-    ex: impl IntoExec<'a>,
-    email: &EmailAddress,
-) -> Result<Option<User>, sqlx::Error> {
+pub async fn find_by_email<'a>(ex: impl IntoExec<'a>, email: &EmailAddress) -> Result<Option<User>, sqlx::Error> {
     fetch_optional!(
         ex,
         User,
@@ -127,12 +124,6 @@ pub async fn set_avatar_version<'a>(
     version: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    execute!(
-        ex,
-        "UPDATE users SET avatar_version = $2, updated_at = $3 WHERE id = $1",
-        id.as_str(),
-        version,
-        now
-    )?;
+    execute!(ex, "UPDATE users SET avatar_version = $2, updated_at = $3 WHERE id = $1", id.as_str(), version, now)?;
     Ok(())
 }

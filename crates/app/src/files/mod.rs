@@ -38,9 +38,7 @@ pub fn avatar_url(user_id: &UserId, version: i64, size: u32) -> String {
 /// `256.png` → 256, for sizes we make.
 fn parse_size(file: &str) -> Option<u32> {
     let size: u32 = file.strip_suffix(".png")?.parse().ok()?;
-    crate::images::THUMBNAIL_SIZES
-        .contains(&size)
-        .then_some(size)
+    crate::images::THUMBNAIL_SIZES.contains(&size).then_some(size)
 }
 
 pub async fn serve_logo(
@@ -53,9 +51,7 @@ pub async fn serve_logo(
     let size = parse_size(&file).ok_or_else(not_found)?;
     // Any workspace the user is an active member of, not only the current
     // one: the switcher shows them all.
-    crate::members::store::active_role(&state.db, &workspace_id, &session.user_id)
-        .await?
-        .ok_or_else(not_found)?;
+    crate::members::store::active_role(&state.db, &workspace_id, &session.user_id).await?.ok_or_else(not_found)?;
     serve(&state, &logo_key(&workspace_id, version, size)).await
 }
 
@@ -71,20 +67,13 @@ pub async fn serve_avatar(
 }
 
 async fn serve(state: &AppState, key: &str) -> AppResult<Response> {
-    let file = state
-        .files
-        .get(key)
-        .await?
-        .ok_or_else(|| AppError::not_found("The file"))?;
+    let file = state.files.get(key).await?.ok_or_else(|| AppError::not_found("The file"))?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/png".to_string()),
             // Versioned URLs never change content; private because access
             // depends on who asks.
-            (
-                header::CACHE_CONTROL,
-                "private, max-age=31536000, immutable".to_string(),
-            ),
+            (header::CACHE_CONTROL, "private, max-age=31536000, immutable".to_string()),
         ],
         file.bytes,
     )
@@ -105,10 +94,7 @@ pub async fn store_image(
         .map_err(anyhow::Error::from)?
         .map_err(|e| AppError::field(field, e.message()))?;
     for (size, png) in processed.thumbnails {
-        state
-            .files
-            .put(&key(size), bytes::Bytes::from(png), "image/png")
-            .await?;
+        state.files.put(&key(size), bytes::Bytes::from(png), "image/png").await?;
     }
     Ok(())
 }

@@ -33,9 +33,7 @@ use std::io::Cursor;
 use image::codecs::png::{CompressionType, FilterType as PngFilter, PngEncoder};
 use image::imageops::FilterType;
 use image::metadata::Orientation;
-use image::{
-    DynamicImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits, RgbaImage,
-};
+use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits, RgbaImage};
 
 #[cfg(test)]
 mod tests;
@@ -57,12 +55,7 @@ const _: () = {
     }
 };
 
-const ACCEPTED_FORMATS: [ImageFormat; 4] = [
-    ImageFormat::Png,
-    ImageFormat::Jpeg,
-    ImageFormat::WebP,
-    ImageFormat::Gif,
-];
+const ACCEPTED_FORMATS: [ImageFormat; 4] = [ImageFormat::Png, ImageFormat::Jpeg, ImageFormat::WebP, ImageFormat::Gif];
 
 /// Most bytes a decoder may allocate: the largest accepted image at the
 /// widest pixel these formats decode to (16-bit RGBA PNG, 8 bytes a pixel).
@@ -98,12 +91,10 @@ impl ImageError {
             Self::TooLarge { .. } => too_large_message(),
             Self::Empty => "The file is empty; choose an image to upload.".to_owned(),
             Self::UnsupportedFormat => "Upload a PNG, JPEG, WebP or GIF image.".to_owned(),
-            Self::TooManyPixels { width, height } => format!(
-                "The image is {width}×{height} pixels; the limit is {MAX_DIMENSION}×{MAX_DIMENSION}."
-            ),
-            Self::Corrupt => {
-                "The file could not be read as an image; it may be damaged or truncated.".to_owned()
+            Self::TooManyPixels { width, height } => {
+                format!("The image is {width}×{height} pixels; the limit is {MAX_DIMENSION}×{MAX_DIMENSION}.")
             }
+            Self::Corrupt => "The file could not be read as an image; it may be damaged or truncated.".to_owned(),
         }
     }
 
@@ -122,10 +113,7 @@ impl ImageError {
 /// The [`ImageError::TooLarge`] sentence, for callers that stop reading a
 /// body at the limit and so never learn its size.
 pub fn too_large_message() -> String {
-    format!(
-        "The image is larger than {} MiB.",
-        MAX_UPLOAD_BYTES / (1024 * 1024)
-    )
+    format!("The image is larger than {} MiB.", MAX_UPLOAD_BYTES / (1024 * 1024))
 }
 
 /// Checks an uploaded image against the rules and re-encodes it as square
@@ -150,9 +138,8 @@ pub fn process_upload(bytes: &[u8]) -> Result<ProcessedImage, ImageError> {
 /// The format named by the bytes' magic number, if it is one we accept.
 fn detect_format(bytes: &[u8]) -> Result<ImageFormat, ImageError> {
     // Reading from a slice cannot fail, so an error here means no format.
-    let reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|_| ImageError::UnsupportedFormat)?;
+    let reader =
+        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|_| ImageError::UnsupportedFormat)?;
     match reader.format() {
         Some(format) if ACCEPTED_FORMATS.contains(&format) => Ok(format),
         _ => Err(ImageError::UnsupportedFormat),
@@ -162,9 +149,8 @@ fn detect_format(bytes: &[u8]) -> Result<ImageFormat, ImageError> {
 /// Reads the dimensions from the header alone, so an oversized image is
 /// refused with its real size before any pixel buffer exists.
 fn check_dimensions(bytes: &[u8], format: ImageFormat) -> Result<(), ImageError> {
-    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
-        .into_dimensions()
-        .map_err(|_| ImageError::Corrupt)?;
+    let (width, height) =
+        ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(|_| ImageError::Corrupt)?;
     if width > MAX_DIMENSION || height > MAX_DIMENSION {
         return Err(ImageError::TooManyPixels { width, height });
     }
@@ -213,9 +199,7 @@ fn decode(bytes: &[u8], format: ImageFormat) -> Result<DynamicImage, ImageError>
     // `into_decoder` rather than `decode` to read the EXIF orientation; the
     // `reserve` is the output-buffer check `decode` would have made.
     let mut decoder = reader.into_decoder().map_err(|_| ImageError::Corrupt)?;
-    limits
-        .reserve(decoder.total_bytes())
-        .map_err(|_| ImageError::Corrupt)?;
+    limits.reserve(decoder.total_bytes()).map_err(|_| ImageError::Corrupt)?;
     // A broken EXIF block is not worth refusing an otherwise good image.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     // Every decoding error surfaces here, a truncated stream included
@@ -249,10 +233,8 @@ fn thumbnails(image: DynamicImage) -> Result<Vec<(u32, Vec<u8>)>, ImageError> {
     let [largest_size, smaller_sizes @ ..] = THUMBNAIL_SIZES;
     let largest = square.resize_exact(largest_size, largest_size, FilterType::Lanczos3);
     drop(square);
-    let smaller: Vec<(u32, DynamicImage)> = smaller_sizes
-        .iter()
-        .map(|&size| (size, largest.resize_exact(size, size, FilterType::Lanczos3)))
-        .collect();
+    let smaller: Vec<(u32, DynamicImage)> =
+        smaller_sizes.iter().map(|&size| (size, largest.resize_exact(size, size, FilterType::Lanczos3))).collect();
 
     std::iter::once((largest_size, largest))
         .chain(smaller)
@@ -273,9 +255,7 @@ fn crop_to_square(image: RgbaImage) -> RgbaImage {
         return image;
     }
     let side = width.min(height);
-    DynamicImage::ImageRgba8(image)
-        .crop_imm((width - side) / 2, (height - side) / 2, side, side)
-        .into_rgba8()
+    DynamicImage::ImageRgba8(image).crop_imm((width - side) / 2, (height - side) / 2, side, side).into_rgba8()
 }
 
 fn premultiply(image: &mut RgbaImage) {
@@ -305,12 +285,7 @@ fn encode_png(image: &RgbaImage) -> Result<Vec<u8>, ImageError> {
     let mut png = Vec::new();
     // Thumbnails are small and served often: compress hard.
     PngEncoder::new_with_quality(&mut png, CompressionType::Best, PngFilter::Adaptive)
-        .write_image(
-            image.as_raw(),
-            image.width(),
-            image.height(),
-            image::ExtendedColorType::Rgba8,
-        )
+        .write_image(image.as_raw(), image.width(), image.height(), image::ExtendedColorType::Rgba8)
         // Encoding a well-formed RGBA8 buffer into memory does not fail; if
         // it ever does, the upload is refused rather than stored broken.
         .map_err(|_| ImageError::Corrupt)?;

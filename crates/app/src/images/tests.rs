@@ -52,11 +52,7 @@ fn decoded_thumbnails(processed: &ProcessedImage) -> Vec<RgbaImage> {
 }
 
 fn assert_close(actual: Rgba<u8>, expected: Rgba<u8>) {
-    let close = actual
-        .0
-        .iter()
-        .zip(expected.0)
-        .all(|(a, e)| a.abs_diff(e) <= 8);
+    let close = actual.0.iter().zip(expected.0).all(|(a, e)| a.abs_diff(e) <= 8);
     assert!(close, "{actual:?} is not close to {expected:?}");
 }
 
@@ -66,11 +62,7 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &byte in bytes {
         crc ^= u32::from(byte);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
         }
     }
     !crc
@@ -89,8 +81,7 @@ fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 fn every_accepted_format_becomes_three_png_thumbnails() {
     for format in ACCEPTED_FORMATS {
         let upload = encode(noise(40, 30), format);
-        let processed =
-            process_upload(&upload).unwrap_or_else(|err| panic!("{format:?} was refused: {err:?}"));
+        let processed = process_upload(&upload).unwrap_or_else(|err| panic!("{format:?} was refused: {err:?}"));
         decoded_thumbnails(&processed);
     }
 }
@@ -136,19 +127,12 @@ fn a_tall_image_is_centre_cropped() {
 fn transparent_edges_get_no_dark_fringe() {
     // A white square on fully transparent black, as logos often are.
     let logo = RgbaImage::from_fn(100, 100, |x, y| {
-        if (25..75).contains(&x) && (25..75).contains(&y) {
-            Rgba([255, 255, 255, 255])
-        } else {
-            Rgba([0, 0, 0, 0])
-        }
+        if (25..75).contains(&x) && (25..75).contains(&y) { Rgba([255, 255, 255, 255]) } else { Rgba([0, 0, 0, 0]) }
     });
     let processed = process_upload(&encode(logo, ImageFormat::Png)).unwrap();
     for thumbnail in decoded_thumbnails(&processed) {
         for pixel in thumbnail.pixels().filter(|pixel| pixel[3] >= 16) {
-            assert!(
-                pixel.0[..3].iter().all(|&c| c >= 240),
-                "dark fringe: {pixel:?}"
-            );
+            assert!(pixel.0[..3].iter().all(|&c| c >= 240), "dark fringe: {pixel:?}");
         }
     }
 }
@@ -174,13 +158,7 @@ fn a_gif_contributes_its_first_frame_only() {
 fn a_jpeg_exif_orientation_is_applied() {
     // Top half red, bottom half blue, tagged "rotate 90° clockwise" (6):
     // shown upright, red is on the right.
-    let image = RgbImage::from_fn(64, 64, |_, y| {
-        if y < 32 {
-            Rgb([255, 0, 0])
-        } else {
-            Rgb([0, 0, 255])
-        }
-    });
+    let image = RgbImage::from_fn(64, 64, |_, y| if y < 32 { Rgb([255, 0, 0]) } else { Rgb([0, 0, 255]) });
     let exif = [
         b'M', b'M', 0, 42, 0, 0, 0, 8, // big-endian TIFF header, IFD at 8
         0, 1, // one entry
@@ -190,9 +168,7 @@ fn a_jpeg_exif_orientation_is_applied() {
     let mut upload = Vec::new();
     let mut encoder = JpegEncoder::new_with_quality(&mut upload, 95);
     encoder.set_exif_metadata(exif.to_vec()).unwrap();
-    encoder
-        .write_image(image.as_raw(), 64, 64, image::ExtendedColorType::Rgb8)
-        .unwrap();
+    encoder.write_image(image.as_raw(), 64, 64, image::ExtendedColorType::Rgb8).unwrap();
 
     let processed = process_upload(&upload).unwrap();
     let largest = &decoded_thumbnails(&processed)[0];
@@ -202,10 +178,7 @@ fn a_jpeg_exif_orientation_is_applied() {
 
 #[test]
 fn text_is_an_unsupported_format() {
-    assert_eq!(
-        process_upload(b"hello, I am not an image"),
-        Err(ImageError::UnsupportedFormat)
-    );
+    assert_eq!(process_upload(b"hello, I am not an image"), Err(ImageError::UnsupportedFormat));
 }
 
 #[test]
@@ -216,37 +189,17 @@ fn an_empty_upload_is_refused() {
 #[test]
 fn one_byte_over_two_mib_is_too_large() {
     let upload = vec![0; MAX_UPLOAD_BYTES + 1];
-    assert_eq!(
-        process_upload(&upload),
-        Err(ImageError::TooLarge {
-            size: MAX_UPLOAD_BYTES + 1
-        })
-    );
+    assert_eq!(process_upload(&upload), Err(ImageError::TooLarge { size: MAX_UPLOAD_BYTES + 1 }));
     // Exactly the limit passes the size check and fails on format instead.
-    assert_eq!(
-        process_upload(&upload[..MAX_UPLOAD_BYTES]),
-        Err(ImageError::UnsupportedFormat)
-    );
+    assert_eq!(process_upload(&upload[..MAX_UPLOAD_BYTES]), Err(ImageError::UnsupportedFormat));
 }
 
 #[test]
 fn a_side_over_4096_pixels_is_too_many_pixels() {
     let wide = encode(RgbaImage::new(4097, 10), ImageFormat::Png);
-    assert_eq!(
-        process_upload(&wide),
-        Err(ImageError::TooManyPixels {
-            width: 4097,
-            height: 10
-        })
-    );
+    assert_eq!(process_upload(&wide), Err(ImageError::TooManyPixels { width: 4097, height: 10 }));
     let tall = encode(RgbaImage::new(10, 4097), ImageFormat::Png);
-    assert_eq!(
-        process_upload(&tall),
-        Err(ImageError::TooManyPixels {
-            width: 10,
-            height: 4097
-        })
-    );
+    assert_eq!(process_upload(&tall), Err(ImageError::TooManyPixels { width: 10, height: 4097 }));
 }
 
 #[test]
@@ -265,29 +218,16 @@ fn a_header_claiming_100000_pixels_a_side_is_refused_before_decoding() {
     ihdr.extend_from_slice(&[8, 6, 0, 0, 0]); // 8-bit RGBA, no interlace
     png_chunk(&mut png, b"IHDR", &ihdr);
     // An empty zlib stream: 40 GB of pixels promised, none delivered.
-    png_chunk(
-        &mut png,
-        b"IDAT",
-        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
-    );
+    png_chunk(&mut png, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
     png_chunk(&mut png, b"IEND", &[]);
 
-    assert_eq!(
-        process_upload(&png),
-        Err(ImageError::TooManyPixels {
-            width: 100_000,
-            height: 100_000
-        })
-    );
+    assert_eq!(process_upload(&png), Err(ImageError::TooManyPixels { width: 100_000, height: 100_000 }));
 }
 
 #[test]
 fn a_truncated_png_is_corrupt() {
     let upload = encode(noise(64, 64), ImageFormat::Png);
-    assert_eq!(
-        process_upload(&upload[..upload.len() / 2]),
-        Err(ImageError::Corrupt)
-    );
+    assert_eq!(process_upload(&upload[..upload.len() / 2]), Err(ImageError::Corrupt));
 }
 
 #[test]
@@ -302,11 +242,7 @@ fn a_png_with_a_bad_checksum_is_corrupt() {
 fn a_truncated_jpeg_is_corrupt() {
     let upload = encode(noise(64, 64), ImageFormat::Jpeg);
     for cut in [upload.len() / 2, upload.len() - 2] {
-        assert_eq!(
-            process_upload(&upload[..cut]),
-            Err(ImageError::Corrupt),
-            "cut at {cut}"
-        );
+        assert_eq!(process_upload(&upload[..cut]), Err(ImageError::Corrupt), "cut at {cut}");
     }
 }
 
@@ -331,11 +267,7 @@ fn a_jpeg_with_bytes_after_its_end_is_accepted() {
 fn a_truncated_webp_or_gif_is_corrupt() {
     for format in [ImageFormat::WebP, ImageFormat::Gif] {
         let upload = encode(noise(64, 64), format);
-        assert_eq!(
-            process_upload(&upload[..upload.len() / 2]),
-            Err(ImageError::Corrupt),
-            "{format:?}"
-        );
+        assert_eq!(process_upload(&upload[..upload.len() / 2]), Err(ImageError::Corrupt), "{format:?}");
     }
 }
 
@@ -388,32 +320,16 @@ fn a_tiff_is_an_unsupported_format() {
 
 #[test]
 fn messages_are_the_user_facing_sentences() {
-    assert_eq!(
-        ImageError::TooLarge {
-            size: MAX_UPLOAD_BYTES + 1
-        }
-        .message(),
-        "The image is larger than 2 MiB."
-    );
+    assert_eq!(ImageError::TooLarge { size: MAX_UPLOAD_BYTES + 1 }.message(), "The image is larger than 2 MiB.");
     assert_eq!(too_large_message(), "The image is larger than 2 MiB.");
+    assert_eq!(ImageError::UnsupportedFormat.message(), "Upload a PNG, JPEG, WebP or GIF image.");
     assert_eq!(
-        ImageError::UnsupportedFormat.message(),
-        "Upload a PNG, JPEG, WebP or GIF image."
-    );
-    assert_eq!(
-        ImageError::TooManyPixels {
-            width: 5000,
-            height: 300
-        }
-        .message(),
+        ImageError::TooManyPixels { width: 5000, height: 300 }.message(),
         "The image is 5000×300 pixels; the limit is 4096×4096."
     );
     assert_eq!(
         ImageError::Corrupt.message(),
         "The file could not be read as an image; it may be damaged or truncated."
     );
-    assert_eq!(
-        ImageError::Empty.message(),
-        "The file is empty; choose an image to upload."
-    );
+    assert_eq!(ImageError::Empty.message(), "The file is empty; choose an image to upload.");
 }

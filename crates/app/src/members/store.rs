@@ -56,8 +56,5 @@ pub async fn active_role<'a>(
     workspace_id: &WorkspaceId,
     user_id: &UserId,
 ) -> Result<Option<Role>, sqlx::Error> {
-    Ok(find(ex, workspace_id, user_id)
-        .await?
-        .filter(|m| m.status == "active")
-        .map(|m| m.role))
+    Ok(find(ex, workspace_id, user_id).await?.filter(|m| m.status == "active").map(|m| m.role))
 }

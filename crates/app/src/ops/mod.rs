@@ -16,9 +16,7 @@ pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
     if let Some(handle) = HANDLE.get() {
         return Ok(handle.clone());
     }
-    let buckets = [
-        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-    ];
+    let buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
     let recorder = PrometheusBuilder::new()
         .set_buckets_for_metric(
             metrics_exporter_prometheus::Matcher::Full("http_request_duration_seconds".into()),
@@ -30,10 +28,7 @@ pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
     if metrics::set_global_recorder(recorder).is_ok() {
         let _ = HANDLE.set(handle);
     }
-    HANDLE
-        .get()
-        .cloned()
-        .ok_or_else(|| anyhow::anyhow!("a different metrics recorder is installed"))
+    HANDLE.get().cloned().ok_or_else(|| anyhow::anyhow!("a different metrics recorder is installed"))
 }
 
 /// Liveness: the process answers.
@@ -58,20 +53,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     let (size, idle) = state.db.pool_stats();
     metrics::gauge!("db_pool_connections").set(f64::from(size));
     metrics::gauge!("db_pool_idle_connections").set(idle as f64);
-    match fetch_scalar!(
-        &state.db,
-        i64,
-        "SELECT COUNT(*) FROM jobs WHERE status IN ('pending', 'running')"
-    ) {
+    match fetch_scalar!(&state.db, i64, "SELECT COUNT(*) FROM jobs WHERE status IN ('pending', 'running')") {
         Ok(depth) => metrics::gauge!("job_queue_depth").set(depth as f64),
         Err(err) => tracing::warn!(error = %err, "could not count jobs"),
     }
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        state.metrics.render(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render()).into_response()
 }

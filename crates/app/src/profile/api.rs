@@ -34,9 +34,7 @@ pub struct MeResponse {
 
 fn me(user: User, session: &crate::auth::Session) -> MeResponse {
     MeResponse {
-        avatar_url: user
-            .avatar_version
-            .map(|v| crate::files::avatar_url(&user.id, v, 256)),
+        avatar_url: user.avatar_version.map(|v| crate::files::avatar_url(&user.id, v, 256)),
         id: user.id.to_string(),
         name: user.name,
         email: user.email,
@@ -65,10 +63,7 @@ pub struct UpdateMeRequest {
         (status = 200, body = MeResponse),
         (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
-pub async fn get_me(
-    State(state): State<AppState>,
-    SignedIn(session): SignedIn,
-) -> AppResult<Json<MeResponse>> {
+pub async fn get_me(State(state): State<AppState>, SignedIn(session): SignedIn) -> AppResult<Json<MeResponse>> {
     let user = crate::auth::users::find(&state.db, &session.user_id)
         .await?
         .ok_or_else(crate::error::AppError::unauthenticated)?;
@@ -88,10 +83,7 @@ pub async fn update_me(
     SignedIn(session): SignedIn,
     ApiJson(body): ApiJson<UpdateMeRequest>,
 ) -> AppResult<Json<MeResponse>> {
-    let update = ProfileUpdate {
-        name: body.name,
-        phone: body.phone.map(|p| p.unwrap_or_default()),
-    };
+    let update = ProfileUpdate { name: body.name, phone: body.phone.map(|p| p.unwrap_or_default()) };
     let user = service::update(&state, &session, update).await?;
     Ok(Json(me(user, &session)))
 }
@@ -122,10 +114,7 @@ pub async fn upload_avatar(
         (status = 200, body = MeResponse),
         (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
-pub async fn delete_avatar(
-    State(state): State<AppState>,
-    SignedIn(session): SignedIn,
-) -> AppResult<Json<MeResponse>> {
+pub async fn delete_avatar(State(state): State<AppState>, SignedIn(session): SignedIn) -> AppResult<Json<MeResponse>> {
     let user = service::remove_avatar(&state, &session).await?;
     Ok(Json(me(user, &session)))
 }

@@ -14,15 +14,12 @@ impl PhoneNumber {
         if input.is_empty() {
             return Ok(None);
         }
-        let help = "Enter the number in international format, starting with + and the country code, e.g. +44 20 7946 0958.";
+        let help =
+            "Enter the number in international format, starting with + and the country code, e.g. +44 20 7946 0958.";
         if !input.starts_with('+') && !input.starts_with("00") {
             return Err(help.to_string());
         }
-        if input.len() > 40
-            || !input
-                .chars()
-                .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-        {
+        if input.len() > 40 || !input.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
             return Err(help.to_string());
         }
         let normalized = match input.strip_prefix("00") {
@@ -46,9 +43,7 @@ mod tests {
     use super::*;
 
     fn e164(raw: &str) -> Option<String> {
-        PhoneNumber::parse(raw)
-            .expect("valid")
-            .map(|p| p.as_str().to_string())
+        PhoneNumber::parse(raw).expect("valid").map(|p| p.as_str().to_string())
     }
 
     #[test]
@@ -61,18 +56,8 @@ mod tests {
 
     #[test]
     fn invalid_numbers_get_a_clear_error() {
-        for bad in [
-            "12345",
-            "+1 555",
-            "+999 123456",
-            "+44 20 7946 0958 ext",
-            "phone",
-            "+1 415 555 26711111111",
-        ] {
-            assert!(
-                PhoneNumber::parse(bad).is_err(),
-                "{bad:?} should be refused"
-            );
+        for bad in ["12345", "+1 555", "+999 123456", "+44 20 7946 0958 ext", "phone", "+1 415 555 26711111111"] {
+            assert!(PhoneNumber::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
 }

@@ -13,22 +13,12 @@ use super::service::{self, ProfileUpdate};
 use crate::auth::SignedIn;
 use crate::error::AppResult;
 use crate::state::AppState;
+use crate::web::flash::local_path;
 use crate::web::{Flash, Page, redirect_with_flash};
 use crate::workspaces::pages::read_upload;
 
-pub async fn profile_page(
-    State(state): State<AppState>,
-    _user: SignedIn,
-    page: Page,
-) -> AppResult<Response> {
-    render(
-        &state,
-        &page,
-        BTreeMap::new(),
-        BTreeMap::new(),
-        StatusCode::OK,
-    )
-    .await
+pub async fn profile_page(State(state): State<AppState>, _user: SignedIn, page: Page) -> AppResult<Response> {
+    render(&state, &page, BTreeMap::new(), BTreeMap::new(), StatusCode::OK).await
 }
 
 async fn render(
@@ -53,6 +43,15 @@ pub struct ProfileForm {
     name: String,
     #[serde(default)]
     phone: String,
+    /// The page the Profile Modal was opened on, to return to after saving.
+    #[serde(default)]
+    back: String,
+}
+
+#[derive(Deserialize)]
+pub struct BackForm {
+    #[serde(default)]
+    back: String,
 }
 
 pub async fn save_profile(
@@ -61,33 +60,16 @@ pub async fn save_profile(
     page: Page,
     Form(form): Form<ProfileForm>,
 ) -> AppResult<Response> {
-    let update = ProfileUpdate {
-        name: Some(form.name.clone()),
-        phone: Some(form.phone.clone()),
-    };
+    let update = ProfileUpdate { name: Some(form.name.clone()), phone: Some(form.phone.clone()) };
     match service::update(&state, &session, update).await {
-        Ok(_) => Ok(redirect_with_flash(
-            "/profile",
-            Flash::success("Profile saved."),
-        )),
+        Ok(_) => Ok(redirect_with_flash(local_path(&form.back, "/profile"), Flash::success("Profile saved."))),
         Err(err) => {
             let Some(problem) = err.problem().filter(|p| !p.fields.is_empty()) else {
                 return Err(err);
             };
-            let errors = problem
-                .fields
-                .iter()
-                .map(|f| (f.field.clone(), f.message.clone()))
-                .collect();
+            let errors = problem.fields.iter().map(|f| (f.field.clone(), f.message.clone())).collect();
             let values = BTreeMap::from([("name", form.name), ("phone", form.phone)]);
-            render(
-                &state,
-                &page,
-                values,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            render(&state, &page, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
 }
@@ -98,26 +80,16 @@ pub async fn upload_avatar(
     page: Page,
     multipart: Multipart,
 ) -> AppResult<Response> {
-    let result = match read_upload(multipart, "avatar").await {
-        Ok(bytes) => service::set_avatar(&state, &session, bytes).await,
-        Err(err) => Err(err),
+    let (result, back) = match read_upload(multipart, "avatar").await {
+        Ok(upload) => (service::set_avatar(&state, &session, upload.bytes).await, upload.back),
+        Err(err) => (Err(err), String::new()),
     };
     match result {
-        Ok(_) => Ok(redirect_with_flash(
-            "/profile",
-            Flash::success("Avatar updated."),
-        )),
+        Ok(_) => Ok(redirect_with_flash(local_path(&back, "/profile"), Flash::success("Avatar updated."))),
         Err(err) => match err.field_message("avatar") {
             Some(message) => {
                 let errors = BTreeMap::from([("avatar".to_string(), message.to_string())]);
-                render(
-                    &state,
-                    &page,
-                    BTreeMap::new(),
-                    errors,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
+                render(&state, &page, BTreeMap::new(), errors, StatusCode::UNPROCESSABLE_ENTITY).await
             }
             None => Err(err),
         },
@@ -127,10 +99,8 @@ pub async fn upload_avatar(
 pub async fn remove_avatar(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
+    Form(form): Form<BackForm>,
 ) -> AppResult<Response> {
     service::remove_avatar(&state, &session).await?;
-    Ok(redirect_with_flash(
-        "/profile",
-        Flash::success("Avatar removed."),
-    ))
+    Ok(redirect_with_flash(local_path(&form.back, "/profile"), Flash::success("Avatar removed.")))
 }

@@ -40,12 +40,7 @@ pub const SECTIONS: [Section; 8] = [
         summary: "Manage and buy phone numbers for your workspace.",
         available: false,
     },
-    Section {
-        slug: "voices",
-        title: "Voices",
-        summary: "Manage and clone voices.",
-        available: false,
-    },
+    Section { slug: "voices", title: "Voices", summary: "Manage and clone voices.", available: false },
     Section {
         slug: "usage",
         title: "Usage",

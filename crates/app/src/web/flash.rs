@@ -18,17 +18,11 @@ pub struct Flash {
 
 impl Flash {
     pub fn success(text: impl Into<String>) -> Self {
-        Self {
-            kind: "success".into(),
-            text: text.into(),
-        }
+        Self { kind: "success".into(), text: text.into() }
     }
 
     pub fn error(text: impl Into<String>) -> Self {
-        Self {
-            kind: "error".into(),
-            text: text.into(),
-        }
+        Self { kind: "error".into(), text: text.into() }
     }
 
     pub fn encode(&self) -> String {
@@ -43,22 +37,23 @@ impl Flash {
     }
 
     pub fn cookie(&self) -> Cookie<'static> {
-        Cookie::build((FLASH_COOKIE, self.encode()))
-            .path("/")
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .build()
+        Cookie::build((FLASH_COOKIE, self.encode())).path("/").http_only(true).same_site(SameSite::Lax).build()
     }
 }
 
 /// 303 See Other to `to`, with a toast for the next page.
 pub fn redirect_with_flash(to: &str, flash: Flash) -> Response {
-    let mut response =
-        (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response();
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response();
     if let Ok(value) = HeaderValue::from_str(&flash.cookie().to_string()) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
+}
+
+/// `back` if it is a path on this site, else `fallback`: a form field can
+/// then never send anyone to another site.
+pub fn local_path<'a>(back: &'a str, fallback: &'a str) -> &'a str {
+    if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') { back } else { fallback }
 }
 
 /// 303 See Other with no message.
@@ -69,6 +64,15 @@ pub fn redirect(to: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(local_path("/settings/general", "/"), "/settings/general");
+        assert_eq!(local_path("//evil.example.com", "/"), "/");
+        assert_eq!(local_path("https://evil.example.com", "/"), "/");
+        assert_eq!(local_path("/\\evil.example.com", "/"), "/");
+        assert_eq!(local_path("", "/profile"), "/profile");
+    }
 
     #[test]
     fn flashes_round_trip_and_reject_garbage() {

@@ -27,10 +27,7 @@ pub async fn request_context(req: Request, next: Next) -> Response {
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         })
         .map(str::to_string)
         .unwrap_or_else(|| ulid::Ulid::new().to_string());
@@ -40,48 +37,31 @@ pub async fn request_context(req: Request, next: Next) -> Response {
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
     let method = req.method().clone();
-    let span =
-        tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+    let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
     let started = Instant::now();
     let id_for_scope = request_id.clone();
-    let mut response = REQUEST_ID
-        .scope(
-            id_for_scope,
-            async move { next.run(req).await }.instrument(span.clone()),
-        )
-        .await;
+    let mut response =
+        REQUEST_ID.scope(id_for_scope, async move { next.run(req).await }.instrument(span.clone())).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     span.in_scope(|| {
-        tracing::info!(
-            status,
-            latency_ms = elapsed.as_secs_f64() * 1000.0,
-            "request finished"
-        );
+        tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request finished");
     });
     metrics::counter!("http_requests_total", "method" => method.to_string(), "route" => route.clone(), "status" => status.to_string())
         .increment(1);
     metrics::histogram!("http_request_duration_seconds", "method" => method.to_string(), "route" => route)
         .record(elapsed.as_secs_f64());
     if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+        response.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     response
 }
 
 /// Records the peer address and user agent for audit entries.
 pub async fn client_meta(mut req: Request, next: Next) -> Response {
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
-    let user_agent = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|ua| ua.chars().take(512).collect());
+    let ip = req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+    let user_agent =
+        req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|ua| ua.chars().take(512).collect());
     req.extensions_mut().insert(ClientMeta { ip, user_agent });
     next.run(req).await
 }
@@ -100,30 +80,16 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     set_default(headers, header::X_FRAME_OPTIONS, "DENY");
     set_default(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set_default(headers, header::REFERRER_POLICY, "same-origin");
-    set_default(
-        headers,
-        HeaderName::from_static("cross-origin-opener-policy"),
-        "same-origin",
-    );
-    set_default(
-        headers,
-        HeaderName::from_static("permissions-policy"),
-        "camera=(), geolocation=(), payment=()",
-    );
+    set_default(headers, HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
+    set_default(headers, HeaderName::from_static("permissions-policy"), "camera=(), geolocation=(), payment=()");
     if state.config.secure_cookies() {
-        set_default(
-            headers,
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=31536000; includeSubDomains",
-        );
+        set_default(headers, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
     }
     response
 }
 
 fn set_default(headers: &mut HeaderMap, name: HeaderName, value: &'static str) {
-    headers
-        .entry(name)
-        .or_insert(HeaderValue::from_static(value));
+    headers.entry(name).or_insert(HeaderValue::from_static(value));
 }
 
 /// On page routes, turns an error response (a [`Problem`]) into what a
@@ -145,16 +111,10 @@ pub async fn page_errors(State(state): State<AppState>, req: Request, next: Next
         (StatusCode::CONFLICT, "no_workspace") => redirect("/workspaces/new"),
         (StatusCode::FORBIDDEN, _) if method == Method::GET => {
             // Sent back where they came from, unless that is Settings too.
-            let to = back
-                .filter(|b| !b.starts_with("/settings"))
-                .unwrap_or_else(|| "/".to_string());
+            let to = back.filter(|b| !b.starts_with("/settings")).unwrap_or_else(|| "/".to_string());
             redirect_with_flash(&to, Flash::error(problem.detail))
         }
-        (status, _)
-            if method != Method::GET
-                && status.is_client_error()
-                && status != StatusCode::NOT_FOUND =>
-        {
+        (status, _) if method != Method::GET && status.is_client_error() && status != StatusCode::NOT_FOUND => {
             redirect_with_flash(back.as_deref().unwrap_or("/"), Flash::error(problem.detail))
         }
         (status, _) => {
@@ -170,10 +130,7 @@ pub async fn page_errors(State(state): State<AppState>, req: Request, next: Next
                 status => status.as_u16(),
                 request_id => crate::error::current_request_id(),
             };
-            match page
-                .render_status(&state, status, "errors/error.html", ctx)
-                .await
-            {
+            match page.render_status(&state, status, "errors/error.html", ctx).await {
                 Ok(r) => r,
                 Err(_) => response,
             }

@@ -20,14 +20,7 @@ pub struct ClientMeta {
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientMeta {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(parts
-            .extensions
-            .get::<ClientMeta>()
-            .cloned()
-            .unwrap_or_default())
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<ClientMeta>().cloned().unwrap_or_default())
     }
 }

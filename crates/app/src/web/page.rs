@@ -40,10 +40,7 @@ impl FromRequestParts<AppState> for Page {
         // session's current workspace best (it may have just moved).
         let session = match parts.extensions.get::<WorkspaceCtx>() {
             Some(ctx) => Some(ctx.session.clone()),
-            None => parts
-                .extensions
-                .get::<crate::auth::MaybeSession>()
-                .and_then(|s| s.0.clone()),
+            None => parts.extensions.get::<crate::auth::MaybeSession>().and_then(|s| s.0.clone()),
         };
         let (csrf, set_anon_csrf) = match (&session, jar.get(ANON_CSRF_COOKIE)) {
             (Some(s), _) => (s.csrf_token.clone(), false),
@@ -51,10 +48,7 @@ impl FromRequestParts<AppState> for Page {
             (None, _) => (crate::secrets::random_token(32), true),
         };
         let flash_cookie = jar.get(FLASH_COOKIE);
-        let toasts = flash_cookie
-            .and_then(|c| Flash::decode(c.value()))
-            .into_iter()
-            .collect();
+        let toasts = flash_cookie.and_then(|c| Flash::decode(c.value())).into_iter().collect();
         Ok(Page {
             session,
             csrf,
@@ -106,14 +100,8 @@ impl Page {
         self.toasts.push(flash);
     }
 
-    pub async fn render(
-        &self,
-        state: &AppState,
-        template: &str,
-        ctx: Value,
-    ) -> AppResult<Response> {
-        self.render_status(state, StatusCode::OK, template, ctx)
-            .await
+    pub async fn render(&self, state: &AppState, template: &str, ctx: Value) -> AppResult<Response> {
+        self.render_status(state, StatusCode::OK, template, ctx).await
     }
 
     pub async fn render_status(
@@ -131,12 +119,8 @@ impl Page {
             let user = users::find(&state.db, &session.user_id).await?;
             user_view = user.map(|u| UserView {
                 initials: initials(&u.name),
-                avatar_url: u
-                    .avatar_version
-                    .map(|v| crate::files::avatar_url(&u.id, v, 64)),
-                avatar_url_large: u
-                    .avatar_version
-                    .map(|v| crate::files::avatar_url(&u.id, v, 256)),
+                avatar_url: u.avatar_version.map(|v| crate::files::avatar_url(&u.id, v, 64)),
+                avatar_url_large: u.avatar_version.map(|v| crate::files::avatar_url(&u.id, v, 256)),
                 id: u.id.to_string(),
                 name: u.name,
                 email: u.email,
@@ -182,17 +166,9 @@ impl Page {
             .render(template, Value::from_serialize(&layout))
             .map_err(|e| anyhow::anyhow!("rendering {template}: {e:#}"))?;
         let mut response = (status, Html(html)).into_response();
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if self.clear_flash {
-            append_cookie(
-                &mut response,
-                Cookie::build((FLASH_COOKIE, ""))
-                    .path("/")
-                    .max_age(zero())
-                    .build(),
-            );
+            append_cookie(&mut response, Cookie::build((FLASH_COOKIE, "")).path("/").max_age(zero()).build());
         }
         if self.set_anon_csrf {
             let cookie = Cookie::build((ANON_CSRF_COOKIE, self.csrf.clone()))

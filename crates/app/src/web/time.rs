@@ -25,11 +25,7 @@ pub fn view(at: DateTime<Utc>, tz: Tz, now: DateTime<Utc>) -> TimeView {
         s if s < 7 * 86_400 => format!("{} d ago", s / 86_400),
         _ => exact.clone(),
     };
-    TimeView {
-        iso: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        exact,
-        relative,
-    }
+    TimeView { iso: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), exact, relative }
 }
 
 #[cfg(test)]
@@ -39,10 +35,7 @@ mod tests {
 
     #[test]
     fn exact_time_uses_the_workspace_timezone() {
-        let at = Utc
-            .with_ymd_and_hms(2026, 11, 28, 12, 10, 0)
-            .single()
-            .expect("valid");
+        let at = Utc.with_ymd_and_hms(2026, 11, 28, 12, 10, 0).single().expect("valid");
         let paris = view(at, chrono_tz::Europe::Paris, at);
         assert_eq!(paris.exact, "28 Nov 2026, 13:10 CET");
         let tokyo = view(at, chrono_tz::Asia::Tokyo, at);
@@ -52,26 +45,11 @@ mod tests {
 
     #[test]
     fn recent_times_are_relative() {
-        let at = Utc
-            .with_ymd_and_hms(2026, 11, 28, 12, 0, 0)
-            .single()
-            .expect("valid");
+        let at = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).single().expect("valid");
         let tz = chrono_tz::UTC;
-        assert_eq!(
-            view(at, tz, at + chrono::Duration::seconds(10)).relative,
-            "just now"
-        );
-        assert_eq!(
-            view(at, tz, at + chrono::Duration::minutes(3)).relative,
-            "3 min ago"
-        );
-        assert_eq!(
-            view(at, tz, at + chrono::Duration::hours(5)).relative,
-            "5 h ago"
-        );
-        assert_eq!(
-            view(at, tz, at + chrono::Duration::days(30)).relative,
-            "28 Nov 2026, 12:00 UTC"
-        );
+        assert_eq!(view(at, tz, at + chrono::Duration::seconds(10)).relative, "just now");
+        assert_eq!(view(at, tz, at + chrono::Duration::minutes(3)).relative, "3 min ago");
+        assert_eq!(view(at, tz, at + chrono::Duration::hours(5)).relative, "5 h ago");
+        assert_eq!(view(at, tz, at + chrono::Duration::days(30)).relative, "28 Nov 2026, 12:00 UTC");
     }
 }

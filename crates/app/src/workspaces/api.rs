@@ -100,14 +100,8 @@ pub async fn list_workspaces(
     SignedIn(session): SignedIn,
 ) -> AppResult<Json<ListResponse<WorkspaceResponse>>> {
     let list = super::store::list_for_user(&state.db, &session.user_id).await?;
-    let data = list
-        .into_iter()
-        .map(|e| WorkspaceResponse::new(e.workspace, &e.role))
-        .collect();
-    Ok(Json(ListResponse {
-        data,
-        next_cursor: None,
-    }))
+    let data = list.into_iter().map(|e| WorkspaceResponse::new(e.workspace, &e.role)).collect();
+    Ok(Json(ListResponse { data, next_cursor: None }))
 }
 
 /// Creates a workspace; the caller becomes its first Admin.
@@ -125,10 +119,7 @@ pub async fn create_workspace(
     ApiJson(body): ApiJson<CreateWorkspaceRequest>,
 ) -> AppResult<(StatusCode, Json<WorkspaceResponse>)> {
     let workspace = service::create(&state, &session, &meta, &body.name).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(WorkspaceResponse::new(workspace, "admin")),
-    ))
+    Ok((StatusCode::CREATED, Json(WorkspaceResponse::new(workspace, "admin"))))
 }
 
 /// Makes a workspace the session's current one (what `/settings` and
@@ -146,12 +137,8 @@ pub async fn switch_workspace(
     Path(id): Path<String>,
 ) -> AppResult<Json<WorkspaceResponse>> {
     let workspace = service::switch(&state, &session, &id).await?;
-    let role =
-        crate::members::store::active_role(&state.db, &workspace.id, &session.user_id).await?;
-    Ok(Json(WorkspaceResponse::new(
-        workspace,
-        role.map(|r| r.as_str()).unwrap_or("viewer"),
-    )))
+    let role = crate::members::store::active_role(&state.db, &workspace.id, &session.user_id).await?;
+    Ok(Json(WorkspaceResponse::new(workspace, role.map(|r| r.as_str()).unwrap_or("viewer"))))
 }
 
 /// The current workspace.
@@ -206,9 +193,7 @@ pub async fn upload_logo(
     UploadBody(bytes): UploadBody,
 ) -> AppResult<Json<WorkspaceResponse>> {
     ctx.require(Permission::ManageSettings)?;
-    let workspace = service::set_logo(&state, &ctx, bytes)
-        .await
-        .map_err(|e| rename_field(e, "logo", "file"))?;
+    let workspace = service::set_logo(&state, &ctx, bytes).await.map_err(|e| rename_field(e, "logo", "file"))?;
     Ok(Json(WorkspaceResponse::new(workspace, ctx.role.as_str())))
 }
 
@@ -218,21 +203,14 @@ pub async fn upload_logo(
         (status = 200, body = WorkspaceResponse),
         (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
-pub async fn delete_logo(
-    State(state): State<AppState>,
-    ctx: WorkspaceCtx,
-) -> AppResult<Json<WorkspaceResponse>> {
+pub async fn delete_logo(State(state): State<AppState>, ctx: WorkspaceCtx) -> AppResult<Json<WorkspaceResponse>> {
     ctx.require(Permission::ManageSettings)?;
     let workspace = service::remove_logo(&state, &ctx).await?;
     Ok(Json(WorkspaceResponse::new(workspace, ctx.role.as_str())))
 }
 
 /// The upload's field is `logo` on the page and the body (`file`) here.
-pub fn rename_field(
-    mut err: crate::error::AppError,
-    from: &str,
-    to: &str,
-) -> crate::error::AppError {
+pub fn rename_field(mut err: crate::error::AppError, from: &str, to: &str) -> crate::error::AppError {
     if let crate::error::AppError::Client(problem) = &mut err {
         for field in &mut problem.fields {
             if field.field == from {

@@ -19,14 +19,10 @@ impl WorkspaceName {
             return Err("Enter a workspace name.".into());
         }
         if count < MIN_NAME_CHARS {
-            return Err(format!(
-                "Workspace name must be at least {MIN_NAME_CHARS} characters."
-            ));
+            return Err(format!("Workspace name must be at least {MIN_NAME_CHARS} characters."));
         }
         if count > MAX_NAME_CHARS {
-            return Err(format!(
-                "Workspace name must be at most {MAX_NAME_CHARS} characters."
-            ));
+            return Err(format!("Workspace name must be at most {MAX_NAME_CHARS} characters."));
         }
         if name.chars().any(char::is_control) {
             return Err("Workspace name cannot contain line breaks or control characters.".into());
@@ -56,17 +52,12 @@ impl CompanyWebsite {
         if input.is_empty() {
             return Ok(None);
         }
-        let invalid =
-            || "Enter a website address like example.com or https://example.com.".to_string();
+        let invalid = || "Enter a website address like example.com or https://example.com.".to_string();
         if input.len() > 2048 || input.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid());
         }
         let has_scheme = input.contains("://");
-        let candidate = if has_scheme {
-            input.to_string()
-        } else {
-            format!("https://{input}")
-        };
+        let candidate = if has_scheme { input.to_string() } else { format!("https://{input}") };
         let url = url::Url::parse(&candidate).map_err(|_| invalid())?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err("The website must start with http:// or https://.".into());
@@ -76,9 +67,7 @@ impl CompanyWebsite {
         }
         let host = url.host_str().ok_or_else(invalid)?;
         let is_ip = matches!(url.host(), Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)));
-        let labels_ok = host
-            .split('.')
-            .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
+        let labels_ok = host.split('.').all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
         if !is_ip && (!host.contains('.') || !labels_ok) {
             return Err(invalid());
         }
@@ -106,10 +95,7 @@ impl Timezone {
             return Err("Choose a timezone.".into());
         }
         Tz::from_str_insensitive(name).map(Self).map_err(|_| {
-            format!(
-                "“{}” is not a timezone we know. Choose one from the list, e.g. Europe/Paris.",
-                truncate(name, 60)
-            )
+            format!("“{}” is not a timezone we know. Choose one from the list, e.g. Europe/Paris.", truncate(name, 60))
         })
     }
 
@@ -127,8 +113,7 @@ impl Timezone {
 
     /// Every IANA name, sorted, for the searchable list.
     pub fn all_names() -> Vec<&'static str> {
-        let mut names: Vec<&'static str> =
-            chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+        let mut names: Vec<&'static str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
         names.sort_unstable();
         names
     }
@@ -144,27 +129,12 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_must_be_3_to_64_characters() {
-        assert_eq!(
-            WorkspaceName::parse("  Acme Voice  ").expect("ok").as_str(),
-            "Acme Voice"
-        );
-        assert_eq!(
-            WorkspaceName::parse("ab"),
-            Err("Workspace name must be at least 3 characters.".into())
-        );
-        assert_eq!(
-            WorkspaceName::parse("   "),
-            Err("Enter a workspace name.".into())
-        );
-        assert_eq!(
-            WorkspaceName::parse("  ab  "),
-            Err("Workspace name must be at least 3 characters.".into())
-        );
+        assert_eq!(WorkspaceName::parse("  Acme Voice  ").expect("ok").as_str(), "Acme Voice");
+        assert_eq!(WorkspaceName::parse("ab"), Err("Workspace name must be at least 3 characters.".into()));
+        assert_eq!(WorkspaceName::parse("   "), Err("Enter a workspace name.".into()));
+        assert_eq!(WorkspaceName::parse("  ab  "), Err("Workspace name must be at least 3 characters.".into()));
         assert!(WorkspaceName::parse(&"a".repeat(64)).is_ok());
-        assert_eq!(
-            WorkspaceName::parse(&"a".repeat(65)),
-            Err("Workspace name must be at most 64 characters.".into())
-        );
+        assert_eq!(WorkspaceName::parse(&"a".repeat(65)), Err("Workspace name must be at most 64 characters.".into()));
         assert!(WorkspaceName::parse("abc\ndef").is_err());
     }
 
@@ -176,24 +146,11 @@ mod tests {
 
     #[test]
     fn websites_are_normalised_to_https_urls() {
-        let parse = |s: &str| {
-            CompanyWebsite::parse(s)
-                .expect("valid")
-                .map(|w| w.as_str().to_string())
-        };
+        let parse = |s: &str| CompanyWebsite::parse(s).expect("valid").map(|w| w.as_str().to_string());
         assert_eq!(parse("example.com").as_deref(), Some("https://example.com"));
-        assert_eq!(
-            parse("  Example.COM ").as_deref(),
-            Some("https://example.com")
-        );
-        assert_eq!(
-            parse("http://example.com/").as_deref(),
-            Some("http://example.com")
-        );
-        assert_eq!(
-            parse("https://example.com/about?x=1").as_deref(),
-            Some("https://example.com/about?x=1")
-        );
+        assert_eq!(parse("  Example.COM ").as_deref(), Some("https://example.com"));
+        assert_eq!(parse("http://example.com/").as_deref(), Some("http://example.com"));
+        assert_eq!(parse("https://example.com/about?x=1").as_deref(), Some("https://example.com/about?x=1"));
         assert_eq!(parse("").as_deref(), None);
         assert_eq!(parse("   ").as_deref(), None);
     }
@@ -211,23 +168,14 @@ mod tests {
             "https://-bad-.com",
             "example",
         ] {
-            assert!(
-                CompanyWebsite::parse(bad).is_err(),
-                "{bad:?} should be refused"
-            );
+            assert!(CompanyWebsite::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
 
     #[test]
     fn timezones_are_iana_names() {
-        assert_eq!(
-            Timezone::parse("Europe/Paris").expect("ok").name(),
-            "Europe/Paris"
-        );
-        assert_eq!(
-            Timezone::parse("europe/paris").expect("ok").name(),
-            "Europe/Paris"
-        );
+        assert_eq!(Timezone::parse("Europe/Paris").expect("ok").name(), "Europe/Paris");
+        assert_eq!(Timezone::parse("europe/paris").expect("ok").name(), "Europe/Paris");
         assert!(Timezone::parse("Mars/Olympus_Mons").is_err());
         assert!(Timezone::parse("").is_err());
         assert!(Timezone::all_names().len() > 400);

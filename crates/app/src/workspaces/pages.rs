@@ -24,25 +24,12 @@ pub struct CreateWorkspaceForm {
     name: String,
 }
 
-pub async fn new_workspace_page(
-    State(state): State<AppState>,
-    _user: SignedIn,
-    page: Page,
-) -> AppResult<Response> {
+pub async fn new_workspace_page(State(state): State<AppState>, _user: SignedIn, page: Page) -> AppResult<Response> {
     render_new(&state, &page, "", None).await
 }
 
-async fn render_new(
-    state: &AppState,
-    page: &Page,
-    name: &str,
-    error: Option<&str>,
-) -> AppResult<Response> {
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+async fn render_new(state: &AppState, page: &Page, name: &str, error: Option<&str>) -> AppResult<Response> {
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     page.render_status(
         state,
         status,
@@ -61,16 +48,8 @@ pub async fn create_workspace(
 ) -> AppResult<Response> {
     match service::create(&state, &session, &meta, &form.name).await {
         Ok(workspace) => {
-            crate::auth::session::set_current_workspace(
-                &state.db,
-                &session.id_hash,
-                Some(&workspace.id),
-            )
-            .await?;
-            Ok(redirect_with_flash(
-                "/",
-                Flash::success(format!("Workspace “{}” created.", workspace.name)),
-            ))
+            crate::auth::session::set_current_workspace(&state.db, &session.id_hash, Some(&workspace.id)).await?;
+            Ok(redirect_with_flash("/", Flash::success(format!("Workspace “{}” created.", workspace.name))))
         }
         Err(err) => match err.field_message("name") {
             Some(message) => render_new(&state, &page, &form.name, Some(message)).await,
@@ -93,15 +72,8 @@ pub async fn switch_workspace(
 ) -> AppResult<Response> {
     let workspace = service::switch(&state, &session, &form.workspace_id).await?;
     // Only a local path, so the field cannot send anyone elsewhere.
-    let back = if form.back.starts_with('/') && !form.back.starts_with("//") {
-        form.back.as_str()
-    } else {
-        "/"
-    };
-    Ok(redirect_with_flash(
-        back,
-        Flash::success(format!("Switched to {}.", workspace.name)),
-    ))
+    let back = if form.back.starts_with('/') && !form.back.starts_with("//") { form.back.as_str() } else { "/" };
+    Ok(redirect_with_flash(back, Flash::success(format!("Switched to {}.", workspace.name))))
 }
 
 /// What the General form shows: submitted values after an error, stored
@@ -112,11 +84,7 @@ struct GeneralForm {
     errors: BTreeMap<String, String>,
 }
 
-pub async fn general_page(
-    State(state): State<AppState>,
-    ctx: WorkspaceCtx,
-    page: Page,
-) -> AppResult<Response> {
+pub async fn general_page(State(state): State<AppState>, ctx: WorkspaceCtx, page: Page) -> AppResult<Response> {
     ctx.require(Permission::ManageSettings)?;
     render_general(&state, &ctx, &page, GeneralForm::default(), StatusCode::OK).await
 }
@@ -129,12 +97,7 @@ async fn render_general(
     status: StatusCode,
 ) -> AppResult<Response> {
     let ws = &ctx.workspace;
-    let value = |key: &str, stored: &str| {
-        form.values
-            .get(key)
-            .cloned()
-            .unwrap_or_else(|| stored.to_string())
-    };
+    let value = |key: &str, stored: &str| form.values.get(key).cloned().unwrap_or_else(|| stored.to_string());
     let now = state.clock.now();
     let tz = ws.tz();
     page.render_status(
@@ -189,10 +152,7 @@ pub async fn save_general(
         timezone: Some(form.timezone.clone()),
     };
     match service::update(&state, &ctx, update).await {
-        Ok(_) => Ok(redirect_with_flash(
-            "/settings/general",
-            Flash::success("Workspace settings saved."),
-        )),
+        Ok(_) => Ok(redirect_with_flash("/settings/general", Flash::success("Workspace settings saved."))),
         Err(err) => {
             let Some(problem) = err.problem().filter(|p| !p.fields.is_empty()) else {
                 return Err(err);
@@ -201,11 +161,7 @@ pub async fn save_general(
             shown.values.insert("name", form.name);
             shown.values.insert("website", form.website);
             shown.values.insert("timezone", form.timezone);
-            shown.errors = problem
-                .fields
-                .iter()
-                .map(|f| (f.field.clone(), f.message.clone()))
-                .collect();
+            shown.errors = problem.fields.iter().map(|f| (f.field.clone(), f.message.clone())).collect();
             render_general(&state, &ctx, &page, shown, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
@@ -219,14 +175,11 @@ pub async fn upload_logo(
 ) -> AppResult<Response> {
     ctx.require(Permission::ManageSettings)?;
     let result = match read_upload(multipart, "logo").await {
-        Ok(bytes) => service::set_logo(&state, &ctx, bytes).await,
+        Ok(upload) => service::set_logo(&state, &ctx, upload.bytes).await,
         Err(err) => Err(err),
     };
     match result {
-        Ok(_) => Ok(redirect_with_flash(
-            "/settings/general",
-            Flash::success("Workspace logo updated."),
-        )),
+        Ok(_) => Ok(redirect_with_flash("/settings/general", Flash::success("Workspace logo updated."))),
         Err(err) => match err.field_message("logo") {
             Some(message) => {
                 let mut shown = GeneralForm::default();
@@ -241,17 +194,25 @@ pub async fn upload_logo(
 pub async fn remove_logo(State(state): State<AppState>, ctx: WorkspaceCtx) -> AppResult<Response> {
     ctx.require(Permission::ManageSettings)?;
     service::remove_logo(&state, &ctx).await?;
-    Ok(redirect_with_flash(
-        "/settings/general",
-        Flash::success("Workspace logo removed."),
-    ))
+    Ok(redirect_with_flash("/settings/general", Flash::success("Workspace logo removed.")))
+}
+
+/// An uploaded file and the form's `back` field (when it came first).
+pub struct Upload {
+    pub bytes: bytes::Bytes,
+    pub back: String,
 }
 
 /// Reads the file field `name` of a multipart form, refusing more than
 /// the upload limit without buffering the rest.
-pub async fn read_upload(mut multipart: Multipart, name: &str) -> AppResult<bytes::Bytes> {
+pub async fn read_upload(mut multipart: Multipart, name: &str) -> AppResult<Upload> {
     let choose = || AppError::field(name, "Choose an image file to upload.");
+    let mut back = String::new();
     while let Some(mut field) = multipart.next_field().await.map_err(|_| choose())? {
+        if field.name() == Some("back") {
+            back = field.text().await.map_err(|_| choose())?;
+            continue;
+        }
         if field.name() != Some(name) {
             continue;
         }
@@ -265,7 +226,7 @@ pub async fn read_upload(mut multipart: Multipart, name: &str) -> AppResult<byte
         if data.is_empty() {
             return Err(choose());
         }
-        return Ok(data.freeze());
+        return Ok(Upload { bytes: data.freeze(), back });
     }
     Err(choose())
 }

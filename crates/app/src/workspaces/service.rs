@@ -18,12 +18,7 @@ fn target(ws: &Workspace) -> Target {
 }
 
 /// Creates a workspace with the user as its first Admin.
-pub async fn create(
-    state: &AppState,
-    session: &Session,
-    meta: &ClientMeta,
-    raw_name: &str,
-) -> AppResult<Workspace> {
+pub async fn create(state: &AppState, session: &Session, meta: &ClientMeta, raw_name: &str) -> AppResult<Workspace> {
     let name = WorkspaceName::parse(raw_name).map_err(|m| AppError::field("name", m))?;
     let now = state.clock.now();
     let id = WorkspaceId::new();
@@ -38,18 +33,8 @@ pub async fn create(
         ip: meta.ip.clone(),
         user_agent: meta.user_agent.clone(),
     };
-    let changes = Changes::new()
-        .field("name", (), name.as_str())
-        .field("timezone", (), "UTC");
-    audit::record(
-        &mut tx,
-        &origin,
-        "workspace.created",
-        &target(&workspace),
-        &changes,
-        now,
-    )
-    .await?;
+    let changes = Changes::new().field("name", (), name.as_str()).field("timezone", (), "UTC");
+    audit::record(&mut tx, &origin, "workspace.created", &target(&workspace), &changes, now).await?;
     tx.commit().await?;
     Ok(workspace)
 }
@@ -64,40 +49,21 @@ pub struct WorkspaceUpdate {
 }
 
 /// Validates every given field first; one bad field changes nothing.
-pub async fn update(
-    state: &AppState,
-    ctx: &WorkspaceCtx,
-    input: WorkspaceUpdate,
-) -> AppResult<Workspace> {
+pub async fn update(state: &AppState, ctx: &WorkspaceCtx, input: WorkspaceUpdate) -> AppResult<Workspace> {
     ctx.require(Permission::ManageSettings)?;
     let mut errors = Vec::new();
-    let name = input
-        .name
-        .as_deref()
-        .map(WorkspaceName::parse)
-        .transpose()
-        .unwrap_or_else(|m| {
-            errors.push(FieldError::new("name", m));
-            None
-        });
-    let website = input
-        .website
-        .as_deref()
-        .map(CompanyWebsite::parse)
-        .transpose()
-        .unwrap_or_else(|m| {
-            errors.push(FieldError::new("website", m));
-            None
-        });
-    let timezone = input
-        .timezone
-        .as_deref()
-        .map(Timezone::parse)
-        .transpose()
-        .unwrap_or_else(|m| {
-            errors.push(FieldError::new("timezone", m));
-            None
-        });
+    let name = input.name.as_deref().map(WorkspaceName::parse).transpose().unwrap_or_else(|m| {
+        errors.push(FieldError::new("name", m));
+        None
+    });
+    let website = input.website.as_deref().map(CompanyWebsite::parse).transpose().unwrap_or_else(|m| {
+        errors.push(FieldError::new("website", m));
+        None
+    });
+    let timezone = input.timezone.as_deref().map(Timezone::parse).transpose().unwrap_or_else(|m| {
+        errors.push(FieldError::new("timezone", m));
+        None
+    });
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }
@@ -109,34 +75,21 @@ pub async fn update(
         .ok_or_else(|| AppError::not_found("The workspace"))?;
     let name = match name {
         Some(n) => n,
-        None => WorkspaceName::parse(&before.name)
-            .map_err(|m| anyhow::anyhow!("stored name invalid: {m}"))?,
+        None => WorkspaceName::parse(&before.name).map_err(|m| anyhow::anyhow!("stored name invalid: {m}"))?,
     };
     let website = match website {
         Some(w) => w,
-        None => before
-            .website
-            .as_deref()
-            .and_then(|w| CompanyWebsite::parse(w).ok().flatten()),
+        None => before.website.as_deref().and_then(|w| CompanyWebsite::parse(w).ok().flatten()),
     };
-    let timezone = timezone
-        .unwrap_or_else(|| Timezone::parse(&before.timezone).unwrap_or_else(|_| Timezone::utc()));
+    let timezone = timezone.unwrap_or_else(|| Timezone::parse(&before.timezone).unwrap_or_else(|_| Timezone::utc()));
     let changes = Changes::new()
         .field("name", &before.name, name.as_str())
-        .field(
-            "website",
-            &before.website,
-            website.as_ref().map(|w| w.as_str()),
-        )
+        .field("website", &before.website, website.as_ref().map(|w| w.as_str()))
         .field("timezone", &before.timezone, timezone.name());
     if changes.is_empty() {
         return Ok(before);
     }
-    let fields = WorkspaceFields {
-        name: &name,
-        website: website.as_ref(),
-        timezone,
-    };
+    let fields = WorkspaceFields { name: &name, website: website.as_ref(), timezone };
     store::update_fields(&mut tx, &ctx.workspace.id, &fields, now).await?;
     let after = Workspace {
         name: name.as_str().to_string(),
@@ -145,32 +98,17 @@ pub async fn update(
         updated_at: now,
         ..before
     };
-    audit::record(
-        &mut tx,
-        &Origin::from_ctx(ctx),
-        "workspace.updated",
-        &target(&after),
-        &changes,
-        now,
-    )
-    .await?;
+    audit::record(&mut tx, &Origin::from_ctx(ctx), "workspace.updated", &target(&after), &changes, now).await?;
     tx.commit().await?;
     Ok(after)
 }
 
 /// Replaces the logo with a re-encoded copy of `upload`.
-pub async fn set_logo(
-    state: &AppState,
-    ctx: &WorkspaceCtx,
-    upload: bytes::Bytes,
-) -> AppResult<Workspace> {
+pub async fn set_logo(state: &AppState, ctx: &WorkspaceCtx, upload: bytes::Bytes) -> AppResult<Workspace> {
     ctx.require(Permission::ManageSettings)?;
     let ws_id = ctx.workspace.id.clone();
     let version = files::next_version(ctx.workspace.logo_version, state.clock.now());
-    files::store_image(state, "logo", upload, |size| {
-        files::logo_key(&ws_id, version, size)
-    })
-    .await?;
+    files::store_image(state, "logo", upload, |size| files::logo_key(&ws_id, version, size)).await?;
     let result = commit_logo(state, ctx, Some(version)).await;
     match &result {
         Ok((_, Some(old))) => files::discard(state, files::logo_prefix(&ws_id, *old)).await,
@@ -205,51 +143,24 @@ async fn commit_logo(
         return Ok((before, None));
     }
     store::set_logo_version(&mut tx, &before.id, version, now).await?;
-    let action = if version.is_some() {
-        "workspace.logo_updated"
-    } else {
-        "workspace.logo_removed"
-    };
+    let action = if version.is_some() { "workspace.logo_updated" } else { "workspace.logo_removed" };
     let changes = Changes::new().field(
         "logo",
-        before
-            .logo_version
-            .map(|v| files::logo_url(&before.id, v, 256)),
+        before.logo_version.map(|v| files::logo_url(&before.id, v, 256)),
         version.map(|v| files::logo_url(&before.id, v, 256)),
     );
-    audit::record(
-        &mut tx,
-        &Origin::from_ctx(ctx),
-        action,
-        &target(&before),
-        &changes,
-        now,
-    )
-    .await?;
+    audit::record(&mut tx, &Origin::from_ctx(ctx), action, &target(&before), &changes, now).await?;
     tx.commit().await?;
     let old = before.logo_version;
-    Ok((
-        Workspace {
-            logo_version: version,
-            updated_at: now,
-            ..before
-        },
-        old,
-    ))
+    Ok((Workspace { logo_version: version, updated_at: now, ..before }, old))
 }
 
 /// Makes `workspace_id` the session's current workspace, if the user is an
 /// active member of it.
-pub async fn switch(
-    state: &AppState,
-    session: &Session,
-    workspace_id: &str,
-) -> AppResult<Workspace> {
+pub async fn switch(state: &AppState, session: &Session, workspace_id: &str) -> AppResult<Workspace> {
     let not_found = || AppError::not_found("The workspace");
     let id: WorkspaceId = workspace_id.parse().map_err(|_| not_found())?;
-    members::active_role(&state.db, &id, &session.user_id)
-        .await?
-        .ok_or_else(not_found)?;
+    members::active_role(&state.db, &id, &session.user_id).await?.ok_or_else(not_found)?;
     let workspace = store::find(&state.db, &id).await?.ok_or_else(not_found)?;
     crate::auth::session::set_current_workspace(&state.db, &session.id_hash, Some(&id)).await?;
     Ok(workspace)

@@ -20,14 +20,11 @@ pub struct Workspace {
 impl Workspace {
     /// The stored timezone; UTC if the tz database no longer knows it.
     pub fn tz(&self) -> chrono_tz::Tz {
-        Timezone::parse(&self.timezone)
-            .unwrap_or_else(|_| Timezone::utc())
-            .tz()
+        Timezone::parse(&self.timezone).unwrap_or_else(|_| Timezone::utc()).tz()
     }
 
     pub fn logo_url(&self, size: u32) -> Option<String> {
-        self.logo_version
-            .map(|v| crate::files::logo_url(&self.id, v, size))
+        self.logo_version.map(|v| crate::files::logo_url(&self.id, v, size))
     }
 }
 
@@ -65,10 +62,7 @@ pub async fn insert<'a>(
     })
 }
 
-pub async fn find<'a>(
-    ex: impl IntoExec<'a>,
-    id: &WorkspaceId,
-) -> Result<Option<Workspace>, sqlx::Error> {
+pub async fn find<'a>(ex: impl IntoExec<'a>, id: &WorkspaceId) -> Result<Option<Workspace>, sqlx::Error> {
     fetch_optional!(
         ex,
         Workspace,
@@ -80,27 +74,19 @@ pub async fn find<'a>(
 /// Locks the row for the rest of the transaction on PostgreSQL (SQLite's
 /// `BEGIN IMMEDIATE` already serialises writers), so a read-modify-write
 /// and its audit diff see one consistent "before".
-pub async fn find_for_update<'a>(
-    ex: impl IntoExec<'a>,
-    id: &WorkspaceId,
-) -> Result<Option<Workspace>, sqlx::Error> {
+pub async fn find_for_update<'a>(ex: impl IntoExec<'a>, id: &WorkspaceId) -> Result<Option<Workspace>, sqlx::Error> {
     let ex = ex.into_exec();
     let sql = match ex {
         switchboard_db::Exec::Postgres(_) | switchboard_db::Exec::PgPool(_) => {
             "SELECT id, name, website, timezone, logo_version, created_at, updated_at FROM workspaces WHERE id = $1 FOR UPDATE"
         }
-        _ => {
-            "SELECT id, name, website, timezone, logo_version, created_at, updated_at FROM workspaces WHERE id = $1"
-        }
+        _ => "SELECT id, name, website, timezone, logo_version, created_at, updated_at FROM workspaces WHERE id = $1",
     };
     fetch_optional!(ex, Workspace, sql, id.as_str())
 }
 
 /// The workspaces where the user is an active member, by name.
-pub async fn list_for_user<'a>(
-    ex: impl IntoExec<'a>,
-    user_id: &UserId,
-) -> Result<Vec<WorkspaceForUser>, sqlx::Error> {
+pub async fn list_for_user<'a>(ex: impl IntoExec<'a>, user_id: &UserId) -> Result<Vec<WorkspaceForUser>, sqlx::Error> {
     fetch_all!(
         ex,
         WorkspaceForUser,
@@ -142,12 +128,6 @@ pub async fn set_logo_version<'a>(
     version: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    execute!(
-        ex,
-        "UPDATE workspaces SET logo_version = $2, updated_at = $3 WHERE id = $1",
-        id.as_str(),
-        version,
-        now
-    )?;
+    execute!(ex, "UPDATE workspaces SET logo_version = $2, updated_at = $3 WHERE id = $1", id.as_str(), version, now)?;
     Ok(())
 }

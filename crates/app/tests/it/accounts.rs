@@ -12,9 +12,7 @@ async fn first_visit_leads_to_sign_up_then_to_creating_a_workspace() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/signup");
 
-    let res = visitor
-        .sign_up("Ada Lovelace", "ada@example.com", "correct horse battery")
-        .await;
+    let res = visitor.sign_up("Ada Lovelace", "ada@example.com", "correct horse battery").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/workspaces/new");
     let cookie = res
@@ -27,18 +25,13 @@ async fn first_visit_leads_to_sign_up_then_to_creating_a_workspace() {
         .to_string();
     assert!(cookie.contains("HttpOnly"));
     assert!(cookie.contains("SameSite=Lax"));
-    assert!(
-        !cookie.contains("Secure"),
-        "plain http public URL: no Secure flag"
-    );
+    assert!(!cookie.contains("Secure"), "plain http public URL: no Secure flag");
 
     // With no workspace yet, home sends the user to create one.
     let res = visitor.get("/").await;
     assert_eq!(location(&res), "/workspaces/new");
     visitor.load_csrf("/workspaces/new").await;
-    let res = visitor
-        .post_form("/workspaces", &[("name", "Acme Voice")])
-        .await;
+    let res = visitor.post_form("/workspaces", &[("name", "Acme Voice")]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/");
     let home = visitor.get_text("/").await;
@@ -62,144 +55,77 @@ async fn sign_up_validates_every_field_and_stores_an_argon2id_hash() {
     assert!(html.contains("Password must be at least 10 characters."));
     assert!(html.contains("aria-invalid=\"true\""));
 
-    let res = visitor
-        .sign_up("Ada", "Ada@Example.com", "correct horse battery")
-        .await;
+    let res = visitor.sign_up("Ada", "Ada@Example.com", "correct horse battery").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let hash =
-        fetch_scalar!(&app.state.db, String, "SELECT password_hash FROM users").expect("hash");
+    let hash = fetch_scalar!(&app.state.db, String, "SELECT password_hash FROM users").expect("hash");
     assert!(hash.starts_with("$argon2id$"));
     assert!(!hash.contains("correct horse"));
 
     // Emails are unique case-insensitively.
-    let res = app
-        .visitor()
-        .sign_up("Other Ada", "ada@EXAMPLE.com", "another password!")
-        .await;
+    let res = app.visitor().sign_up("Other Ada", "ada@EXAMPLE.com", "another password!").await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        res.text()
-            .await
-            .expect("html")
-            .contains("An account with this email already exists.")
-    );
+    assert!(res.text().await.expect("html").contains("An account with this email already exists."));
 }
 
 #[tokio::test]
 async fn sign_in_rotates_the_session_and_sign_out_ends_it() {
     let app = TestApp::spawn().await;
-    let mut user = app
-        .user_with_workspace("Ada", "ada@example.com", "Acme Voice")
-        .await;
-    let old_cookie = user
-        .client
-        .get(user.at("/api/v1/me"))
-        .send()
-        .await
-        .expect("me")
-        .status();
+    let mut user = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let old_cookie = user.client.get(user.at("/api/v1/me")).send().await.expect("me").status();
     assert_eq!(old_cookie, StatusCode::OK);
 
     user.load_csrf("/").await;
     let res = user.post_form("/signout", &[]).await;
     assert_eq!(location(&res), "/signin");
-    assert_eq!(
-        user.get("/api/v1/me").await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(user.get("/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
 
-    let res = user
-        .sign_in("ADA@example.com", "correct horse battery")
-        .await;
+    let res = user.sign_in("ADA@example.com", "correct horse battery").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/");
     // Signed in, the user lands in their workspace.
     assert_eq!(user.workspace().await["name"], "Acme Voice");
-    let ws_id = user.workspace().await["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    assert!(
-        app.audit_actions(&ws_id)
-            .await
-            .contains(&"member.signed_in".to_string())
-    );
+    let ws_id = user.workspace().await["id"].as_str().expect("id").to_string();
+    assert!(app.audit_actions(&ws_id).await.contains(&"member.signed_in".to_string()));
 
     // A session token captured before sign-in is no longer valid after it.
-    let sessions =
-        fetch_scalar!(&app.state.db, i64, "SELECT COUNT(*) FROM sessions").expect("count");
-    assert_eq!(
-        sessions, 1,
-        "sign-out deleted the first session; sign-in made one"
-    );
+    let sessions = fetch_scalar!(&app.state.db, i64, "SELECT COUNT(*) FROM sessions").expect("count");
+    assert_eq!(sessions, 1, "sign-out deleted the first session; sign-in made one");
 }
 
 #[tokio::test]
 async fn wrong_passwords_are_throttled_per_account() {
     let app = TestApp::spawn().await;
-    let _ada = app
-        .user_with_workspace("Ada", "ada@example.com", "Acme Voice")
-        .await;
+    let _ada = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
     let mut attacker = app.visitor();
     for _ in 0..5 {
         let res = attacker.sign_in("ada@example.com", "wrong password!").await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(
-            res.text()
-                .await
-                .expect("html")
-                .contains("Email or password is incorrect.")
-        );
+        assert!(res.text().await.expect("html").contains("Email or password is incorrect."));
     }
     // Now even the right password is refused until the window passes.
-    let res = attacker
-        .sign_in("ada@example.com", "correct horse battery")
-        .await;
+    let res = attacker.sign_in("ada@example.com", "correct horse battery").await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res.headers().contains_key("retry-after"));
-    assert!(
-        res.text()
-            .await
-            .expect("html")
-            .contains("Too many failed sign-in attempts")
-    );
+    assert!(res.text().await.expect("html").contains("Too many failed sign-in attempts"));
 
     app.clock.advance(chrono::Duration::minutes(16));
-    let res = attacker
-        .sign_in("ada@example.com", "correct horse battery")
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::SEE_OTHER,
-        "allowed again after the window"
-    );
+    let res = attacker.sign_in("ada@example.com", "correct horse battery").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "allowed again after the window");
 }
 
 #[tokio::test]
 async fn unknown_emails_get_the_same_answer_as_wrong_passwords() {
     let app = TestApp::spawn().await;
-    let _ada = app
-        .user_with_workspace("Ada", "ada@example.com", "Acme Voice")
-        .await;
-    let res = app
-        .visitor()
-        .sign_in("nobody@example.com", "whatever password")
-        .await;
+    let _ada = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let res = app.visitor().sign_in("nobody@example.com", "whatever password").await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        res.text()
-            .await
-            .expect("html")
-            .contains("Email or password is incorrect.")
-    );
+    assert!(res.text().await.expect("html").contains("Email or password is incorrect."));
 }
 
 #[tokio::test]
 async fn state_changing_requests_need_the_csrf_token() {
     let app = TestApp::spawn().await;
-    let mut user = app
-        .user_with_workspace("Ada", "ada@example.com", "Acme Voice")
-        .await;
+    let mut user = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
     let before = user.workspace().await;
 
     // No token at all.
@@ -217,25 +143,12 @@ async fn state_changing_requests_need_the_csrf_token() {
     let res = user
         .client
         .post(user.at("/settings/general"))
-        .form(&[
-            ("name", "Hijacked"),
-            ("website", ""),
-            ("timezone", "UTC"),
-            ("_csrf", "forged"),
-        ])
+        .form(&[("name", "Hijacked"), ("website", ""), ("timezone", "UTC"), ("_csrf", "forged")])
         .send()
         .await
         .expect("post");
-    assert_eq!(
-        res.status(),
-        StatusCode::SEE_OTHER,
-        "pages answer with a redirect and a toast"
-    );
-    assert!(
-        crate::harness::flash_text(&res)
-            .expect("toast")
-            .contains("Reload the page")
-    );
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "pages answer with a redirect and a toast");
+    assert!(crate::harness::flash_text(&res).expect("toast").contains("Reload the page"));
 
     // The right token, but from another site.
     let token = user.load_csrf("/settings/general").await;
@@ -243,12 +156,7 @@ async fn state_changing_requests_need_the_csrf_token() {
         .client
         .post(user.at("/settings/general"))
         .header("sec-fetch-site", "cross-site")
-        .form(&[
-            ("name", "Hijacked"),
-            ("website", ""),
-            ("timezone", "UTC"),
-            ("_csrf", token.as_str()),
-        ])
+        .form(&[("name", "Hijacked"), ("website", ""), ("timezone", "UTC"), ("_csrf", token.as_str())])
         .send()
         .await
         .expect("post");
@@ -260,30 +168,15 @@ async fn state_changing_requests_need_the_csrf_token() {
     let res = visitor
         .client
         .post(visitor.at("/signin"))
-        .form(&[
-            ("email", "ada@example.com"),
-            ("password", "correct horse battery"),
-        ])
+        .form(&[("email", "ada@example.com"), ("password", "correct horse battery")])
         .send()
         .await
         .expect("post");
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let set_cookies: Vec<String> = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(str::to_string)
-        .collect();
-    assert!(
-        !set_cookies.iter().any(|c| c.starts_with("sb_session=")),
-        "no session without the token"
-    );
-    assert!(
-        crate::harness::flash_text(&res)
-            .expect("toast")
-            .contains("Reload the page")
-    );
+    let set_cookies: Vec<String> =
+        res.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_string).collect();
+    assert!(!set_cookies.iter().any(|c| c.starts_with("sb_session=")), "no session without the token");
+    assert!(crate::harness::flash_text(&res).expect("toast").contains("Reload the page"));
     let html = visitor.get_text("/signin").await;
     assert!(csrf_from_html(&html).is_some());
 }

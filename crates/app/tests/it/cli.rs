@@ -29,7 +29,12 @@ async fn serve_prints_its_url_logs_json_with_request_ids_and_stops_on_sigterm() 
     stdout.read_line(&mut line).expect("read");
     let url = line.trim().strip_prefix("Switchboard is running at ").expect("prints its URL").to_string();
 
-    let res = reqwest::Client::new().get(format!("{url}/readyz")).header("x-request-id", "test-req-42").send().await.expect("get");
+    let res = reqwest::Client::new()
+        .get(format!("{url}/readyz"))
+        .header("x-request-id", "test-req-42")
+        .send()
+        .await
+        .expect("get");
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["x-request-id"], "test-req-42");
     if std::env::var("SWITCHBOARD_TEST_POSTGRES_URL").map_or(true, |s| s.is_empty()) {
@@ -56,7 +61,8 @@ async fn serve_prints_its_url_logs_json_with_request_ids_and_stops_on_sigterm() 
 async fn a_toml_file_configures_the_server_and_bad_config_is_refused() {
     let dir = tempfile::tempdir().expect("dir");
     let config = dir.path().join("switchboard.toml");
-    std::fs::write(&config, format!("data_dir = {:?}\nlisten = \"127.0.0.1:0\"\nlistn = 1\n", dir.path())).expect("write");
+    std::fs::write(&config, format!("data_dir = {:?}\nlisten = \"127.0.0.1:0\"\nlistn = 1\n", dir.path()))
+        .expect("write");
     let out = binary().args(["migrate", "--config"]).arg(&config).output().expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("listn"), "names the unknown key");

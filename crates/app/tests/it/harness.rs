@@ -33,13 +33,9 @@ impl Drop for TestApp {
 
 /// A fresh PostgreSQL database for one test, or `None` to use SQLite.
 pub async fn fresh_postgres_url() -> Option<String> {
-    let admin = std::env::var("SWITCHBOARD_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|s| !s.is_empty())?;
+    let admin = std::env::var("SWITCHBOARD_TEST_POSTGRES_URL").ok().filter(|s| !s.is_empty())?;
     let name = format!("sb_test_{}", ulid::Ulid::new().to_string().to_lowercase());
-    let mut conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .expect("connect to test PostgreSQL");
+    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to test PostgreSQL");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut conn)
         .await
@@ -57,51 +53,30 @@ pub fn on_postgres() -> bool {
 impl TestApp {
     pub async fn spawn() -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut args = CommonArgs {
-            data_dir: Some(dir.path().to_path_buf()),
-            ..Default::default()
-        };
+        let mut args = CommonArgs { data_dir: Some(dir.path().to_path_buf()), ..Default::default() };
         args.database_url = fresh_postgres_url().await;
         args.db_max_connections = Some(5);
         let config = Config::resolve(&args).expect("config");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let url = format!("http://{addr}");
-        let start = Utc
-            .with_ymd_and_hms(2026, 11, 28, 12, 0, 0)
-            .single()
-            .expect("time");
+        let start = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).single().expect("time");
         let clock = Arc::new(ManualClock::new(start));
-        let state = switchboard::server::build_state(config, url.clone(), clock.clone())
-            .await
-            .expect("state");
+        let state = switchboard::server::build_state(config, url.clone(), clock.clone()).await.expect("state");
         let app = switchboard::routes::router(state.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
-            let _ = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
+            let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
         });
-        TestApp {
-            url,
-            state,
-            clock,
-            _dir: dir,
-            shutdown: Some(tx),
-        }
+        TestApp { url, state, clock, _dir: dir, shutdown: Some(tx) }
     }
 
     pub fn client(&self) -> Client {
-        Client::builder()
-            .cookie_store(true)
-            .redirect(Policy::none())
-            .build()
-            .expect("client")
+        Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client")
     }
 
     pub fn at(&self, path: &str) -> String {
@@ -110,11 +85,7 @@ impl TestApp {
 
     /// A browser-like visitor with no account yet.
     pub fn visitor(&self) -> Visitor {
-        Visitor {
-            app_url: self.url.clone(),
-            client: self.client(),
-            csrf: None,
-        }
+        Visitor { app_url: self.url.clone(), client: self.client(), csrf: None }
     }
 
     /// Signs up through the form and creates a first workspace through the
@@ -130,19 +101,12 @@ impl TestApp {
     /// Adds `user` to `workspace_id` with `role`, as the CLI does.
     pub async fn add_member(&self, workspace_id: &str, user: &Visitor, role: &str) {
         let me = user.get_json("/api/v1/me").await;
-        let user_id: switchboard_core::UserId =
-            me["id"].as_str().expect("id").parse().expect("user id");
+        let user_id: switchboard_core::UserId = me["id"].as_str().expect("id").parse().expect("user id");
         let ws: switchboard_core::WorkspaceId = workspace_id.parse().expect("ws id");
         let role: switchboard_core::Role = role.parse().expect("role");
-        switchboard::members::store::upsert_active(
-            &self.state.db,
-            &ws,
-            &user_id,
-            role,
-            self.clock_now(),
-        )
-        .await
-        .expect("add member");
+        switchboard::members::store::upsert_active(&self.state.db, &ws, &user_id, role, self.clock_now())
+            .await
+            .expect("add member");
     }
 
     pub fn clock_now(&self) -> chrono::DateTime<Utc> {
@@ -210,22 +174,12 @@ impl Visitor {
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         let csrf = self.csrf.clone().expect("call load_csrf first");
         all.push(("_csrf", &csrf));
-        self.client
-            .post(self.at(path))
-            .form(&all)
-            .send()
-            .await
-            .expect("POST")
+        self.client.post(self.at(path)).form(&all).send().await.expect("POST")
     }
 
     pub async fn sign_up(&mut self, name: &str, email: &str, password: &str) -> Response {
         self.load_csrf("/signup").await;
-        let res = self
-            .post_form(
-                "/signup",
-                &[("name", name), ("email", email), ("password", password)],
-            )
-            .await;
+        let res = self.post_form("/signup", &[("name", name), ("email", email), ("password", password)]).await;
         if res.status() == StatusCode::SEE_OTHER {
             self.refresh_session_csrf().await;
         }
@@ -234,9 +188,7 @@ impl Visitor {
 
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Response {
         self.load_csrf("/signin").await;
-        let res = self
-            .post_form("/signin", &[("email", email), ("password", password)])
-            .await;
+        let res = self.post_form("/signin", &[("email", email), ("password", password)]).await;
         if res.status() == StatusCode::SEE_OTHER {
             self.refresh_session_csrf().await;
         }
@@ -281,25 +233,13 @@ impl Visitor {
     }
 
     pub async fn create_workspace(&self, name: &str) -> Value {
-        let res = self
-            .api(
-                reqwest::Method::POST,
-                "/api/v1/workspaces",
-                Some(json!({ "name": name })),
-            )
-            .await;
+        let res = self.api(reqwest::Method::POST, "/api/v1/workspaces", Some(json!({ "name": name }))).await;
         assert_eq!(res.status(), StatusCode::CREATED);
         res.json().await.expect("json")
     }
 
     pub async fn switch_to(&self, workspace_id: &str) {
-        let res = self
-            .api(
-                reqwest::Method::POST,
-                &format!("/api/v1/workspaces/{workspace_id}/switch"),
-                None,
-            )
-            .await;
+        let res = self.api(reqwest::Method::POST, &format!("/api/v1/workspaces/{workspace_id}/switch"), None).await;
         assert_eq!(res.status(), StatusCode::OK, "switch");
     }
 
@@ -310,21 +250,12 @@ impl Visitor {
 
 /// Where a redirect points.
 pub fn location(res: &Response) -> String {
-    res.headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string()
+    res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
 }
 
 /// The problem+json body of an error response, checking its content type.
 pub async fn problem(res: Response) -> Value {
-    assert_eq!(
-        res.headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
-        Some("application/problem+json")
-    );
+    assert_eq!(res.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/problem+json"));
     res.json().await.expect("problem json")
 }
 
@@ -334,9 +265,7 @@ pub fn flash_text(res: &Response) -> Option<String> {
     res.headers().get_all("set-cookie").iter().find_map(|v| {
         let s = v.to_str().ok()?;
         let value = s.strip_prefix("sb_flash=")?.split(';').next()?;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(value)
-            .ok()?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(value).ok()?;
         let json: Value = serde_json::from_slice(&bytes).ok()?;
         json["text"].as_str().map(str::to_string)
     })
@@ -344,11 +273,8 @@ pub fn flash_text(res: &Response) -> Option<String> {
 
 /// A small valid PNG of `w`×`h`.
 pub fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbaImage::from_fn(w, h, |x, y| {
-        image::Rgba([(x % 256) as u8, (y % 256) as u8, 128, 255])
-    });
+    let img = image::RgbaImage::from_fn(w, h, |x, y| image::Rgba([(x % 256) as u8, (y % 256) as u8, 128, 255]));
     let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png)
-        .expect("encode png");
+    img.write_to(&mut out, image::ImageFormat::Png).expect("encode png");
     out.into_inner()
 }

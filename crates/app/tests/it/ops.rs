@@ -12,12 +12,7 @@ async fn health_readiness_and_metrics_answer() {
     let _ = visitor.get("/signin").await;
     let res = visitor.get("/metrics").await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(
-        res.headers()["content-type"]
-            .to_str()
-            .expect("ct")
-            .starts_with("text/plain")
-    );
+    assert!(res.headers()["content-type"].to_str().expect("ct").starts_with("text/plain"));
     let text = res.text().await.expect("text");
     assert!(text.contains("http_requests_total{"), "{text}");
     assert!(text.contains("route=\"/signin\""));
@@ -34,10 +29,7 @@ async fn every_response_carries_security_headers_and_a_request_id() {
         let res = visitor.get(path).await;
         let h = res.headers();
         let csp = h["content-security-policy"].to_str().expect("csp");
-        assert!(
-            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
-            "{path}"
-        );
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{path}");
         assert!(csp.contains("frame-ancestors 'none'"));
         assert_eq!(h["x-frame-options"], "DENY");
         assert_eq!(h["x-content-type-options"], "nosniff");
@@ -45,38 +37,20 @@ async fn every_response_carries_security_headers_and_a_request_id() {
         assert!(h.contains_key("x-request-id"), "{path}");
     }
     let res = visitor.get("/api/v1/me").await;
-    let id = res.headers()["x-request-id"]
-        .to_str()
-        .expect("id")
-        .to_string();
+    let id = res.headers()["x-request-id"].to_str().expect("id").to_string();
     let body: serde_json::Value = res.json().await.expect("json");
-    assert_eq!(
-        body["request_id"],
-        id.as_str(),
-        "errors name their request ID"
-    );
+    assert_eq!(body["request_id"], id.as_str(), "errors name their request ID");
 }
 
 #[tokio::test]
 async fn pages_have_no_inline_script() {
     let app = TestApp::spawn().await;
-    let admin = app
-        .user_with_workspace("Ada", "ada@example.com", "Acme Voice")
-        .await;
-    for path in [
-        "/",
-        "/settings/general",
-        "/settings/voices",
-        "/profile",
-        "/workspaces/new",
-    ] {
+    let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    for path in ["/", "/settings/general", "/settings/voices", "/profile", "/workspaces/new"] {
         let html = admin.get_text(path).await;
         for (i, _) in html.match_indices("<script") {
             let tag_end = html[i..].find('>').expect("tag end") + i;
-            assert!(
-                html[i..tag_end].contains("src="),
-                "{path} has an inline script"
-            );
+            assert!(html[i..tag_end].contains("src="), "{path} has an inline script");
         }
         assert!(!html.contains(" onclick="), "{path}");
     }
@@ -85,9 +59,7 @@ async fn pages_have_no_inline_script() {
 #[tokio::test]
 async fn the_openapi_document_describes_every_api_route() {
     let app = TestApp::spawn().await;
-    let admin = app
-        .user_with_workspace("Ada", "ada@example.com", "Acme Voice")
-        .await;
+    let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
     let doc = app.visitor().get_json("/api/v1/openapi.json").await;
     assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"));
     let paths = doc["paths"].as_object().expect("paths");
@@ -105,23 +77,15 @@ async fn the_openapi_document_describes_every_api_route() {
         ("/api/v1/workspace/logo", "delete"),
     ];
     for (path, method) in expected {
-        assert!(
-            paths.get(path).and_then(|p| p.get(method)).is_some(),
-            "{method} {path} documented"
-        );
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} documented");
     }
     // And every documented operation is really routed (no 404/405).
     for (path, ops) in paths {
         for method in ops.as_object().expect("ops").keys() {
             let concrete = path.replace("{id}", "ws_00000000000000000000000000");
-            let method =
-                reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             let res = admin.api(method.clone(), &concrete, None).await;
-            assert_ne!(
-                res.status(),
-                StatusCode::METHOD_NOT_ALLOWED,
-                "{method} {path}"
-            );
+            assert_ne!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
             if !path.contains("{id}") {
                 assert_ne!(res.status(), StatusCode::NOT_FOUND, "{method} {path}");
             }

@@ -7,17 +7,11 @@ use crate::harness::{TestApp, flash_text, location, problem};
 #[tokio::test]
 async fn workspaces_are_listed_and_switched_per_session() {
     let app = TestApp::spawn().await;
-    let user = app
-        .user_with_workspace("Ada", "ada@example.com", "Acme Voice")
-        .await;
+    let user = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
     let second = user.create_workspace("Beta Labs").await;
     let list = user.get_json("/api/v1/workspaces").await;
-    let names: Vec<&str> = list["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .map(|w| w["name"].as_str().expect("name"))
-        .collect();
+    let names: Vec<&str> =
+        list["data"].as_array().expect("data").iter().map(|w| w["name"].as_str().expect("name")).collect();
     assert_eq!(names, ["Acme Voice", "Beta Labs"]);
     assert!(list["next_cursor"].is_null());
 
@@ -31,20 +25,9 @@ async fn workspaces_are_listed_and_switched_per_session() {
     assert!(html.contains("Acme Voice"));
 
     // Another user's workspace cannot be switched to, and looks absent.
-    let other = app
-        .user_with_workspace("Eve", "eve@example.com", "Evil Corp")
-        .await;
-    let evil_id = other.workspace().await["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    let res = user
-        .api(
-            reqwest::Method::POST,
-            &format!("/api/v1/workspaces/{evil_id}/switch"),
-            None,
-        )
-        .await;
+    let other = app.user_with_workspace("Eve", "eve@example.com", "Evil Corp").await;
+    let evil_id = other.workspace().await["id"].as_str().expect("id").to_string();
+    let res = user.api(reqwest::Method::POST, &format!("/api/v1/workspaces/{evil_id}/switch"), None).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
@@ -52,95 +35,47 @@ async fn workspaces_are_listed_and_switched_per_session() {
 async fn creating_a_workspace_checks_the_name() {
     let app = TestApp::spawn().await;
     let mut user = app.visitor();
-    user.sign_up("Ada", "ada@example.com", "correct horse battery")
-        .await;
-    let res = user
-        .api(
-            reqwest::Method::POST,
-            "/api/v1/workspaces",
-            Some(json!({"name": "ab"})),
-        )
-        .await;
+    user.sign_up("Ada", "ada@example.com", "correct horse battery").await;
+    let res = user.api(reqwest::Method::POST, "/api/v1/workspaces", Some(json!({"name": "ab"}))).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = problem(res).await;
     assert_eq!(body["errors"][0]["field"], "name");
-    assert_eq!(
-        body["errors"][0]["message"],
-        "Workspace name must be at least 3 characters."
-    );
-    assert_eq!(
-        user.get_json("/api/v1/workspaces").await["data"]
-            .as_array()
-            .expect("data")
-            .len(),
-        0
-    );
+    assert_eq!(body["errors"][0]["message"], "Workspace name must be at least 3 characters.");
+    assert_eq!(user.get_json("/api/v1/workspaces").await["data"].as_array().expect("data").len(), 0);
 
     user.load_csrf("/workspaces/new").await;
     let res = user.post_form("/workspaces", &[("name", "  ")]).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        res.text()
-            .await
-            .expect("html")
-            .contains("Enter a workspace name.")
-    );
+    assert!(res.text().await.expect("html").contains("Enter a workspace name."));
 }
 
 #[tokio::test]
 async fn every_bad_general_field_is_refused_and_changes_nothing() {
     let app = TestApp::spawn().await;
-    let admin = app
-        .user_with_workspace("Ada", "ada@example.com", "Acme Voice")
-        .await;
-    let ok = admin
-        .patch(
-            "/api/v1/workspace",
-            json!({"website": "example.com", "timezone": "Europe/Paris"}),
-        )
-        .await;
+    let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let ok = admin.patch("/api/v1/workspace", json!({"website": "example.com", "timezone": "Europe/Paris"})).await;
     assert_eq!(ok.status(), StatusCode::OK);
     let before = admin.workspace().await;
     assert_eq!(before["website"], "https://example.com");
     assert_eq!(before["timezone"], "Europe/Paris");
 
     let cases = [
-        (
-            json!({"name": "ab"}),
-            "name",
-            "Workspace name must be at least 3 characters.",
-        ),
-        (
-            json!({"name": "a".repeat(65)}),
-            "name",
-            "Workspace name must be at most 64 characters.",
-        ),
-        (
-            json!({"name": "   \t  "}),
-            "name",
-            "Enter a workspace name.",
-        ),
+        (json!({"name": "ab"}), "name", "Workspace name must be at least 3 characters."),
+        (json!({"name": "a".repeat(65)}), "name", "Workspace name must be at most 64 characters."),
+        (json!({"name": "   \t  "}), "name", "Enter a workspace name."),
         (
             json!({"website": "not a url"}),
             "website",
             "Enter a website address like example.com or https://example.com.",
         ),
-        (
-            json!({"website": "ftp://example.com"}),
-            "website",
-            "The website must start with http:// or https://.",
-        ),
+        (json!({"website": "ftp://example.com"}), "website", "The website must start with http:// or https://."),
         (
             json!({"timezone": "Mars/Olympus_Mons"}),
             "timezone",
             "“Mars/Olympus_Mons” is not a timezone we know. Choose one from the list, e.g. Europe/Paris.",
         ),
         // One bad field among good ones still changes nothing.
-        (
-            json!({"name": "Good Name", "timezone": "Nowhere/Land"}),
-            "timezone",
-            "",
-        ),
+        (json!({"name": "Good Name", "timezone": "Nowhere/Land"}), "timezone", ""),
     ];
     for (body, field, message) in cases {
         let res = admin.patch("/api/v1/workspace", body.clone()).await;
@@ -151,17 +86,11 @@ async fn every_bad_general_field_is_refused_and_changes_nothing() {
         if !message.is_empty() {
             assert_eq!(p["errors"][0]["message"], message, "{body}");
         }
-        assert_eq!(
-            admin.workspace().await,
-            before,
-            "{body} must leave the workspace as it was"
-        );
+        assert_eq!(admin.workspace().await, before, "{body} must leave the workspace as it was");
     }
 
     // Unknown fields and malformed JSON are problems too, not 500s.
-    let res = admin
-        .patch("/api/v1/workspace", json!({"nmae": "typo"}))
-        .await;
+    let res = admin.patch("/api/v1/workspace", json!({"nmae": "typo"})).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(problem(res).await["code"], "invalid_json");
     assert_eq!(admin.workspace().await, before);
@@ -170,34 +99,23 @@ async fn every_bad_general_field_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn general_form_saves_all_fields_and_shows_errors_next_to_them() {
     let app = TestApp::spawn().await;
-    let mut admin = app
-        .user_with_workspace("Ada", "ada@example.com", "Acme Voice")
-        .await;
+    let mut admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
     admin.load_csrf("/settings/general").await;
-    let ws_id = admin.workspace().await["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
+    let ws_id = admin.workspace().await["id"].as_str().expect("id").to_string();
 
     let res = admin
         .post_form(
             "/settings/general",
-            &[
-                ("_workspace", &ws_id),
-                ("name", "ab"),
-                ("website", "bad url"),
-                ("timezone", "Europe/Paris"),
-            ],
+            &[("_workspace", &ws_id), ("name", "ab"), ("website", "bad url"), ("timezone", "Europe/Paris")],
         )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.expect("html");
-    assert!(html.contains(r#"<p class="field-error" id="f-name-error">Workspace name must be at least 3 characters.</p>"#));
-    assert!(html.contains(r#"id="f-website-error""#));
     assert!(
-        html.contains(r#"value="bad url""#),
-        "the typed value stays in the field"
+        html.contains(r#"<p class="field-error" id="f-name-error">Workspace name must be at least 3 characters.</p>"#)
     );
+    assert!(html.contains(r#"id="f-website-error""#));
+    assert!(html.contains(r#"value="bad url""#), "the typed value stays in the field");
     assert_eq!(admin.workspace().await["name"], "Acme Voice");
 
     let res = admin
@@ -212,10 +130,7 @@ async fn general_form_saves_all_fields_and_shows_errors_next_to_them() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        flash_text(&res).as_deref(),
-        Some("Workspace settings saved.")
-    );
+    assert_eq!(flash_text(&res).as_deref(), Some("Workspace settings saved."));
     let ws = admin.workspace().await;
     assert_eq!(ws["name"], "Acme Voice Labs");
     assert_eq!(ws["website"], "https://example.com");
@@ -223,26 +138,17 @@ async fn general_form_saves_all_fields_and_shows_errors_next_to_them() {
 
     // Times on the page are shown in the workspace timezone (12:00 UTC = 21:00 JST).
     let html = admin.get_text("/settings/general").await;
+    assert!(html.contains("28 Nov 2026, 21:00 JST"), "page shows times in Asia/Tokyo");
     assert!(
-        html.contains("28 Nov 2026, 21:00 JST"),
-        "page shows times in Asia/Tokyo"
-    );
-    assert!(
-        html.contains(r#"<option value="Europe&#x2f;Paris">"#)
-            || html.contains(r#"<option value="Europe/Paris">"#)
+        html.contains(r#"<option value="Europe&#x2f;Paris">"#) || html.contains(r#"<option value="Europe/Paris">"#)
     );
 }
 
 #[tokio::test]
 async fn a_form_from_a_tab_showing_another_workspace_is_refused() {
     let app = TestApp::spawn().await;
-    let mut admin = app
-        .user_with_workspace("Ada", "ada@example.com", "Acme Voice")
-        .await;
-    let first_id = admin.workspace().await["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
+    let mut admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let first_id = admin.workspace().await["id"].as_str().expect("id").to_string();
     admin.load_csrf("/settings/general").await;
     // Another tab switches to a second workspace…
     let second = admin.create_workspace("Beta Labs").await;
@@ -251,20 +157,11 @@ async fn a_form_from_a_tab_showing_another_workspace_is_refused() {
     let res = admin
         .post_form(
             "/settings/general",
-            &[
-                ("_workspace", &first_id),
-                ("name", "Renamed"),
-                ("website", ""),
-                ("timezone", "UTC"),
-            ],
+            &[("_workspace", &first_id), ("name", "Renamed"), ("website", ""), ("timezone", "UTC")],
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert!(
-        flash_text(&res)
-            .expect("toast")
-            .contains("You switched workspaces in another tab")
-    );
+    assert!(flash_text(&res).expect("toast").contains("You switched workspaces in another tab"));
     assert_eq!(admin.workspace().await["name"], "Beta Labs");
     admin.switch_to(&first_id).await;
     assert_eq!(admin.workspace().await["name"], "Acme Voice");
@@ -273,45 +170,20 @@ async fn a_form_from_a_tab_showing_another_workspace_is_refused() {
 #[tokio::test]
 async fn settings_redirects_to_general_and_unbuilt_sections_say_so() {
     let app = TestApp::spawn().await;
-    let admin = app
-        .user_with_workspace("Ada", "ada@example.com", "Acme Voice")
-        .await;
+    let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
     let res = admin.get("/settings").await;
     assert_eq!(location(&res), "/settings/general");
     let html = admin.get_text("/settings/general").await;
-    let order = [
-        "General",
-        "Audiences",
-        "Phone Numbers",
-        "Voices",
-        "Usage",
-        "Subscription",
-        "Developer",
-        "Audit Log",
-    ];
+    let order = ["General", "Audiences", "Phone Numbers", "Voices", "Usage", "Subscription", "Developer", "Audit Log"];
     let mut last = 0;
     for title in order {
-        let at = html[last..]
-            .find(&format!(">{title}</a>"))
-            .unwrap_or_else(|| panic!("{title} in order"))
-            + last;
+        let at = html[last..].find(&format!(">{title}</a>")).unwrap_or_else(|| panic!("{title} in order")) + last;
         last = at;
     }
     assert!(html.contains(r#"aria-current="page">General</a>"#));
-    for slug in [
-        "audiences",
-        "phone-numbers",
-        "voices",
-        "usage",
-        "subscription",
-        "developer",
-        "audit-log",
-    ] {
+    for slug in ["audiences", "phone-numbers", "voices", "usage", "subscription", "developer", "audit-log"] {
         let html = admin.get_text(&format!("/settings/{slug}")).await;
         assert!(html.contains("is not available yet"), "{slug}");
     }
-    assert_eq!(
-        admin.get("/settings/nonexistent").await.status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(admin.get("/settings/nonexistent").await.status(), StatusCode::NOT_FOUND);
 }
