@@ -21,7 +21,7 @@ async fn workspaces_are_listed_and_switched_per_session() {
 
     // The switcher on every page lists both, current one marked.
     let html = user.get_text("/").await;
-    assert!(html.contains("Workspace: Beta Labs"));
+    assert!(html.contains(r#"<span class="ws-name">Beta Labs</span>"#));
     assert!(html.contains("Acme Voice"));
 
     // Another user's workspace cannot be switched to, and looks absent.
