@@ -41,7 +41,9 @@ async fn the_profile_form_saves_and_reports_errors_by_the_field() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(flash_text(&res).as_deref(), Some("Profile saved."));
     assert_eq!(crate::harness::location(&res), "/settings/general", "back where the modal was opened");
-    let res = user.post_form("/profile", &[("name", "Ada L."), ("phone", "+1 415 555 2671"), ("back", "//evil.example")]).await;
+    let res = user
+        .post_form("/profile", &[("name", "Ada L."), ("phone", "+1 415 555 2671"), ("back", "//evil.example")])
+        .await;
     assert_eq!(crate::harness::location(&res), "/profile", "never off-site");
     assert_eq!(user.get_json("/api/v1/me").await["phone"], "+14155552671");
     // Every page carries the Profile Modal with the stored values.
