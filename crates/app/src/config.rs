@@ -3,6 +3,7 @@
 //! result is one [`Config`] that the rest of the app reads.
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -69,6 +70,20 @@ pub struct CommonArgs {
     /// Maximum database connections in the pool.
     #[arg(long, env = "SWITCHBOARD_DB_MAX_CONNECTIONS", global = true)]
     pub db_max_connections: Option<u32>,
+    /// Delays between a failed job's attempts, e.g. `10s,1m,5m,30m,2h,6h,12h` (±20 % jitter each).
+    #[arg(long, env = "SWITCHBOARD_JOB_RETRY_SCHEDULE", global = true)]
+    pub job_retry_schedule: Option<String>,
+    /// How long a worker holds a claimed job before another may take it over, e.g. `60s`.
+    #[arg(long, env = "SWITCHBOARD_JOB_LEASE", global = true)]
+    pub job_lease: Option<String>,
+    /// SMTP server for outgoing email, e.g. `smtp://user:pass@mail.example.com:587`
+    /// (`smtps://` for TLS, `?security=none` for a local test server); without it,
+    /// each email is written to `<data-dir>/outbox/` as an `.eml` file.
+    #[arg(long, env = "SWITCHBOARD_SMTP_URL", global = true)]
+    pub smtp_url: Option<String>,
+    /// The `From` of outgoing email.
+    #[arg(long, env = "SWITCHBOARD_EMAIL_FROM", global = true)]
+    pub email_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
@@ -89,6 +104,10 @@ struct FileConfig {
     public_url: Option<String>,
     log_format: Option<LogFormat>,
     db_max_connections: Option<u32>,
+    job_retry_schedule: Option<String>,
+    job_lease: Option<String>,
+    smtp_url: Option<String>,
+    email_from: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +119,15 @@ pub struct Config {
     pub public_url: Option<String>,
     pub log_format: LogFormat,
     pub db_max_connections: u32,
+    /// Delay before retry n (1-based) is `job_retry_schedule[n - 1]`, ±20 %;
+    /// a job fails for good once the schedule is exhausted.
+    pub job_retry_schedule: Vec<Duration>,
+    /// A claimed job's lease; past it, another worker may claim the job.
+    pub job_lease: Duration,
+    /// Outgoing email goes over SMTP when set, else to `<data_dir>/outbox/`.
+    pub smtp_url: Option<String>,
+    /// The `From` mailbox of outgoing email.
+    pub email_from: String,
 }
 
 impl Config {
@@ -125,6 +153,16 @@ impl Config {
                 "public URL must start with http:// or https://"
             );
         }
+        let job_retry_schedule = args.job_retry_schedule.clone().or(file.job_retry_schedule);
+        let job_retry_schedule = match job_retry_schedule {
+            Some(raw) => parse_duration_list(&raw)
+                .with_context(|| format!("job retry schedule (--job-retry-schedule) {raw:?}"))?,
+            None => DEFAULT_JOB_RETRY_SCHEDULE.to_vec(),
+        };
+        let job_lease = match args.job_lease.clone().or(file.job_lease) {
+            Some(raw) => parse_duration(&raw).with_context(|| format!("job lease (--job-lease) {raw:?}"))?,
+            None => DEFAULT_JOB_LEASE,
+        };
         Ok(Config {
             listen,
             data_dir,
@@ -132,6 +170,14 @@ impl Config {
             public_url,
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
             db_max_connections: args.db_max_connections.or(file.db_max_connections).unwrap_or(10),
+            job_retry_schedule,
+            job_lease,
+            smtp_url: args.smtp_url.clone().or(file.smtp_url).filter(|url| !url.trim().is_empty()),
+            email_from: args
+                .email_from
+                .clone()
+                .or(file.email_from)
+                .unwrap_or_else(|| switchboard_providers::email::DEFAULT_FROM.to_string()),
         })
     }
 
@@ -143,6 +189,44 @@ impl Config {
 
 fn default_sqlite_url(data_dir: &Path) -> String {
     format!("sqlite:{}", data_dir.join("switchboard.db").display())
+}
+
+/// `10s,1m,5m,30m,2h,6h,12h`.
+pub const DEFAULT_JOB_RETRY_SCHEDULE: [Duration; 7] = [
+    Duration::from_secs(10),
+    Duration::from_secs(60),
+    Duration::from_secs(5 * 60),
+    Duration::from_secs(30 * 60),
+    Duration::from_secs(2 * 3600),
+    Duration::from_secs(6 * 3600),
+    Duration::from_secs(12 * 3600),
+];
+pub const DEFAULT_JOB_LEASE: Duration = Duration::from_secs(60);
+
+/// A positive whole number with a unit: `10s`, `5m`, `2h`, `1d`.
+pub fn parse_duration(raw: &str) -> anyhow::Result<Duration> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (number, unit) = raw.split_at(split);
+    let seconds_per_unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => anyhow::bail!("{raw:?} is not a duration: write a whole number and a unit s, m, h or d (e.g. 10s, 5m)"),
+    };
+    let number: u64 = number.parse().map_err(|_| anyhow::anyhow!("{raw:?} is not a duration: it needs a number"))?;
+    anyhow::ensure!(number > 0, "{raw:?} is not a duration: it must be more than zero");
+    let seconds = number.checked_mul(seconds_per_unit).ok_or_else(|| anyhow::anyhow!("{raw:?} is too long"))?;
+    Ok(Duration::from_secs(seconds))
+}
+
+/// Comma-separated durations (`10s,1m,5m`); an empty text is an empty list.
+pub fn parse_duration_list(raw: &str) -> anyhow::Result<Vec<Duration>> {
+    if raw.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    raw.split(',').map(parse_duration).collect()
 }
 
 #[cfg(test)]
@@ -179,6 +263,61 @@ mod tests {
         assert_eq!(config.database_url, "sqlite:/srv/sb/switchboard.db");
         assert_eq!(config.public_url.as_deref(), Some("https://sb.example.com"));
         assert!(config.secure_cookies());
+    }
+
+    #[test]
+    fn durations_take_a_number_and_a_unit() {
+        assert_eq!(parse_duration("10s").expect("10s"), Duration::from_secs(10));
+        assert_eq!(parse_duration(" 5m ").expect("5m"), Duration::from_secs(300));
+        assert_eq!(parse_duration("2h").expect("2h"), Duration::from_secs(7200));
+        assert_eq!(parse_duration("1d").expect("1d"), Duration::from_secs(86_400));
+        for bad in ["", "10", "s", "0s", "-5s", "1.5h", "10 s", "5x", "1w", "99999999999999999999d"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn the_retry_schedule_is_a_list_of_durations() {
+        let default = parse_duration_list("10s,1m,5m,30m,2h,6h,12h").expect("parses");
+        assert_eq!(default, DEFAULT_JOB_RETRY_SCHEDULE.to_vec());
+        assert_eq!(parse_duration_list("").expect("empty"), Vec::<Duration>::new());
+        assert!(parse_duration_list("10s,,1m").is_err());
+        assert!(parse_duration_list("10s,soon").is_err());
+    }
+
+    #[test]
+    fn job_settings_default_and_bad_values_stop_start_up() {
+        let config = Config::resolve(&CommonArgs::default()).expect("defaults resolve");
+        assert_eq!(config.job_retry_schedule, DEFAULT_JOB_RETRY_SCHEDULE.to_vec());
+        assert_eq!(config.job_lease, Duration::from_secs(60));
+        let args =
+            CommonArgs { job_retry_schedule: Some("1s,2m".into()), job_lease: Some("5m".into()), ..Default::default() };
+        let config = Config::resolve(&args).expect("resolves");
+        assert_eq!(config.job_retry_schedule, vec![Duration::from_secs(1), Duration::from_secs(120)]);
+        assert_eq!(config.job_lease, Duration::from_secs(300));
+        let args = CommonArgs { job_retry_schedule: Some("10s,fast".into()), ..Default::default() };
+        let err = Config::resolve(&args).expect_err("refused");
+        assert!(format!("{err:#}").contains("--job-retry-schedule"), "{err:#}");
+        let args = CommonArgs { job_lease: Some("0s".into()), ..Default::default() };
+        assert!(Config::resolve(&args).is_err());
+    }
+
+    #[test]
+    fn email_settings_default_to_the_outbox_and_come_from_flags_or_toml() {
+        let config = Config::resolve(&CommonArgs::default()).expect("defaults resolve");
+        assert_eq!(config.smtp_url, None);
+        assert_eq!(config.email_from, "Switchboard <no-reply@switchboard.localhost>");
+        let dir = std::env::temp_dir().join(format!("sb-config-email-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("switchboard.toml");
+        std::fs::write(&file, "smtp_url = \"smtps://mail.example.com\"\nemail_from = \"ops@example.com\"\n")
+            .expect("write");
+        let args = CommonArgs { config: Some(file.clone()), ..Default::default() };
+        let config = Config::resolve(&args).expect("resolves");
+        assert_eq!(config.smtp_url.as_deref(), Some("smtps://mail.example.com"));
+        assert_eq!(config.email_from, "ops@example.com");
+        let args = CommonArgs { config: Some(file), email_from: Some("a@example.com".into()), ..Default::default() };
+        assert_eq!(Config::resolve(&args).expect("resolves").email_from, "a@example.com");
     }
 
     #[test]

@@ -9,6 +9,8 @@ pub mod error;
 pub mod files;
 pub mod home;
 pub mod images;
+pub mod invitations;
+pub mod jobs;
 pub mod members;
 pub mod ops;
 pub mod policy;

@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -16,60 +17,151 @@ use crate::error::AppError;
 use crate::settings;
 use crate::state::AppState;
 use crate::web::{assets, middleware as mw};
-use crate::{files, ops, policy, profile, workspaces};
+use crate::{files, invitations, members, ops, policy, profile, workspaces};
 
 /// Request bodies above this are refused before a handler sees them.
 pub const MAX_BODY_BYTES: usize = csrf::MAX_FORM_BYTES;
 
+/// The least a route needs; each group's layer enforces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Access {
+    Public,
+    SignedIn,
+    Member,
+    Admin,
+}
+
+/// One route as mounted, for tests that walk every route.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RouteInfo {
+    pub method: String,
+    pub path: String,
+    pub access: Access,
+}
+
+/// A group of page routes that records what it mounts.
+struct Group {
+    access: Access,
+    router: Router<AppState>,
+    table: Vec<RouteInfo>,
+}
+
+impl Group {
+    fn new(access: Access) -> Self {
+        Group { access, router: Router::new(), table: Vec::new() }
+    }
+
+    fn add(mut self, method: &str, path: &str, route: MethodRouter<AppState>) -> Self {
+        self.table.push(RouteInfo { method: method.into(), path: path.into(), access: self.access });
+        self.router = self.router.route(path, route);
+        self
+    }
+
+    fn get<H: Handler<T, AppState>, T: 'static>(self, path: &str, handler: H) -> Self {
+        self.add("GET", path, get(handler))
+    }
+
+    fn post<H: Handler<T, AppState>, T: 'static>(self, path: &str, handler: H) -> Self {
+        self.add("POST", path, post(handler))
+    }
+}
+
+/// Every page route, by group, with its handler.
+fn page_groups(state: &AppState) -> Vec<Group> {
+    let public = Group::new(Access::Public)
+        .get("/", auth_pages::root)
+        .get("/signup", auth_pages::signup_page)
+        .post("/signup", auth_pages::signup)
+        .get("/signin", auth_pages::signin_page)
+        .post("/signin", auth_pages::signin)
+        .get("/healthz", ops::healthz)
+        .get("/readyz", ops::readyz)
+        .get("/metrics", ops::metrics)
+        .get("/static/{name}", assets::serve_asset)
+        .get("/invite/{token}", invitations::pages::invitation_page);
+
+    let signed_in = Group::new(Access::SignedIn)
+        .post("/signout", auth_pages::signout)
+        .get("/workspaces/new", workspaces::pages::new_workspace_page)
+        .post("/workspaces", workspaces::pages::create_workspace)
+        .post("/workspaces/switch", workspaces::pages::switch_workspace)
+        .get("/profile", profile::pages::profile_page)
+        .post("/profile", profile::pages::save_profile)
+        .post("/profile/avatar", profile::pages::upload_avatar)
+        .post("/profile/avatar/delete", profile::pages::remove_avatar)
+        .post("/invite/{token}/accept", invitations::pages::accept_invitation)
+        .get("/files/logo/{workspace_id}/{version}/{file}", files::serve_logo)
+        .get("/files/avatar/{user_id}/{version}/{file}", files::serve_avatar);
+
+    let member = Group::new(Access::Member).post("/workspace/leave", members::pages::leave_workspace);
+
+    let mut admin = Group::new(Access::Admin)
+        .get("/settings", settings::settings_index)
+        .get("/settings/general", workspaces::pages::general_page)
+        .post("/settings/general", workspaces::pages::save_general)
+        .post("/settings/general/logo", workspaces::pages::upload_logo)
+        .post("/settings/general/logo/delete", workspaces::pages::remove_logo)
+        .post("/settings/general/delete", members::pages::delete_workspace)
+        .post("/settings/members/invite", members::pages::invite_member)
+        .post("/settings/members/{id}/role", members::pages::change_role)
+        .post("/settings/members/{id}/remove", members::pages::remove_member)
+        .post("/settings/invitations/{id}/resend", members::pages::resend_invitation)
+        .post("/settings/invitations/{id}/revoke", members::pages::revoke_invitation);
+    for section in settings::SECTIONS.iter().filter(|s| !s.available) {
+        let slug = section.slug;
+        admin = admin
+            .get(&format!("/settings/{slug}"), move |st, ctx, page| settings::unavailable_section(st, ctx, page, slug));
+    }
+
+    let mut groups = vec![public, signed_in, member, admin];
+    for group in &mut groups {
+        let router = std::mem::take(&mut group.router);
+        group.router = match group.access {
+            Access::Public => router,
+            Access::SignedIn => router.route_layer(from_fn(policy::require_signed_in)),
+            Access::Member => router.route_layer(from_fn_with_state(state.clone(), policy::require_member)),
+            Access::Admin => router.route_layer(from_fn_with_state(state.clone(), policy::require_admin)),
+        };
+    }
+    groups
+}
+
+/// Every route the app serves (pages and API), with the access it needs.
+/// The permissions walk in the tests starts here.
+pub fn route_table(state: &AppState) -> Vec<RouteInfo> {
+    let mut table: Vec<RouteInfo> = page_groups(state).into_iter().flat_map(|g| g.table).collect();
+    table.push(RouteInfo { method: "GET".into(), path: "/api/v1/openapi.json".into(), access: Access::Public });
+    for (access, group) in api_groups(state) {
+        let (_, doc) = group.split_for_parts();
+        for (path, item) in doc.paths.paths {
+            let ops = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ];
+            for (method, present) in ops {
+                if present {
+                    table.push(RouteInfo { method: method.into(), path: path.clone(), access });
+                }
+            }
+        }
+    }
+    table
+}
+
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_routes(&state).split_for_parts();
     let openapi_json = openapi.to_pretty_json().unwrap_or_else(|_| "{}".to_string());
-
-    let public = Router::new()
-        .route("/", get(auth_pages::root))
-        .route("/signup", get(auth_pages::signup_page).post(auth_pages::signup))
-        .route("/signin", get(auth_pages::signin_page).post(auth_pages::signin))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .route("/static/{name}", get(assets::serve_asset))
-        .route(
-            "/api/v1/openapi.json",
-            get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json) }),
-        );
-
-    // Signed-in pages, whatever the workspace.
-    let signed_in = Router::new()
-        .route("/signout", post(auth_pages::signout))
-        .route("/workspaces/new", get(workspaces::pages::new_workspace_page))
-        .route("/workspaces", post(workspaces::pages::create_workspace))
-        .route("/workspaces/switch", post(workspaces::pages::switch_workspace))
-        .route("/profile", get(profile::pages::profile_page).post(profile::pages::save_profile))
-        .route("/profile/avatar", post(profile::pages::upload_avatar))
-        .route("/profile/avatar/delete", post(profile::pages::remove_avatar))
-        .route("/files/logo/{workspace_id}/{version}/{file}", get(files::serve_logo))
-        .route("/files/avatar/{user_id}/{version}/{file}", get(files::serve_avatar));
-
-    // Settings: Admins of the current workspace only.
-    let mut admin = Router::new()
-        .route("/settings", get(settings::settings_index))
-        .route("/settings/general", get(workspaces::pages::general_page).post(workspaces::pages::save_general))
-        .route("/settings/general/logo", post(workspaces::pages::upload_logo))
-        .route("/settings/general/logo/delete", post(workspaces::pages::remove_logo));
-    for section in settings::SECTIONS.iter().filter(|s| !s.available) {
-        let slug = section.slug;
-        admin = admin.route(
-            &format!("/settings/{slug}"),
-            get(move |st, ctx, page| settings::unavailable_section(st, ctx, page, slug)),
-        );
+    let mut app = Router::new().route(
+        "/api/v1/openapi.json",
+        get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json) }),
+    );
+    for group in page_groups(&state) {
+        app = app.merge(group.router);
     }
-    let admin = admin.route_layer(from_fn_with_state(state.clone(), policy::require_admin));
-
-    Router::new()
-        .merge(public)
-        .merge(signed_in)
-        .merge(admin)
-        .merge(api)
+    app.merge(api)
         .fallback(|| async { AppError::not_found("This page") })
         .layer(from_fn(csrf::protect))
         .layer(from_fn_with_state(state.clone(), mw::page_errors))
@@ -85,9 +177,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The JSON API, in the same three groups. Handlers carry
-/// `#[utoipa::path]`, from which the OpenAPI document is built.
-pub fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
+/// The JSON API, in the same groups. Handlers carry `#[utoipa::path]`,
+/// from which the OpenAPI document is built.
+fn api_groups(state: &AppState) -> Vec<(Access, OpenApiRouter<AppState>)> {
     let signed_in = OpenApiRouter::new()
         .routes(routes!(profile::api::get_me, profile::api::update_me))
         .routes(routes!(profile::api::upload_avatar, profile::api::delete_avatar))
@@ -96,10 +188,23 @@ pub fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .route_layer(from_fn(policy::require_signed_in));
     let member = OpenApiRouter::new()
         .routes(routes!(workspaces::api::get_workspace))
+        .routes(routes!(members::api::leave_workspace))
         .route_layer(from_fn_with_state(state.clone(), policy::require_member));
     let admin = OpenApiRouter::new()
         .routes(routes!(workspaces::api::update_workspace))
         .routes(routes!(workspaces::api::upload_logo, workspaces::api::delete_logo))
+        .routes(routes!(members::api::delete_workspace))
+        .routes(routes!(members::api::list_members))
+        .routes(routes!(members::api::update_member, members::api::remove_member))
+        .routes(routes!(invitations::api::list_invitations, invitations::api::create_invitation))
+        .routes(routes!(invitations::api::resend_invitation))
+        .routes(routes!(invitations::api::revoke_invitation))
         .route_layer(from_fn_with_state(state.clone(), policy::require_admin));
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(signed_in).merge(member).merge(admin)
+    vec![(Access::SignedIn, signed_in), (Access::Member, member), (Access::Admin, admin)]
+}
+
+pub fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
+    api_groups(state)
+        .into_iter()
+        .fold(OpenApiRouter::with_openapi(ApiDoc::openapi()), |all, (_, group)| all.merge(group))
 }

@@ -15,11 +15,28 @@ use crate::web::templates::Templates;
 
 /// Connects the database (running migrations) and assembles the state.
 pub async fn build_state(config: Config, public_url: String, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    build_state_with_jobs(config, public_url, clock, crate::jobs::registry()).await
+}
+
+/// [`build_state`] with a chosen job registry (tests add their own handlers).
+pub async fn build_state_with_jobs(
+    config: Config,
+    public_url: String,
+    clock: Arc<dyn Clock>,
+    jobs: crate::jobs::Registry,
+) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
     let db = connect(&config).await?;
     let files = LocalFolderStore::new(config.data_dir.join("files"))
         .with_context(|| format!("creating file store under {}", config.data_dir.display()))?;
+    let email = switchboard_providers::email::from_config(
+        config.smtp_url.as_deref(),
+        &config.email_from,
+        config.data_dir.join("outbox"),
+    )
+    .context("configuring outgoing email (--smtp-url, --email-from)")?;
+    tracing::info!(kind = email.kind(), "outgoing email configured");
     Ok(AppState::new(Inner {
         db,
         public_url,
@@ -27,6 +44,8 @@ pub async fn build_state(config: Config, public_url: String, clock: Arc<dyn Cloc
         files: Arc::new(files),
         clock,
         metrics: crate::ops::metrics_handle()?,
+        jobs: Arc::new(jobs),
+        email,
         config,
     }))
 }
@@ -67,16 +86,28 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let public_url = config.public_url.clone().unwrap_or_else(|| local_url(addr));
     let state = build_state(config, public_url.clone(), Arc::new(SystemClock)).await?;
     let db = state.db.clone();
+    let (stop_worker, worker_shutdown) = tokio::sync::watch::channel(false);
+    let worker = crate::jobs::spawn_worker(state.clone(), worker_shutdown);
     let app = crate::routes::router(state);
     tracing::info!(%addr, backend = db.backend().name(), "listening");
     println!("Switchboard is running at {public_url}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        .await;
+    // After the HTTP server drained: let the job in hand finish. One that
+    // outlasts the wait stays leased and is claimed again after its lease.
+    let _ = stop_worker.send(true);
+    if tokio::time::timeout(WORKER_STOP_WAIT, worker).await.is_err() {
+        tracing::warn!("job worker still busy at exit; its job will be retried after its lease");
+    }
+    served?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
 }
+
+/// How long `serve` waits at shutdown for the job worker's current job.
+const WORKER_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn local_url(addr: SocketAddr) -> String {
     if addr.ip().is_unspecified() { format!("http://127.0.0.1:{}", addr.port()) } else { format!("http://{addr}") }

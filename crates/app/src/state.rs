@@ -23,6 +23,10 @@ pub struct Inner {
     pub files: Arc<dyn FileStore>,
     pub clock: Arc<dyn Clock>,
     pub metrics: PrometheusHandle,
+    /// Job kind → handler, for the job worker.
+    pub jobs: Arc<crate::jobs::Registry>,
+    /// Outgoing email: SMTP when configured, else the outbox folder.
+    pub email: Arc<dyn switchboard_providers::email::EmailSender>,
 }
 
 impl AppState {

@@ -59,3 +59,9 @@
     setTimeout(function () { dismiss(toast); }, delay);
   });
 })();
+
+// Role dropdowns save on change; their button stays for keyboards and no-JS.
+document.addEventListener("change", function (event) {
+  var select = event.target.closest("select[data-autosubmit]");
+  if (select && select.form) select.form.requestSubmit();
+});

@@ -92,6 +92,11 @@ prefixed_id!(
     "mem"
 );
 prefixed_id!(
+    /// An invitation to join a workspace (`inv_…`).
+    InvitationId,
+    "inv"
+);
+prefixed_id!(
     /// An audit log entry (`aud_…`).
     AuditEntryId,
     "aud"

@@ -21,3 +21,14 @@ impl Backend {
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
 }
+
+/// The row lock a job claim's inner `SELECT` takes. On PostgreSQL, `FOR
+/// UPDATE SKIP LOCKED` lets several processes claim at once without ever
+/// taking the same row; SQLite has no row locks (and needs none: its
+/// writers are serialised by `BEGIN IMMEDIATE`).
+pub fn skip_locked(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+    }
+}

@@ -1,1 +1,4 @@
+//! Outside services behind small traits, each with a built-in default that
+//! works offline and a real client chosen by configuration.
+pub mod email;
 pub mod storage;

@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "workspaces", description = "Workspaces and the current workspace's settings"),
         (name = "profile", description = "The signed-in user's own profile"),
+        (name = "members", description = "Members, roles and invitations of the current workspace"),
     ),
     components(schemas(crate::error::ProblemDetails, crate::error::FieldError))
 )]

@@ -2,7 +2,7 @@
 use std::collections::BTreeMap;
 
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::context;
@@ -15,7 +15,7 @@ use super::{password, users};
 use crate::audit::{self, Changes, Origin, Target};
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::web::flash::redirect;
+use crate::web::flash::{local_path, redirect};
 use crate::web::page::append_cookie;
 use crate::web::{ClientMeta, Flash, Page, redirect_with_flash};
 
@@ -41,17 +41,44 @@ pub struct SignupForm {
     email: String,
     #[serde(default)]
     password: String,
+    /// The invitation token when signing up from an invitation link.
+    #[serde(default)]
+    invite: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SignupQuery {
+    #[serde(default)]
+    invite: String,
+}
+
+/// The invited address, when `token` is a valid invitation.
+async fn invited_email(state: &AppState, token: &str) -> AppResult<Option<String>> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    Ok(match crate::invitations::service::inspect(state, token).await? {
+        crate::invitations::service::LinkState::Valid(invitation, _) => Some(invitation.email),
+        _ => None,
+    })
 }
 
 pub async fn signup_page(
     State(state): State<AppState>,
     MaybeSession(session): MaybeSession,
     page: Page,
+    Query(query): Query<SignupQuery>,
 ) -> AppResult<Response> {
     if session.is_some() {
-        return Ok(redirect("/"));
+        let to = if query.invite.is_empty() { "/".to_string() } else { format!("/invite/{}", query.invite) };
+        return Ok(redirect(&to));
     }
-    render_signup(&state, &page, &SignupForm::default(), BTreeMap::new()).await
+    let mut form = SignupForm::default();
+    if let Some(email) = invited_email(&state, &query.invite).await? {
+        form.email = email;
+        form.invite = query.invite;
+    }
+    render_signup(&state, &page, &form, BTreeMap::new()).await
 }
 
 async fn render_signup(
@@ -65,7 +92,13 @@ async fn render_signup(
         state,
         status,
         "auth/signup.html",
-        context! { title => "Create your account", name => &form.name, email => &form.email, errors => errors },
+        context! {
+            title => "Create your account",
+            name => &form.name,
+            email => &form.email,
+            invite => &form.invite,
+            errors => errors,
+        },
     )
     .await
 }
@@ -77,6 +110,21 @@ pub async fn signup(
     Form(form): Form<SignupForm>,
 ) -> AppResult<Response> {
     let mut errors = BTreeMap::new();
+    let mut form = form;
+    if !form.invite.is_empty() {
+        // From an invitation link: the address is the invited one, whatever was posted.
+        match invited_email(&state, &form.invite).await? {
+            Some(invited) => form.email = invited,
+            None => {
+                errors.insert(
+                    "email",
+                    "This invitation is no longer valid; sign up without it or ask for a new one.".into(),
+                );
+                form.invite.clear();
+                return render_signup(&state, &page, &form, errors).await;
+            }
+        }
+    }
     let name = PersonName::parse(&form.name).map_err(|m| errors.insert("name", m)).ok();
     let email = EmailAddress::parse(&form.email).map_err(|m| errors.insert("email", m)).ok();
     let password = Password::parse(&form.password).map_err(|m| errors.insert("password", m)).ok();
@@ -100,6 +148,12 @@ pub async fn signup(
     let token = session::create(&mut tx, new_session, now).await?;
     tx.commit().await?;
     let mut response = redirect("/workspaces/new");
+    if !form.invite.is_empty()
+        && let Some(new_session) = session::load(&state.db, &token, now).await?
+    {
+        let workspace = crate::invitations::service::accept(&state, &new_session, &meta, &form.invite).await?;
+        response = redirect_with_flash("/", Flash::success(format!("Welcome! You joined {}.", workspace.name)));
+    }
     append_cookie(&mut response, session::cookie(&state, token));
     Ok(response)
 }
@@ -110,33 +164,34 @@ pub struct SigninForm {
     email: String,
     #[serde(default)]
     password: String,
+    /// Where to go after signing in (a local path), e.g. back to an invitation.
+    #[serde(default)]
+    next: String,
 }
 
 pub async fn signin_page(
     State(state): State<AppState>,
     MaybeSession(session): MaybeSession,
     page: Page,
+    Query(query): Query<SigninForm>,
 ) -> AppResult<Response> {
     if session.is_some() {
-        return Ok(redirect("/"));
+        return Ok(redirect(local_path(&query.next, "/")));
     }
-    render_signin(&state, &page, "", None, StatusCode::OK).await
+    render_signin(&state, &page, &query.email, &query.next, None, StatusCode::OK).await
 }
 
 async fn render_signin(
     state: &AppState,
     page: &Page,
     email: &str,
+    next: &str,
     error: Option<String>,
     status: StatusCode,
 ) -> AppResult<Response> {
-    page.render_status(
-        state,
-        status,
-        "auth/signin.html",
-        context! { title => "Sign in", email => email, error => error },
-    )
-    .await
+    let next = local_path(next, "");
+    let ctx = context! { title => "Sign in", email => email, next => next, error => error };
+    page.render_status(state, status, "auth/signin.html", ctx).await
 }
 
 const WRONG_CREDENTIALS: &str = "Email or password is incorrect.";
@@ -153,6 +208,7 @@ pub async fn signin(
             &state,
             &page,
             &form.email,
+            &form.next,
             Some(WRONG_CREDENTIALS.into()),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
@@ -174,7 +230,8 @@ pub async fn signin(
                 if minutes == 1 { "" } else { "s" }
             );
             let mut response =
-                render_signin(&state, &page, &form.email, Some(message), StatusCode::TOO_MANY_REQUESTS).await?;
+                render_signin(&state, &page, &form.email, &form.next, Some(message), StatusCode::TOO_MANY_REQUESTS)
+                    .await?;
             if let Ok(v) = axum::http::HeaderValue::from_str(&wait.to_string()) {
                 response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
             }
@@ -194,6 +251,7 @@ pub async fn signin(
             &state,
             &page,
             &form.email,
+            &form.next,
             Some(WRONG_CREDENTIALS.into()),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
@@ -227,7 +285,7 @@ pub async fn signin(
         audit::record(&mut tx, &origin, "member.signed_in", &target, &Changes::new(), now).await?;
     }
     tx.commit().await?;
-    let mut response = redirect("/");
+    let mut response = redirect(local_path(&form.next, "/"));
     append_cookie(&mut response, session::cookie(&state, token));
     Ok(response)
 }

@@ -33,14 +33,15 @@ pub async fn insert<'a>(
     let id = UserId::new();
     let result = execute!(
         ex,
-        "INSERT INTO users (id, name, email, email_normalized, password_hash, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        "INSERT INTO users (id, name, name_normalized, email, email_normalized, password_hash, created_at, updated_at)
+         VALUES ($1, $2, $7, $3, $4, $5, $6, $6)",
         id.as_str(),
         new.name.as_str(),
         new.email.as_str(),
         new.email.normalized(),
         new.password_hash,
         now,
+        new.name.as_str().to_lowercase(),
     );
     match result {
         Ok(_) => Ok(Some(User {
@@ -109,11 +110,12 @@ pub async fn update_profile<'a>(
 ) -> Result<(), sqlx::Error> {
     execute!(
         ex,
-        "UPDATE users SET name = $2, phone_e164 = $3, updated_at = $4 WHERE id = $1",
+        "UPDATE users SET name = $2, name_normalized = $5, phone_e164 = $3, updated_at = $4 WHERE id = $1",
         id.as_str(),
         name.as_str(),
         phone_e164,
-        now
+        now,
+        name.as_str().to_lowercase()
     )?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The `memberships` table.
 use chrono::{DateTime, Utc};
 use switchboard_core::{MembershipId, Role, UserId, WorkspaceId};
-use switchboard_db::{IntoExec, execute, fetch_optional};
+use switchboard_db::{IntoExec, execute, fetch_all, fetch_optional, fetch_scalar};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Membership {
@@ -57,4 +57,147 @@ pub async fn active_role<'a>(
     user_id: &UserId,
 ) -> Result<Option<Role>, sqlx::Error> {
     Ok(find(ex, workspace_id, user_id).await?.filter(|m| m.status == "active").map(|m| m.role))
+}
+
+/// A row of the Members table: a membership with its user's name and email.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Member {
+    #[sqlx(try_from = "String")]
+    pub id: MembershipId,
+    #[sqlx(try_from = "String")]
+    pub user_id: UserId,
+    pub name: String,
+    pub email: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The lower-cased name the list is sorted by (the keyset cursor's first half).
+    pub sort_key: String,
+}
+
+/// A page of members: `search` matches name or email anywhere
+/// (case-insensitive); `after` is the last row of the previous page.
+pub struct MemberQuery<'a> {
+    pub search: &'a str,
+    pub after: Option<(&'a str, &'a str)>,
+    pub limit: i64,
+}
+
+/// `%term%` for LIKE, with the pattern characters of `term` escaped.
+pub fn like_pattern(term: &str) -> String {
+    let escaped = term.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Keyset pagination on (lower-cased name, membership ID): each page is one
+/// index-ordered range read, however deep the page.
+pub async fn list<'a>(
+    ex: impl IntoExec<'a>,
+    workspace_id: &WorkspaceId,
+    q: &MemberQuery<'_>,
+) -> Result<Vec<Member>, sqlx::Error> {
+    let (after_key, after_id) = q.after.unwrap_or(("", ""));
+    fetch_all!(
+        ex,
+        Member,
+        "SELECT m.id, m.user_id, u.name, u.email, m.role, m.status, m.created_at, m.updated_at, u.name_normalized AS sort_key
+         FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.workspace_id = $1
+           AND ($2 = '' OR u.name_normalized LIKE $3 ESCAPE '\\' OR u.email_normalized LIKE $3 ESCAPE '\\')
+           AND (u.name_normalized > $4 OR (u.name_normalized = $4 AND m.id > $5))
+         ORDER BY u.name_normalized, m.id
+         LIMIT $6",
+        workspace_id.as_str(),
+        q.search.trim(),
+        like_pattern(q.search.trim()),
+        after_key,
+        after_id,
+        q.limit
+    )
+}
+
+pub async fn find_member<'a>(
+    ex: impl IntoExec<'a>,
+    workspace_id: &WorkspaceId,
+    id: &MembershipId,
+) -> Result<Option<Member>, sqlx::Error> {
+    fetch_optional!(
+        ex,
+        Member,
+        "SELECT m.id, m.user_id, u.name, u.email, m.role, m.status, m.created_at, m.updated_at, u.name_normalized AS sort_key
+         FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.workspace_id = $1 AND m.id = $2",
+        workspace_id.as_str(),
+        id.as_str()
+    )
+}
+
+/// The active member with this email, if any.
+pub async fn find_active_by_email<'a>(
+    ex: impl IntoExec<'a>,
+    workspace_id: &WorkspaceId,
+    email_normalized: &str,
+) -> Result<Option<Member>, sqlx::Error> {
+    fetch_optional!(
+        ex,
+        Member,
+        "SELECT m.id, m.user_id, u.name, u.email, m.role, m.status, m.created_at, m.updated_at, u.name_normalized AS sort_key
+         FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.workspace_id = $1 AND u.email_normalized = $2 AND m.status = 'active'",
+        workspace_id.as_str(),
+        email_normalized
+    )
+}
+
+pub async fn count_active<'a>(
+    ex: impl IntoExec<'a>,
+    workspace_id: &WorkspaceId,
+    role: Option<Role>,
+) -> Result<i64, sqlx::Error> {
+    fetch_scalar!(
+        ex,
+        i64,
+        "SELECT COUNT(*) FROM memberships WHERE workspace_id = $1 AND status = 'active' AND ($2 = '' OR role = $2)",
+        workspace_id.as_str(),
+        role.map(|r| r.as_str()).unwrap_or("")
+    )
+}
+
+pub async fn set_role<'a>(
+    ex: impl IntoExec<'a>,
+    workspace_id: &WorkspaceId,
+    id: &MembershipId,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    execute!(
+        ex,
+        "UPDATE memberships SET role = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2",
+        workspace_id.as_str(),
+        id.as_str(),
+        role.as_str(),
+        now
+    )?;
+    Ok(())
+}
+
+/// `removed` or `left`.
+pub async fn set_status<'a>(
+    ex: impl IntoExec<'a>,
+    workspace_id: &WorkspaceId,
+    id: &MembershipId,
+    status: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    execute!(
+        ex,
+        "UPDATE memberships SET status = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2",
+        workspace_id.as_str(),
+        id.as_str(),
+        status,
+        now
+    )?;
+    Ok(())
 }

@@ -2,7 +2,7 @@
 use std::collections::BTreeMap;
 
 use axum::Form;
-use axum::extract::{Multipart, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::context;
@@ -13,6 +13,7 @@ use super::service::{self, WorkspaceUpdate};
 use crate::auth::SignedIn;
 use crate::error::{AppError, AppResult};
 use crate::images::MAX_UPLOAD_BYTES;
+use crate::members::api::MembersQuery;
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::settings::{SECTIONS, section};
 use crate::state::AppState;
@@ -82,11 +83,32 @@ pub async fn switch_workspace(
 struct GeneralForm {
     values: BTreeMap<&'static str, String>,
     errors: BTreeMap<String, String>,
+    /// Search and page of the Members table.
+    members: MembersQuery,
 }
 
-pub async fn general_page(State(state): State<AppState>, ctx: WorkspaceCtx, page: Page) -> AppResult<Response> {
+pub async fn general_page(
+    State(state): State<AppState>,
+    ctx: WorkspaceCtx,
+    page: Page,
+    Query(members): Query<MembersQuery>,
+) -> AppResult<Response> {
     ctx.require(Permission::ManageSettings)?;
-    render_general(&state, &ctx, &page, GeneralForm::default(), StatusCode::OK).await
+    let form = GeneralForm { members, ..GeneralForm::default() };
+    render_general(&state, &ctx, &page, form, StatusCode::OK).await
+}
+
+/// The General page after a refused form elsewhere on it (invite, delete):
+/// `values` refill the fields, `errors` sit next to them.
+pub async fn render_general_with(
+    state: &AppState,
+    ctx: &WorkspaceCtx,
+    page: &Page,
+    values: BTreeMap<&'static str, String>,
+    errors: BTreeMap<String, String>,
+) -> AppResult<Response> {
+    let form = GeneralForm { values, errors, ..GeneralForm::default() };
+    render_general(state, ctx, page, form, StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
 async fn render_general(
@@ -124,6 +146,13 @@ async fn render_general(
             },
             errors => form.errors,
             timezones => Timezone::all_names(),
+            invite => context! {
+                email => value("invite_email", ""),
+                role => value("invite_role", "member"),
+            },
+            confirm_name => value("confirm_name", ""),
+            members => crate::members::pages::members_context(state, ctx, &form.members).await?,
+            roles => [("admin", "Admin"), ("member", "Member"), ("viewer", "Viewer")],
         },
     )
     .await

@@ -52,6 +52,8 @@ pub fn on_postgres() -> bool {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        // Server errors show up in a failing test's output.
+        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,switchboard=error").try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let mut args = CommonArgs { data_dir: Some(dir.path().to_path_buf()), ..Default::default() };
         args.database_url = fresh_postgres_url().await;
@@ -277,4 +279,80 @@ pub fn png(w: u32, h: u32) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).expect("encode png");
     out.into_inner()
+}
+
+impl TestApp {
+    /// Runs every due background job now (emails…), as the worker would.
+    pub async fn run_jobs(&self) -> usize {
+        switchboard::jobs::run_pending_jobs(&self.state).await.expect("jobs run")
+    }
+
+    /// Every `/invite/<token>` path in the outbox's emails, oldest first.
+    pub fn invitation_links(&self) -> Vec<String> {
+        let dir = self.state.config.data_dir.join("outbox");
+        let mut files: Vec<_> =
+            std::fs::read_dir(&dir).map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
+        files.sort();
+        let mut links = Vec::new();
+        for file in files {
+            let raw = std::fs::read_to_string(&file).expect("eml");
+            // Undo quoted-printable soft line breaks before searching.
+            let text = raw.replace("=\r\n", "").replace("=\n", "");
+            if let Some(at) = text.find("/invite/") {
+                let token: String = text[at + 8..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect();
+                links.push(format!("/invite/{token}"));
+            }
+        }
+        links
+    }
+
+    /// Emails in the outbox.
+    pub fn outbox(&self) -> Vec<String> {
+        let dir = self.state.config.data_dir.join("outbox");
+        let mut files: Vec<_> =
+            std::fs::read_dir(&dir).map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
+        files.sort();
+        files.into_iter().map(|f| std::fs::read_to_string(f).expect("eml")).collect()
+    }
+}
+
+impl Visitor {
+    pub async fn post_json(&self, path: &str, body: Value) -> Response {
+        self.api(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn workspace_id(&self) -> String {
+        self.workspace().await["id"].as_str().expect("id").to_string()
+    }
+}
+
+impl TestApp {
+    /// [`TestApp::spawn`] with a chosen job registry, e.g.
+    /// `switchboard::jobs::registry().with(MyHandler)`.
+    pub async fn spawn_with_jobs(jobs: switchboard::jobs::Registry) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut args = CommonArgs { data_dir: Some(dir.path().to_path_buf()), ..Default::default() };
+        args.database_url = fresh_postgres_url().await;
+        args.db_max_connections = Some(5);
+        let config = Config::resolve(&args).expect("config");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let start = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).single().expect("time");
+        let clock = Arc::new(ManualClock::new(start));
+        let state =
+            switchboard::server::build_state_with_jobs(config, url.clone(), clock.clone(), jobs).await.expect("state");
+        let app = switchboard::routes::router(state.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        TestApp { url, state, clock, _dir: dir, shutdown: Some(tx) }
+    }
 }

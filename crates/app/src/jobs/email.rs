@@ -1,0 +1,43 @@
+//! The `email.send` job: an [`EmailMessage`] delivered through
+//! `state.email`, so a request never waits on (or loses) a send.
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use switchboard_core::{JobId, WorkspaceId};
+use switchboard_db::Tx;
+use switchboard_providers::email::{EmailError, EmailMessage};
+
+use super::{Job, JobError, JobHandler, NewJob};
+use crate::state::AppState;
+
+pub const KIND: &str = "email.send";
+
+/// Enqueues `message` in the caller's transaction, due at `now`.
+pub async fn enqueue_email(
+    tx: &mut Tx,
+    workspace_id: Option<WorkspaceId>,
+    message: &EmailMessage,
+    now: DateTime<Utc>,
+) -> Result<JobId, sqlx::Error> {
+    let payload = serde_json::to_value(message).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    super::enqueue(tx, NewJob { kind: KIND, payload, workspace_id, run_at: now }).await
+}
+
+/// Sends an `email.send` job's message. A transient failure is retried; a
+/// permanent one (bad address, refused) fails the job.
+pub struct SendEmail;
+
+#[async_trait]
+impl JobHandler for SendEmail {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    async fn run(&self, state: &AppState, job: &Job) -> Result<(), JobError> {
+        let message: EmailMessage = job.payload_as()?;
+        tracing::debug!(sender = state.email.kind(), message_id = %message.message_id, "sending email");
+        state.email.send(&message).await.map_err(|err| match err {
+            EmailError::Transient(msg) => JobError::Retry(msg),
+            EmailError::Permanent(msg) => JobError::Permanent(msg),
+        })
+    }
+}

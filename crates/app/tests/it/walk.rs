@@ -1,0 +1,146 @@
+//! The permissions walk: every route of the router (pages and API, taken
+//! from `routes::route_table`, not a hand list) called by an Admin, a
+//! Member, a Viewer, a member of another workspace, a removed member and
+//! no session. New routes join the walk by being mounted.
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use switchboard::routes::{Access, RouteInfo, route_table};
+
+use crate::harness::{TestApp, Visitor, flash_text, location};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Actor {
+    Anonymous,
+    Removed,
+    Outsider,
+    Viewer,
+    Member,
+    Admin,
+}
+
+/// What a refused request looks like, page or API.
+fn refused(route: &RouteInfo, res: &reqwest::Response) -> bool {
+    let status = res.status();
+    if route.path.starts_with("/api/") {
+        return matches!(status.as_u16(), 401 | 403 | 404 | 409);
+    }
+    if status == StatusCode::SEE_OTHER {
+        let to = location(res);
+        let toast = flash_text(res).unwrap_or_default();
+        return to == "/signin" || to == "/workspaces/new" || toast.contains("permission");
+    }
+    matches!(status.as_u16(), 401 | 403 | 404 | 409)
+}
+
+fn concrete(path: &str, ws: &str, user: &str) -> String {
+    path.replace(
+        "{id}",
+        if path.contains("/invitations/") {
+            "inv_00000000000000000000000000"
+        } else {
+            "mem_00000000000000000000000000"
+        },
+    )
+    .replace("{token}", "not-a-real-token")
+    .replace("{name}", "app.css")
+    .replace("{workspace_id}", ws)
+    .replace("{user_id}", user)
+    .replace("{version}", "1")
+    .replace("{file}", "256.png")
+    .replace("/api/v1/workspaces/mem_00000000000000000000000000/switch", &format!("/api/v1/workspaces/{ws}/switch"))
+}
+
+async fn call(v: &Visitor, route: &RouteInfo, path: &str) -> reqwest::Response {
+    let method = Method::from_bytes(route.method.as_bytes()).expect("method");
+    let mut req = v.client.request(method.clone(), v.at(path));
+    if let Some(token) = &v.csrf {
+        req = req.header("x-csrf-token", token);
+    }
+    if method != Method::GET {
+        req = if path.starts_with("/api/") { req.json(&json!({})) } else { req.form(&[("walk", "1")]) };
+    }
+    req.send().await.expect("request")
+}
+
+#[tokio::test]
+async fn every_route_answers_each_actor_as_the_policy_says() {
+    let app = TestApp::spawn().await;
+    let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let ws = admin.workspace_id().await;
+    let admin_user = admin.get_json("/api/v1/me").await["id"].as_str().expect("id").to_string();
+    let mut actors: Vec<(Actor, Visitor)> = Vec::new();
+    for (actor, role, email) in [
+        (Actor::Viewer, "viewer", "v@example.com"),
+        (Actor::Member, "member", "m@example.com"),
+        (Actor::Removed, "member", "r@example.com"),
+    ] {
+        let mut user = app.visitor();
+        user.sign_up(email, email, "correct horse battery").await;
+        app.add_member(&ws, &user, role).await;
+        user.switch_to(&ws).await;
+        actors.push((actor, user));
+    }
+    let removed_id = admin.get_json("/api/v1/members?search=r%40example.com").await["data"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert_eq!(admin.delete(&format!("/api/v1/members/{removed_id}")).await.status(), StatusCode::OK);
+    actors.push((Actor::Outsider, app.user_with_workspace("Eve", "eve@example.com", "Evil Corp").await));
+    // A visitor with the sign-in form's token, so CSRF passes and the
+    // policy itself must refuse.
+    let mut anonymous = app.visitor();
+    anonymous.load_csrf("/signin").await;
+    actors.push((Actor::Anonymous, anonymous));
+
+    // Routes that end the session or the membership go last.
+    let mut table = route_table(&app.state);
+    assert!(table.len() > 40, "the table has every route: {}", table.len());
+    table.sort_by_key(|r| match r.path.as_str() {
+        "/signout" => 2,
+        p if p.ends_with("/leave") => 1,
+        _ => 0,
+    });
+
+    let mut failures = Vec::new();
+    for (actor, visitor) in actors.iter().chain(std::iter::once(&(Actor::Admin, admin))) {
+        for route in &table {
+            let path = concrete(&route.path, &ws, &admin_user);
+            let res = call(visitor, route, &path).await;
+            let status = res.status();
+            if status.is_server_error() {
+                failures.push(format!("{actor:?} {} {path}: {status}", route.method));
+                continue;
+            }
+            let must_refuse = match (route.access, actor) {
+                (Access::Public, _) => false,
+                (_, Actor::Anonymous) => true,
+                (Access::SignedIn, _) => false,
+                (Access::Member, Actor::Removed) => true,
+                (Access::Member, _) => false,
+                (Access::Admin, Actor::Admin | Actor::Outsider) => false,
+                (Access::Admin, _) => true,
+            };
+            let was_refused = refused(route, &res);
+            let wrongly_allowed = must_refuse && !was_refused;
+            // Allowed callers may still get 404/409/422 for the walk's fake
+            // IDs and empty bodies, but never 401/403 or the sign-in page.
+            // (Signing out, and public pages for visitors, lead to /signin by design.)
+            let sent_to_sign_in =
+                location(&res) == "/signin" && route.access != Access::Public && route.path != "/signout";
+            let wrongly_refused = !must_refuse
+                && (matches!(status.as_u16(), 401 | 403)
+                    || sent_to_sign_in
+                    || flash_text(&res).unwrap_or_default().contains("permission"));
+            if wrongly_allowed || wrongly_refused {
+                failures.push(format!(
+                    "{actor:?} {} {path} ({:?}): {status} → {} {:?}",
+                    route.method,
+                    route.access,
+                    location(&res),
+                    flash_text(&res)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "policy violations:\n{}", failures.join("\n"));
+}

@@ -1,0 +1,47 @@
+-- Invitations, member search, and an audit log that outlives its workspace
+-- (the entry recording a workspace's deletion is kept). Kept in step with
+-- postgres/0003_members.sql.
+
+CREATE TABLE invitations (
+    id               TEXT PRIMARY KEY,
+    workspace_id     TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    email            TEXT NOT NULL,
+    email_normalized TEXT NOT NULL,
+    role             TEXT NOT NULL CHECK (role IN ('admin', 'member', 'viewer')),
+    token_hash       TEXT NOT NULL,
+    status           TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'revoked')),
+    invited_by       TEXT REFERENCES users (id) ON DELETE SET NULL,
+    send_count       BIGINT NOT NULL DEFAULT 1,
+    created_at       TEXT NOT NULL,
+    sent_at          TEXT NOT NULL,
+    expires_at       TEXT NOT NULL,
+    accepted_at      TEXT,
+    CONSTRAINT invitations_token_key UNIQUE (token_hash)
+);
+-- One pending invitation per address and workspace; inviting again resends.
+CREATE UNIQUE INDEX invitations_pending_email_key ON invitations (workspace_id, email_normalized) WHERE status = 'pending';
+
+ALTER TABLE users ADD COLUMN name_normalized TEXT NOT NULL DEFAULT '';
+UPDATE users SET name_normalized = lower(name);
+CREATE INDEX memberships_workspace_status_idx ON memberships (workspace_id, status);
+
+CREATE TABLE audit_log_kept (
+    id           TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL,
+    actor_type   TEXT NOT NULL CHECK (actor_type IN ('user', 'token', 'system')),
+    actor_id     TEXT,
+    actor_name   TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    target_type  TEXT NOT NULL,
+    target_id    TEXT NOT NULL,
+    target_name  TEXT NOT NULL,
+    changes      TEXT NOT NULL,
+    ip           TEXT,
+    user_agent   TEXT,
+    created_at   TEXT NOT NULL
+);
+INSERT INTO audit_log_kept SELECT id, workspace_id, actor_type, actor_id, actor_name, action, target_type, target_id,
+    target_name, changes, ip, user_agent, created_at FROM audit_log;
+DROP TABLE audit_log;
+ALTER TABLE audit_log_kept RENAME TO audit_log;
+CREATE INDEX audit_log_workspace_time_idx ON audit_log (workspace_id, created_at, id);
