@@ -45,6 +45,7 @@ pub async fn build_state_with_jobs(
         clock,
         metrics: crate::ops::metrics_handle()?,
         jobs: Arc::new(jobs),
+        jobs_wakeup: Arc::new(tokio::sync::Notify::new()),
         email,
         config,
     }))

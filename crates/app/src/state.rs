@@ -25,6 +25,9 @@ pub struct Inner {
     pub metrics: PrometheusHandle,
     /// Job kind → handler, for the job worker.
     pub jobs: Arc<crate::jobs::Registry>,
+    /// Wakes this process's job worker right after a commit that enqueued
+    /// work (other processes find it on their next poll).
+    pub jobs_wakeup: Arc<tokio::sync::Notify>,
     /// Outgoing email: SMTP when configured, else the outbox folder.
     pub email: Arc<dyn switchboard_providers::email::EmailSender>,
 }

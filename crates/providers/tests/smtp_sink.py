@@ -8,7 +8,12 @@ Each accepted message is saved as NNNN.json (the envelope: mail_from,
 rcpt_tos) and NNNN.eml (the raw DATA), the .json written last, so a reader
 that sees NNNN.json finds the whole message. Recipients whose local part
 starts with "reject" are refused with 550, with "tempfail" with 451.
+Recipients starting with "stall" hold the conversation at RCPT (after
+writing the file "stalled") until a file "release" appears, so a test can
+kill the sending process mid-send.
 """
+
+import asyncio
 
 import json
 import os
@@ -27,6 +32,12 @@ class Sink:
             return "550 5.1.1 No such mailbox here"
         if local.startswith("tempfail"):
             return "451 4.3.0 Try again later"
+        if local.startswith("stall"):
+            (self.dir / "stalled").write_text(address)
+            for _ in range(600):
+                if (self.dir / "release").exists():
+                    break
+                await asyncio.sleep(0.1)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

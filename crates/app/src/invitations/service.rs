@@ -103,6 +103,7 @@ pub async fn invite(state: &AppState, ctx: &WorkspaceCtx, email: &str, role: &st
     };
     enqueue_email(state, &mut tx, ctx, sent.invitation(), &token, now).await?;
     tx.commit().await?;
+    state.jobs_wakeup.notify_one();
     Ok(sent)
 }
 
@@ -175,6 +176,7 @@ pub async fn resend(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> AppResult
     let invitation = Invitation { send_count: pending.send_count + 1, sent_at: now, expires_at, ..pending };
     enqueue_email(state, &mut tx, ctx, &invitation, &token, now).await?;
     tx.commit().await?;
+    state.jobs_wakeup.notify_one();
     Ok(invitation)
 }
 

@@ -160,6 +160,7 @@ pub fn spawn_worker(state: AppState, mut shutdown: watch::Receiver<bool>) -> Joi
                 tokio::select! {
                     changed = shutdown.changed() => if changed.is_err() { break },
                     () = tokio::time::sleep(POLL_INTERVAL) => {}
+                    () = state.jobs_wakeup.notified() => {}
                 }
             }
             tracing::info!("job worker stopped");

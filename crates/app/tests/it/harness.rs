@@ -356,3 +356,8 @@ impl TestApp {
         TestApp { url, state, clock, _dir: dir, shutdown: Some(tx) }
     }
 }
+
+/// A client like a browser's: a cookie jar, no automatic redirects.
+pub fn browser_client() -> Client {
+    Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client")
+}

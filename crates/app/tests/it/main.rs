@@ -12,5 +12,6 @@ mod members;
 mod ops;
 mod permissions;
 mod profile;
+mod smtp;
 mod walk;
 mod workspaces;
