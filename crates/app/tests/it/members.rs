@@ -395,3 +395,22 @@ async fn the_members_list_searches_and_pages_without_gaps() {
     assert!(html.contains("Member 115"));
     assert!(!html.contains("Member 120"));
 }
+
+#[tokio::test]
+async fn a_workspace_may_send_a_bounded_number_of_invitations_per_hour() {
+    let app = TestApp::spawn().await;
+    let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let limit = switchboard::invitations::service::SENDS_PER_HOUR;
+    for i in 0..limit {
+        assert_eq!(invite(&admin, &format!("p{i}@example.com"), "member").await.status(), StatusCode::CREATED);
+    }
+    let res = invite(&admin, "one-too-many@example.com", "member").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    assert_eq!(problem(res).await["code"], "too_many_requests");
+    assert_eq!(admin.get_json("/api/v1/invitations").await["data"].as_array().expect("data").len(), limit as usize);
+    // An hour later the budget is back.
+    app.clock.advance(chrono::Duration::minutes(61));
+    assert_eq!(invite(&admin, "later@example.com", "member").await.status(), StatusCode::CREATED);
+    assert_eq!(app.run_jobs().await, limit as usize + 1, "one email job per invitation sent");
+}
