@@ -17,10 +17,10 @@
 //! version their keys (`logo/3/…`) instead of overwriting, so this does not
 //! arise in practice.
 
+use crate::fs_util::write_atomically;
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 
@@ -183,31 +183,6 @@ fn sidecar(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Writes `contents` to `path` through a synced temporary file in the same
-/// folder and a rename, so readers see the old file or the new one, never a
-/// mix. The temporary name starts with `.`, which no key segment may.
-fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let file_name =
-        path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(file_name);
-    temp_name.push(format!(".{}-{}.tmp", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed)));
-    let temp = path.with_file_name(temp_name);
-
-    let result = (|| {
-        let mut file = fs::File::create(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        // Best effort: the write already failed, and that error matters more.
-        let _ = fs::remove_file(&temp);
-    }
-    result
-}
-
 /// Treats "not found" (and a directory where a file was expected, which is
 /// a prefix rather than a key) as absence rather than failure.
 fn missing_as_none<T>(result: io::Result<T>) -> io::Result<Option<T>> {
@@ -221,6 +196,8 @@ fn missing_as_none<T>(result: io::Result<T>) -> io::Result<Option<T>> {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     use super::*;
 

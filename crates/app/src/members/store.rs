@@ -102,13 +102,14 @@ pub async fn list<'a>(
     fetch_all!(
         ex,
         Member,
-        "SELECT m.id, m.user_id, u.name, u.email, m.role, m.status, m.created_at, m.updated_at, u.name_normalized AS sort_key
-         FROM memberships m JOIN users u ON u.id = m.user_id
+        sqlx::AssertSqlSafe(format!(
+            "{MEMBER_FROM}
          WHERE m.workspace_id = $1
            AND ($2 = '' OR u.name_normalized LIKE $3 ESCAPE '\\' OR u.email_normalized LIKE $3 ESCAPE '\\')
            AND (u.name_normalized > $4 OR (u.name_normalized = $4 AND m.id > $5))
          ORDER BY u.name_normalized, m.id
-         LIMIT $6",
+         LIMIT $6"
+        )),
         workspace_id.as_str(),
         q.search.trim(),
         like_pattern(q.search.trim()),
@@ -118,6 +119,11 @@ pub async fn list<'a>(
     )
 }
 
+/// The columns of [`Member`], from `memberships m JOIN users u`.
+const MEMBER_FROM: &str = "SELECT m.id, m.user_id, u.name, u.email, m.role, m.status, m.created_at, m.updated_at,
+        u.name_normalized AS sort_key
+     FROM memberships m JOIN users u ON u.id = m.user_id";
+
 pub async fn find_member<'a>(
     ex: impl IntoExec<'a>,
     workspace_id: &WorkspaceId,
@@ -126,9 +132,7 @@ pub async fn find_member<'a>(
     fetch_optional!(
         ex,
         Member,
-        "SELECT m.id, m.user_id, u.name, u.email, m.role, m.status, m.created_at, m.updated_at, u.name_normalized AS sort_key
-         FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.workspace_id = $1 AND m.id = $2",
+        sqlx::AssertSqlSafe(format!("{MEMBER_FROM} WHERE m.workspace_id = $1 AND m.id = $2")),
         workspace_id.as_str(),
         id.as_str()
     )
@@ -143,9 +147,9 @@ pub async fn find_active_by_email<'a>(
     fetch_optional!(
         ex,
         Member,
-        "SELECT m.id, m.user_id, u.name, u.email, m.role, m.status, m.created_at, m.updated_at, u.name_normalized AS sort_key
-         FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.workspace_id = $1 AND u.email_normalized = $2 AND m.status = 'active'",
+        sqlx::AssertSqlSafe(format!(
+            "{MEMBER_FROM} WHERE m.workspace_id = $1 AND u.email_normalized = $2 AND m.status = 'active'"
+        )),
         workspace_id.as_str(),
         email_normalized
     )

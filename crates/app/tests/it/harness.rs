@@ -52,33 +52,11 @@ pub fn on_postgres() -> bool {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        // Server errors show up in a failing test's output.
-        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,switchboard=error").try_init();
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut args = CommonArgs { data_dir: Some(dir.path().to_path_buf()), ..Default::default() };
-        args.database_url = fresh_postgres_url().await;
-        args.db_max_connections = Some(5);
-        let config = Config::resolve(&args).expect("config");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let url = format!("http://{addr}");
-        let start = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).single().expect("time");
-        let clock = Arc::new(ManualClock::new(start));
-        let state = switchboard::server::build_state(config, url.clone(), clock.clone()).await.expect("state");
-        let app = switchboard::routes::router(state.clone());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
-        TestApp { url, state, clock, _dir: dir, shutdown: Some(tx) }
+        Self::spawn_with_jobs(switchboard::jobs::registry()).await
     }
 
     pub fn client(&self) -> Client {
-        Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client")
+        browser_client()
     }
 
     pub fn at(&self, path: &str) -> String {
@@ -333,6 +311,8 @@ impl TestApp {
     /// [`TestApp::spawn`] with a chosen job registry, e.g.
     /// `switchboard::jobs::registry().with(MyHandler)`.
     pub async fn spawn_with_jobs(jobs: switchboard::jobs::Registry) -> TestApp {
+        // Server errors show up in a failing test's output.
+        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,switchboard=error").try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let mut args = CommonArgs { data_dir: Some(dir.path().to_path_buf()), ..Default::default() };
         args.database_url = fresh_postgres_url().await;

@@ -2,10 +2,10 @@
 //! folder (any mail client opens it), and the log names the recipient, the
 //! subject and the links of the text part, so a developer can follow an
 //! invitation link straight from the terminal.
+use crate::fs_util::write_atomically;
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{EmailError, EmailMessage, EmailSender, build_message};
 
@@ -93,30 +93,6 @@ fn links(text: &str) -> Vec<&str> {
         rest = &candidate[end.max(1)..];
     }
     found
-}
-
-/// Writes through a synced temporary file in the same folder and a rename,
-/// so nobody sees half a message. The temporary name starts with `.` and
-/// does not end in `.eml`.
-fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let file_name =
-        path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(file_name);
-    temp_name.push(format!(".{}-{}.tmp", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed)));
-    let temp = path.with_file_name(temp_name);
-    let result = (|| {
-        let mut file = fs::File::create(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        // Best effort: the write already failed, and that error matters more.
-        let _ = fs::remove_file(&temp);
-    }
-    result
 }
 
 #[cfg(test)]
