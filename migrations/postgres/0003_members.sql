@@ -24,5 +24,12 @@ CREATE UNIQUE INDEX invitations_pending_email_key ON invitations (workspace_id, 
 ALTER TABLE users ADD COLUMN name_normalized TEXT NOT NULL DEFAULT '';
 UPDATE users SET name_normalized = lower(name);
 CREATE INDEX memberships_workspace_status_idx ON memberships (workspace_id, status);
+-- The Members table sorts and searches on copies of the member's name and
+-- email kept on the membership, so a page is one range read of this index.
+ALTER TABLE memberships ADD COLUMN member_sort TEXT NOT NULL DEFAULT '';
+ALTER TABLE memberships ADD COLUMN member_email TEXT NOT NULL DEFAULT '';
+UPDATE memberships SET member_sort = (SELECT lower(u.name) FROM users u WHERE u.id = memberships.user_id),
+                       member_email = (SELECT u.email_normalized FROM users u WHERE u.id = memberships.user_id);
+CREATE INDEX memberships_list_idx ON memberships (workspace_id, member_sort, id);
 
 ALTER TABLE audit_log DROP CONSTRAINT audit_log_workspace_id_fkey;

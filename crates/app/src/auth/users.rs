@@ -1,7 +1,7 @@
 //! The `users` table: accounts and their profile fields.
 use chrono::{DateTime, Utc};
 use switchboard_core::UserId;
-use switchboard_db::{IntoExec, execute, fetch_optional, fetch_scalar};
+use switchboard_db::{IntoExec, Tx, execute, fetch_optional, fetch_scalar};
 
 use super::model::{EmailAddress, PersonName};
 
@@ -101,20 +101,28 @@ pub async fn count<'a>(ex: impl IntoExec<'a>) -> Result<i64, sqlx::Error> {
     fetch_scalar!(ex, i64, "SELECT COUNT(*) FROM users")
 }
 
-pub async fn update_profile<'a>(
-    ex: impl IntoExec<'a>,
+/// Two statements (the user and the name copies on memberships): one transaction.
+pub async fn update_profile(
+    tx: &mut Tx,
     id: &UserId,
     name: &PersonName,
     phone_e164: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     execute!(
-        ex,
+        &mut *tx,
         "UPDATE users SET name = $2, name_normalized = $5, phone_e164 = $3, updated_at = $4 WHERE id = $1",
         id.as_str(),
         name.as_str(),
         phone_e164,
         now,
+        name.as_str().to_lowercase()
+    )?;
+    // The Members tables sort by a copy of the name (see memberships_list_idx).
+    execute!(
+        tx,
+        "UPDATE memberships SET member_sort = $2 WHERE user_id = $1",
+        id.as_str(),
         name.as_str().to_lowercase()
     )?;
     Ok(())

@@ -23,8 +23,8 @@ pub async fn upsert_active<'a>(
 ) -> Result<(), sqlx::Error> {
     execute!(
         ex,
-        "INSERT INTO memberships (id, workspace_id, user_id, role, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'active', $5, $5)
+        "INSERT INTO memberships (id, workspace_id, user_id, role, status, created_at, updated_at, member_sort, member_email)
+         SELECT $1, $2, $3, $4, 'active', $5, $5, u.name_normalized, u.email_normalized FROM users u WHERE u.id = $3
          ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = $4, status = 'active', updated_at = $5",
         MembershipId::new().as_str(),
         workspace_id.as_str(),
@@ -91,8 +91,8 @@ pub fn like_pattern(term: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// Keyset pagination on (lower-cased name, membership ID): each page is one
-/// index-ordered range read, however deep the page.
+/// Keyset pagination on (lower-cased name, membership ID) over the index
+/// `memberships_list_idx`: each page is one range read, however deep.
 pub async fn list<'a>(
     ex: impl IntoExec<'a>,
     workspace_id: &WorkspaceId,
@@ -105,9 +105,9 @@ pub async fn list<'a>(
         sqlx::AssertSqlSafe(format!(
             "{MEMBER_FROM}
          WHERE m.workspace_id = $1
-           AND ($2 = '' OR u.name_normalized LIKE $3 ESCAPE '\\' OR u.email_normalized LIKE $3 ESCAPE '\\')
-           AND (u.name_normalized > $4 OR (u.name_normalized = $4 AND m.id > $5))
-         ORDER BY u.name_normalized, m.id
+           AND ($2 = '' OR m.member_sort LIKE $3 ESCAPE '\\' OR m.member_email LIKE $3 ESCAPE '\\')
+           AND (m.member_sort, m.id) > ($4, $5)
+         ORDER BY m.member_sort, m.id
          LIMIT $6"
         )),
         workspace_id.as_str(),
@@ -121,7 +121,7 @@ pub async fn list<'a>(
 
 /// The columns of [`Member`], from `memberships m JOIN users u`.
 const MEMBER_FROM: &str = "SELECT m.id, m.user_id, u.name, u.email, m.role, m.status, m.created_at, m.updated_at,
-        u.name_normalized AS sort_key
+        m.member_sort AS sort_key
      FROM memberships m JOIN users u ON u.id = m.user_id";
 
 pub async fn find_member<'a>(

@@ -387,6 +387,12 @@ async fn the_members_list_searches_and_pages_without_gaps() {
     assert_eq!(found["data"].as_array().expect("data").len(), 1);
     let found = admin.get_json("/api/v1/members?search=%25").await;
     assert_eq!(found["data"].as_array().expect("data").len(), 0, "% is a character, not a wildcard");
+    // A member who renames themselves is found, and sorted, by the new name.
+    assert_eq!(admin.patch("/api/v1/me", json!({"name": "Zelda Admin"})).await.status(), StatusCode::OK);
+    let found = admin.get_json("/api/v1/members?search=zelda").await;
+    assert_eq!(found["data"][0]["email"], "ada@example.com");
+    let last = admin.get_json("/api/v1/members?limit=200").await;
+    assert_eq!(last["data"].as_array().expect("data").last().expect("row")["name"], "Zelda Admin");
     let res = admin.get("/api/v1/members?cursor=garbage").await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
