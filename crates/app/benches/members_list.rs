@@ -94,6 +94,9 @@ async fn main() -> anyhow::Result<()> {
             .await?;
     let small = workspace_with(&state, 100).await?;
     let large = workspace_with(&state, 10_000).await?;
+    // Fresh planner statistics, as autovacuum (PostgreSQL) or a periodic
+    // ANALYZE (SQLite) would have after a bulk load.
+    switchboard_db::execute!(&state.db, "ANALYZE")?;
     let app = switchboard::routes::router(state.clone());
     let ms = |t: &[Duration], p: f64| t[((t.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1e3;
     println!("backend: {}   ({SAMPLES} samples each, server time in-process)", state.db.backend().name());
