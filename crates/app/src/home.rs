@@ -1,22 +1,25 @@
 //! The home page of a workspace. Agents, numbers and calls will live here;
 //! for now it points at what exists.
+use std::sync::Arc;
+
 use axum::response::Response;
 use minijinja::context;
 
 use crate::auth::Session;
 use crate::error::AppResult;
+use crate::policy::{self, Role};
 use crate::state::AppState;
-use crate::web::Page;
 use crate::web::flash::redirect;
+use crate::web::{ClientMeta, Page};
 
-pub async fn home(state: &AppState, page: &Page, session: &Session) -> AppResult<Response> {
-    let workspaces = crate::workspaces::store::list_for_user(&state.db, &session.user_id).await?;
-    if workspaces.is_empty() {
-        return Ok(redirect("/workspaces/new"));
-    }
-    let is_admin = workspaces
-        .iter()
-        .find(|w| Some(&w.workspace.id) == session.current_workspace_id.as_ref())
-        .is_some_and(|w| w.role == "admin");
-    page.render(state, "home.html", context! { title => "Home", is_admin => is_admin }).await
+/// Home of the session's workspace — or, when that workspace is gone (left,
+/// removed, deleted), of the user's next one, as every other page does.
+pub async fn home(state: &AppState, mut page: Page, session: Arc<Session>, meta: ClientMeta) -> AppResult<Response> {
+    let ctx = match policy::resolve(state, session, meta).await {
+        Ok(ctx) => ctx,
+        Err(err) if err.problem().is_some_and(|p| p.code == "no_workspace") => return Ok(redirect("/workspaces/new")),
+        Err(err) => return Err(err),
+    };
+    page.session = Some(ctx.session.clone());
+    page.render(state, "home.html", context! { title => "Home", is_admin => ctx.role == Role::Admin }).await
 }

@@ -69,7 +69,7 @@ impl FromRequestParts<AppState> for WorkspaceCtx {
 /// The session's current workspace and the user's role in it. A session
 /// whose workspace is gone (or whose membership ended) moves to the user's
 /// first remaining workspace.
-async fn resolve(state: &AppState, session: Arc<Session>, meta: ClientMeta) -> Result<WorkspaceCtx, AppError> {
+pub async fn resolve(state: &AppState, session: Arc<Session>, meta: ClientMeta) -> Result<WorkspaceCtx, AppError> {
     use crate::members::store as members;
     if let Some(ws_id) = &session.current_workspace_id
         && let Some(role) = members::active_role(&state.db, ws_id, &session.user_id).await?

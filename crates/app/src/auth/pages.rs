@@ -24,10 +24,11 @@ use crate::web::{ClientMeta, Flash, Page, redirect_with_flash};
 pub async fn root(
     State(state): State<AppState>,
     MaybeSession(session): MaybeSession,
+    meta: ClientMeta,
     page: Page,
 ) -> AppResult<Response> {
     match session {
-        Some(session) => crate::home::home(&state, &page, &session).await,
+        Some(session) => crate::home::home(&state, page, session, meta).await,
         None if users::count(&state.db).await? == 0 => Ok(redirect("/signup")),
         None => Ok(redirect("/signin")),
     }

@@ -286,6 +286,9 @@ async fn a_member_who_leaves_loses_access_and_lands_elsewhere() {
     let res = bob.post_form("/workspace/leave", &[]).await;
     assert_eq!(location(&res), "/");
     assert_eq!(flash_text(&res).as_deref(), Some("You left Acme Voice."));
+    // Home shows the workspace he still has (not an error page).
+    let home = bob.get_text("/").await;
+    assert!(home.contains("<h1>Bob Co</h1>"), "{home}");
     assert_eq!(bob.workspace().await["id"], own["id"], "moved to the workspace left to him");
     assert!(members(&admin).await.iter().any(|m| m["email"] == "bob@example.com" && m["status"] == "LEFT"));
 }
@@ -343,6 +346,7 @@ async fn deleting_a_workspace_removes_every_row_and_file_but_keeps_its_deletion_
     assert!(!app.state.config.data_dir.join("files/workspaces").join(&ws).exists(), "logo files deleted");
 
     // Members' sessions move on: the admin to her other workspace, Bob to none.
+    assert!(admin.get_text("/").await.contains("<h1>Second Space</h1>"));
     assert_eq!(admin.workspace().await["id"], other["id"]);
     assert_eq!(bob.get("/api/v1/workspace").await.status(), StatusCode::CONFLICT);
 }
