@@ -207,7 +207,7 @@ s.step('the admin sees the colleague as an Active Member', async ({ page }) => {
   assert.equal(row.role, 'Member');
   assert.equal(await page.getByLabel(`Role of ${colleague.name}`).count(), 1, 'a role dropdown labelled with the member name');
   await rowOf(page, colleague.email).getByRole('button', { name: 'Change', exact: true }).waitFor();
-  assert.equal(await accessibleName(rowOf(page, colleague.email).locator('summary')), `Remove ${colleague.name}`);
+  assert.equal(await accessibleName(rowOf(page, colleague.email).locator('button[data-open-dialog]')), `Remove ${colleague.name}`);
 });
 
 s.step('the admin makes the colleague Admin, then Member again (the dropdown saves on change)', async ({ page }) => {
@@ -249,9 +249,10 @@ s.step('the admin removes the Viewer (Remove → confirm): status "Removed"', as
   await openGeneral(page);
   assert.equal((await rowInfo(page, viewer.email)).status, 'Active');
   const row = rowOf(page, viewer.email);
-  const confirm = row.locator('form').getByRole('button', { name: `Remove ${viewer.name}`, exact: true });
+  const dialog = page.getByRole('dialog', { name: new RegExp(`^Remove ${escape(viewer.name)}\\? They lose access`) });
+  const confirm = dialog.getByRole('button', { name: `Remove ${viewer.name}`, exact: true });
   assert.equal(await confirm.isVisible(), false, 'the confirm button is hidden until "Remove" is opened');
-  await row.locator('summary').click();
+  await row.getByRole('button', { name: `Remove ${viewer.name}`, exact: true }).click();
   await confirm.waitFor({ state: 'visible' });
   await checkA11y(page, { label: 'remove confirmation open' });
   await submit(page, confirm);
@@ -281,10 +282,11 @@ s.step('the colleague leaves Acme Voice and loses access to it', async () => {
   await switchTo(colleaguePage, 'Acme Voice');
   await checkA11y(colleaguePage);
 
-  const summary = colleaguePage.locator('main summary', { hasText: 'Leave Workspace' });
-  const leaveButton = colleaguePage.getByRole('button', { name: 'Leave workspace', exact: true });
-  if (await summary.isVisible()) {
-    await summary.click();
+  const opener = colleaguePage.getByRole('button', { name: 'Leave Workspace', exact: true });
+  const dialog = colleaguePage.getByRole('dialog', { name: 'Leave Acme Voice? You will need a new invitation to come back.' });
+  const leaveButton = dialog.getByRole('button', { name: 'Leave workspace', exact: true });
+  if (await opener.isVisible()) {
+    await opener.click();
     await leaveButton.waitFor({ state: 'visible' });
     await checkA11y(colleaguePage, { label: 'leave confirmation open' });
     await submit(colleaguePage, leaveButton);
