@@ -110,7 +110,8 @@ struct FileConfig {
     email_from: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+/// `Debug` prints the database and SMTP URLs without their passwords.
+#[derive(Clone)]
 pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
@@ -128,6 +129,23 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The `From` mailbox of outgoing email.
     pub email_from: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &crate::server::redact_url(&self.database_url))
+            .field("public_url", &self.public_url)
+            .field("log_format", &self.log_format)
+            .field("db_max_connections", &self.db_max_connections)
+            .field("job_retry_schedule", &self.job_retry_schedule)
+            .field("job_lease", &self.job_lease)
+            .field("smtp_url", &self.smtp_url.as_deref().map(crate::server::redact_url))
+            .field("email_from", &self.email_from)
+            .finish()
+    }
 }
 
 impl Config {
@@ -232,6 +250,18 @@ pub fn parse_duration_list(raw: &str) -> anyhow::Result<Vec<Duration>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_hides_passwords() {
+        let args = CommonArgs {
+            database_url: Some("postgres://sb:db-secret@localhost/sb".into()),
+            smtp_url: Some("smtp://mailer:smtp-secret@mail.example.com:587".into()),
+            ..Default::default()
+        };
+        let printed = format!("{:?}", Config::resolve(&args).expect("resolves"));
+        assert!(!printed.contains("db-secret") && !printed.contains("smtp-secret"), "{printed}");
+        assert!(printed.contains("mail.example.com"));
+    }
 
     #[test]
     fn defaults_put_everything_under_data() {
