@@ -122,6 +122,13 @@ impl AppError {
         }
     }
 
+    /// Field → message, for re-rendering a form next to its fields; `None`
+    /// when this is not an error about fields.
+    pub fn field_messages(&self) -> Option<std::collections::BTreeMap<String, String>> {
+        let problem = self.problem().filter(|p| !p.fields.is_empty())?;
+        Some(problem.fields.iter().map(|f| (f.field.clone(), f.message.clone())).collect())
+    }
+
     /// The message for one field, if this is a validation error naming it.
     pub fn field_message(&self, field: &str) -> Option<&str> {
         self.problem()?.fields.iter().find(|f| f.field == field).map(|f| f.message.as_str())

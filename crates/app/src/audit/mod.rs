@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use switchboard_core::{AuditEntryId, WorkspaceId};
+use switchboard_core::{AuditEntryId, UserId, WorkspaceId};
 use switchboard_db::{IntoExec, Tx, execute, fetch_all};
 
 use crate::policy::WorkspaceCtx;
+use crate::web::ClientMeta;
 
 /// Who made a change, from where.
 #[derive(Debug, Clone)]
@@ -25,13 +26,19 @@ pub struct Origin {
 impl Origin {
     /// A change made by the signed-in user of `ctx` in its workspace.
     pub fn from_ctx(ctx: &WorkspaceCtx) -> Self {
+        Self::user(ctx.workspace.id.clone(), &ctx.session.user_id, &ctx.session.user_name, &ctx.meta)
+    }
+
+    /// A change made by a user in `workspace_id`, before a [`WorkspaceCtx`]
+    /// exists (creating a workspace, signing in, joining one).
+    pub fn user(workspace_id: WorkspaceId, user_id: &UserId, user_name: &str, meta: &ClientMeta) -> Self {
         Origin {
-            workspace_id: ctx.workspace.id.clone(),
+            workspace_id,
             actor_type: "user",
-            actor_id: Some(ctx.session.user_id.to_string()),
-            actor_name: ctx.session.user_name.clone(),
-            ip: ctx.meta.ip.clone(),
-            user_agent: ctx.meta.user_agent.clone(),
+            actor_id: Some(user_id.to_string()),
+            actor_name: user_name.to_string(),
+            ip: meta.ip.clone(),
+            user_agent: meta.user_agent.clone(),
         }
     }
 

@@ -273,15 +273,8 @@ pub async fn signin(
     };
     let token = session::create(&mut tx, new_session, now).await?;
     if let Some(ws) = &landing {
-        let user = users::find(&mut tx, &user_id).await?;
-        let origin = Origin {
-            workspace_id: ws.id.clone(),
-            actor_type: "user",
-            actor_id: Some(user_id.to_string()),
-            actor_name: user.map(|u| u.name).unwrap_or_default(),
-            ip: meta.ip.clone(),
-            user_agent: meta.user_agent.clone(),
-        };
+        let name = users::find(&mut tx, &user_id).await?.map(|u| u.name).unwrap_or_default();
+        let origin = Origin::user(ws.id.clone(), &user_id, &name, &meta);
         let target = Target::new("user", &user_id, email.as_str());
         audit::record(&mut tx, &origin, "member.signed_in", &target, &Changes::new(), now).await?;
     }

@@ -253,14 +253,7 @@ pub async fn accept(state: &AppState, session: &Session, meta: &ClientMeta, toke
     let membership = members::find(&mut tx, &workspace.id, &session.user_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("membership missing right after upsert"))?;
-    let origin = Origin {
-        workspace_id: workspace.id.clone(),
-        actor_type: "user",
-        actor_id: Some(session.user_id.to_string()),
-        actor_name: session.user_name.clone(),
-        ip: meta.ip.clone(),
-        user_agent: meta.user_agent.clone(),
-    };
+    let origin = Origin::user(workspace.id.clone(), &session.user_id, &session.user_name, meta);
     let changes = Changes::new().field("role", (), invitation.role.as_str()).field("status", (), "active");
     audit::record(
         &mut tx,

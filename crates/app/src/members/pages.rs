@@ -112,9 +112,8 @@ pub async fn invite_member(
             Flash::success(format!("{} was already invited; we sent a new invitation.", i.email)),
         )),
         Err(err) => {
-            let Some(problem) = err.problem().filter(|p| !p.fields.is_empty()) else { return Err(err) };
-            let errors: BTreeMap<String, String> =
-                problem.fields.iter().map(|f| (format!("invite_{}", f.field), f.message.clone())).collect();
+            let Some(fields) = err.field_messages() else { return Err(err) };
+            let errors = fields.into_iter().map(|(field, message)| (format!("invite_{field}"), message)).collect();
             let values = BTreeMap::from([("invite_email", form.email), ("invite_role", form.role)]);
             crate::workspaces::pages::render_general_with(&state, &ctx, &page, values, errors).await
         }

@@ -64,10 +64,7 @@ pub async fn save_profile(
     match service::update(&state, &session, update).await {
         Ok(_) => Ok(redirect_with_flash(local_path(&form.back, "/profile"), Flash::success("Profile saved."))),
         Err(err) => {
-            let Some(problem) = err.problem().filter(|p| !p.fields.is_empty()) else {
-                return Err(err);
-            };
-            let errors = problem.fields.iter().map(|f| (f.field.clone(), f.message.clone())).collect();
+            let Some(errors) = err.field_messages() else { return Err(err) };
             let values = BTreeMap::from([("name", form.name), ("phone", form.phone)]);
             render(&state, &page, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }

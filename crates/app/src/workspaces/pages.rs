@@ -183,14 +183,11 @@ pub async fn save_general(
     match service::update(&state, &ctx, update).await {
         Ok(_) => Ok(redirect_with_flash("/settings/general", Flash::success("Workspace settings saved."))),
         Err(err) => {
-            let Some(problem) = err.problem().filter(|p| !p.fields.is_empty()) else {
-                return Err(err);
-            };
-            let mut shown = GeneralForm::default();
+            let Some(errors) = err.field_messages() else { return Err(err) };
+            let mut shown = GeneralForm { errors, ..GeneralForm::default() };
             shown.values.insert("name", form.name);
             shown.values.insert("website", form.website);
             shown.values.insert("timezone", form.timezone);
-            shown.errors = problem.fields.iter().map(|f| (f.field.clone(), f.message.clone())).collect();
             render_general(&state, &ctx, &page, shown, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }

@@ -25,14 +25,7 @@ pub async fn create(state: &AppState, session: &Session, meta: &ClientMeta, raw_
     let mut tx = state.db.begin().await?;
     let workspace = store::insert(&mut tx, &id, &name, &session.user_id, now).await?;
     members::upsert_active(&mut tx, &id, &session.user_id, Role::Admin, now).await?;
-    let origin = Origin {
-        workspace_id: id.clone(),
-        actor_type: "user",
-        actor_id: Some(session.user_id.to_string()),
-        actor_name: session.user_name.clone(),
-        ip: meta.ip.clone(),
-        user_agent: meta.user_agent.clone(),
-    };
+    let origin = Origin::user(id.clone(), &session.user_id, &session.user_name, meta);
     let changes = Changes::new().field("name", (), name.as_str()).field("timezone", (), "UTC");
     audit::record(&mut tx, &origin, "workspace.created", &target(&workspace), &changes, now).await?;
     tx.commit().await?;
