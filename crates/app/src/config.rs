@@ -84,6 +84,13 @@ pub struct CommonArgs {
     /// The `From` of outgoing email.
     #[arg(long, env = "SWITCHBOARD_EMAIL_FROM", global = true)]
     pub email_from: Option<String>,
+    /// Requests each API token may make, e.g. `600/m` (bursts up to the whole
+    /// amount); `off` disables the limit.
+    #[arg(long, env = "SWITCHBOARD_API_RATE_LIMIT", global = true)]
+    pub api_rate_limit: Option<String>,
+    /// Requests each IP address may make without a session or token, e.g. `300/m`; `off` disables it.
+    #[arg(long, env = "SWITCHBOARD_IP_RATE_LIMIT", global = true)]
+    pub ip_rate_limit: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
@@ -108,6 +115,8 @@ struct FileConfig {
     job_lease: Option<String>,
     smtp_url: Option<String>,
     email_from: Option<String>,
+    api_rate_limit: Option<String>,
+    ip_rate_limit: Option<String>,
 }
 
 /// `Debug` prints the database and SMTP URLs without their passwords.
@@ -129,7 +138,43 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The `From` mailbox of outgoing email.
     pub email_from: String,
+    /// Per API token; `None` when switched off.
+    pub api_rate_limit: Option<RateLimit>,
+    /// Per IP address, for requests with neither session nor token.
+    pub ip_rate_limit: Option<RateLimit>,
 }
+
+/// `requests` per `period`, with bursts of up to `requests` at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub period: Duration,
+}
+
+impl RateLimit {
+    /// `600/m`, `10/s`, `5000/h`; `off` (or `0/m`) is `None`.
+    pub fn parse(raw: &str) -> anyhow::Result<Option<RateLimit>> {
+        let raw = raw.trim();
+        if raw.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        let (count, unit) = raw
+            .split_once('/')
+            .ok_or_else(|| anyhow::anyhow!("{raw:?} is not a rate: write requests per unit, e.g. 600/m, or off"))?;
+        let requests: u32 =
+            count.trim().parse().map_err(|_| anyhow::anyhow!("{raw:?} is not a rate: {count:?} is not a number"))?;
+        let period = match unit.trim() {
+            "s" => Duration::from_secs(1),
+            "m" => Duration::from_secs(60),
+            "h" => Duration::from_secs(3600),
+            other => anyhow::bail!("{raw:?} is not a rate: the unit {other:?} must be s, m or h"),
+        };
+        Ok((requests > 0).then_some(RateLimit { requests, period }))
+    }
+}
+
+pub const DEFAULT_API_RATE_LIMIT: RateLimit = RateLimit { requests: 600, period: Duration::from_secs(60) };
+pub const DEFAULT_IP_RATE_LIMIT: RateLimit = RateLimit { requests: 300, period: Duration::from_secs(60) };
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -144,6 +189,8 @@ impl std::fmt::Debug for Config {
             .field("job_lease", &self.job_lease)
             .field("smtp_url", &self.smtp_url.as_deref().map(crate::server::redact_url))
             .field("email_from", &self.email_from)
+            .field("api_rate_limit", &self.api_rate_limit)
+            .field("ip_rate_limit", &self.ip_rate_limit)
             .finish()
     }
 }
@@ -181,7 +228,17 @@ impl Config {
             Some(raw) => parse_duration(&raw).with_context(|| format!("job lease (--job-lease) {raw:?}"))?,
             None => DEFAULT_JOB_LEASE,
         };
+        let rate = |raw: Option<String>, default: RateLimit, flag: &str| match raw {
+            Some(raw) => RateLimit::parse(&raw).with_context(|| format!("rate limit ({flag}) {raw:?}")),
+            None => Ok(Some(default)),
+        };
+        let api_rate_limit =
+            rate(args.api_rate_limit.clone().or(file.api_rate_limit), DEFAULT_API_RATE_LIMIT, "--api-rate-limit")?;
+        let ip_rate_limit =
+            rate(args.ip_rate_limit.clone().or(file.ip_rate_limit), DEFAULT_IP_RATE_LIMIT, "--ip-rate-limit")?;
         Ok(Config {
+            api_rate_limit,
+            ip_rate_limit,
             listen,
             data_dir,
             database_url,
@@ -348,6 +405,21 @@ mod tests {
         assert_eq!(config.email_from, "ops@example.com");
         let args = CommonArgs { config: Some(file), email_from: Some("a@example.com".into()), ..Default::default() };
         assert_eq!(Config::resolve(&args).expect("resolves").email_from, "a@example.com");
+    }
+
+    #[test]
+    fn rate_limits_parse_with_a_unit_or_switch_off() {
+        let parsed = RateLimit::parse("10/s").expect("parses");
+        assert_eq!(parsed, Some(RateLimit { requests: 10, period: Duration::from_secs(1) }));
+        assert_eq!(RateLimit::parse("off").expect("off"), None);
+        assert_eq!(RateLimit::parse("0/m").expect("zero"), None);
+        for bad in ["600", "600/d", "many/m", "-1/m", ""] {
+            assert!(RateLimit::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+        let config = Config::resolve(&CommonArgs::default()).expect("defaults resolve");
+        assert_eq!(config.api_rate_limit, Some(DEFAULT_API_RATE_LIMIT));
+        let args = CommonArgs { ip_rate_limit: Some("off".into()), ..Default::default() };
+        assert_eq!(Config::resolve(&args).expect("resolves").ip_rate_limit, None);
     }
 
     #[test]

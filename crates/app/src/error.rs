@@ -82,6 +82,11 @@ impl AppError {
         Self::client(StatusCode::UNAUTHORIZED, "unauthenticated", "Sign in to continue.")
     }
 
+    /// 401 with a reason, e.g. an API token that was revoked or expired.
+    pub fn unauthorized_code(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::client(StatusCode::UNAUTHORIZED, code, detail)
+    }
+
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::client(StatusCode::FORBIDDEN, "forbidden", detail)
     }

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod developer;
 pub mod error;
 pub mod files;
 pub mod home;

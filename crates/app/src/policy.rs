@@ -11,6 +11,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 pub use switchboard_core::{Permission, Role};
 
+use switchboard_core::UserId;
+
+use crate::auth::api_token::{self, ApiCaller};
 use crate::auth::session::{self, Session, SignedIn};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -18,16 +21,47 @@ use crate::web::ClientMeta;
 use crate::workspaces::store::{self as workspaces, Workspace};
 
 /// Who is acting, in which workspace, with which role. Built once per
-/// request from the session (and, later, from an API token).
+/// request from the session or from an API token.
 #[derive(Debug, Clone)]
 pub struct WorkspaceCtx {
-    pub session: Arc<Session>,
+    /// The person acting: the signed-in user, or the creator of the token.
+    pub user_id: UserId,
+    pub user_name: String,
+    /// The browser session, when a person is calling.
+    pub session: Option<Arc<Session>>,
+    /// The API token, when a token is calling; `role` is then already the
+    /// lower of the token's role and its creator's.
+    pub token: Option<Arc<ApiCaller>>,
     pub workspace: Workspace,
     pub role: Role,
     pub meta: ClientMeta,
 }
 
 impl WorkspaceCtx {
+    fn for_session(session: Arc<Session>, workspace: Workspace, role: Role, meta: ClientMeta) -> Self {
+        WorkspaceCtx {
+            user_id: session.user_id.clone(),
+            user_name: session.user_name.clone(),
+            session: Some(session),
+            token: None,
+            workspace,
+            role,
+            meta,
+        }
+    }
+
+    fn for_token(caller: Arc<ApiCaller>, workspace: Workspace, meta: ClientMeta) -> Self {
+        WorkspaceCtx {
+            user_id: caller.user_id.clone(),
+            user_name: caller.user_name.clone(),
+            role: caller.role,
+            session: None,
+            token: Some(caller),
+            workspace,
+            meta,
+        }
+    }
+
     pub fn can(&self, permission: Permission) -> bool {
         self.role.can(permission)
     }
@@ -58,9 +92,20 @@ impl FromRequestParts<AppState> for WorkspaceCtx {
         if let Some(ctx) = parts.extensions.get::<WorkspaceCtx>() {
             return Ok(ctx.clone());
         }
-        let SignedIn(session) = SignedIn::from_request_parts(parts, state).await?;
         let meta = parts.extensions.get::<ClientMeta>().cloned().unwrap_or_default();
-        let ctx = resolve(state, session, meta).await?;
+        let ctx = match api_token::caller(&parts.extensions) {
+            Some(caller) => {
+                // The token layer checked the token, its creator's membership
+                // and the workspace a moment ago; a workspace deleted since is gone.
+                let workspace =
+                    workspaces::find(&state.db, &caller.workspace_id).await?.ok_or_else(AppError::unauthenticated)?;
+                WorkspaceCtx::for_token(caller, workspace, meta)
+            }
+            None => {
+                let SignedIn(session) = SignedIn::from_request_parts(parts, state).await?;
+                resolve(state, session, meta).await?
+            }
+        };
         parts.extensions.insert(ctx.clone());
         Ok(ctx)
     }
@@ -75,7 +120,7 @@ pub async fn resolve(state: &AppState, session: Arc<Session>, meta: ClientMeta) 
         && let Some(role) = members::active_role(&state.db, ws_id, &session.user_id).await?
         && let Some(workspace) = workspaces::find(&state.db, ws_id).await?
     {
-        return Ok(WorkspaceCtx { session, workspace, role, meta });
+        return Ok(WorkspaceCtx::for_session(session, workspace, role, meta));
     }
     let mut list = workspaces::list_for_user(&state.db, &session.user_id).await?;
     if list.is_empty() {
@@ -86,11 +131,21 @@ pub async fn resolve(state: &AppState, session: Arc<Session>, meta: ClientMeta) 
     let role = first.role.parse().map_err(|_| anyhow::anyhow!("stored role {:?} is unknown", first.role))?;
     let mut moved = (*session).clone();
     moved.current_workspace_id = Some(first.workspace.id.clone());
-    Ok(WorkspaceCtx { session: Arc::new(moved), workspace: first.workspace, role, meta })
+    Ok(WorkspaceCtx::for_session(Arc::new(moved), first.workspace, role, meta))
 }
 
 /// Layer for routes that need a signed-in user, whatever their workspace.
+/// They act on the person's account (profile, their list of workspaces),
+/// which an API token, bound to one workspace, cannot do.
 pub async fn require_signed_in(req: Request, next: Next) -> Response {
+    if api_token::caller(req.extensions()).is_some() {
+        return AppError::forbidden_code(
+            "session_required",
+            "This route acts on a person's account and needs a signed-in session; API tokens work inside \
+             their workspace only (for example GET /api/v1/workspace).",
+        )
+        .into_response();
+    }
     let (mut parts, body) = req.into_parts();
     match SignedIn::from_request_parts(&mut parts, &()).await {
         Ok(_) => next.run(Request::from_parts(parts, body)).await,

@@ -12,12 +12,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::openapi::ApiDoc;
-use crate::auth::{csrf, pages as auth_pages, session};
+use crate::auth::{api_token, csrf, pages as auth_pages, session};
 use crate::error::AppError;
 use crate::settings;
 use crate::state::AppState;
 use crate::web::{assets, middleware as mw};
-use crate::{files, invitations, members, ops, policy, profile, workspaces};
+use crate::{developer, files, invitations, members, ops, policy, profile, workspaces};
 
 /// Request bodies above this are refused before a handler sees them.
 pub const MAX_BODY_BYTES: usize = csrf::MAX_FORM_BYTES;
@@ -106,7 +106,11 @@ fn page_groups(state: &AppState) -> Vec<Group> {
         .post("/settings/members/{id}/role", members::pages::change_role)
         .post("/settings/members/{id}/remove", members::pages::remove_member)
         .post("/settings/invitations/{id}/resend", members::pages::resend_invitation)
-        .post("/settings/invitations/{id}/revoke", members::pages::revoke_invitation);
+        .post("/settings/invitations/{id}/revoke", members::pages::revoke_invitation)
+        .get("/settings/developer", developer::pages::developer_page)
+        .post("/settings/developer/tokens", developer::pages::create_token)
+        .post("/settings/developer/tokens/{id}/revoke", developer::pages::revoke_token)
+        .post("/settings/developer/features/{key}", developer::pages::set_feature);
     for section in settings::SECTIONS.iter().filter(|s| !s.available) {
         let slug = section.slug;
         admin = admin
@@ -164,6 +168,7 @@ pub fn router(state: AppState) -> Router {
     app.merge(api)
         .fallback(|| async { AppError::not_found("This page") })
         .layer(from_fn(csrf::protect))
+        .layer(from_fn_with_state(state.clone(), api_token::authenticate))
         .layer(from_fn_with_state(state.clone(), mw::page_errors))
         .layer(from_fn_with_state(state.clone(), session::load_session))
         .layer(from_fn(mw::client_meta))
@@ -199,6 +204,10 @@ fn api_groups(state: &AppState) -> Vec<(Access, OpenApiRouter<AppState>)> {
         .routes(routes!(invitations::api::list_invitations, invitations::api::create_invitation))
         .routes(routes!(invitations::api::resend_invitation))
         .routes(routes!(invitations::api::revoke_invitation))
+        .routes(routes!(developer::api::list_tokens, developer::api::create_token))
+        .routes(routes!(developer::api::revoke_token))
+        .routes(routes!(developer::api::list_features))
+        .routes(routes!(developer::api::set_feature))
         .route_layer(from_fn_with_state(state.clone(), policy::require_admin));
     vec![(Access::SignedIn, signed_in), (Access::Member, member), (Access::Admin, admin)]
 }

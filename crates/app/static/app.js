@@ -65,3 +65,19 @@ document.addEventListener("change", function (event) {
   var select = event.target.closest("select[data-autosubmit]");
   if (select && select.form) select.form.requestSubmit();
 });
+
+// Copy buttons: data-copy names the element whose text is copied. The
+// button says "Copied" for a moment; a status message tells screen readers.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-copy]");
+  if (!button) return;
+  var source = document.getElementById(button.getAttribute("data-copy"));
+  if (!source || !navigator.clipboard) return;
+  navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+    var original = button.getAttribute("data-label") || button.innerHTML;
+    button.setAttribute("data-label", original);
+    button.textContent = "Copied";
+    button.setAttribute("aria-live", "polite");
+    setTimeout(function () { button.innerHTML = original; }, 2000);
+  });
+});

@@ -102,6 +102,11 @@ prefixed_id!(
     "aud"
 );
 prefixed_id!(
+    /// An API token (`tok_…`); the ID, not the secret.
+    ApiTokenId,
+    "tok"
+);
+prefixed_id!(
     /// A background job (`job_…`).
     JobId,
     "job"

@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
         (name = "workspaces", description = "Workspaces and the current workspace's settings"),
         (name = "profile", description = "The signed-in user's own profile"),
         (name = "members", description = "Members, roles and invitations of the current workspace"),
+        (name = "developer", description = "API tokens and experimental features of the current workspace"),
     ),
     components(schemas(crate::error::ProblemDetails, crate::error::FieldError))
 )]

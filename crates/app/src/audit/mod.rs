@@ -26,7 +26,17 @@ pub struct Origin {
 impl Origin {
     /// A change made by the signed-in user of `ctx` in its workspace.
     pub fn from_ctx(ctx: &WorkspaceCtx) -> Self {
-        Self::user(ctx.workspace.id.clone(), &ctx.session.user_id, &ctx.session.user_name, &ctx.meta)
+        match &ctx.token {
+            Some(token) => Origin {
+                workspace_id: ctx.workspace.id.clone(),
+                actor_type: "token",
+                actor_id: Some(token.token_id.to_string()),
+                actor_name: token.token_name.clone(),
+                ip: ctx.meta.ip.clone(),
+                user_agent: ctx.meta.user_agent.clone(),
+            },
+            None => Self::user(ctx.workspace.id.clone(), &ctx.user_id, &ctx.user_name, &ctx.meta),
+        }
     }
 
     /// A change made by a user in `workspace_id`, before a [`WorkspaceCtx`]

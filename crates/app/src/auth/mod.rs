@@ -1,12 +1,14 @@
 //! Accounts and sessions: sign-up, sign-in (throttled), sign-out,
 //! server-side sessions, CSRF protection, and the extractors that turn a
 //! request into a signed-in user or a [`crate::policy::WorkspaceCtx`].
+pub mod api_token;
 pub mod csrf;
 pub mod model;
 pub mod pages;
 pub mod password;
 pub mod session;
 pub mod throttle;
+pub mod token_format;
 pub mod users;
 
 pub use session::{MaybeSession, Session, SignedIn};

@@ -87,7 +87,7 @@ pub async fn invite(state: &AppState, ctx: &WorkspaceCtx, email: &str, role: &st
                 email_normalized: &email.normalized(),
                 role,
                 token_hash: &token_hash,
-                invited_by: &ctx.session.user_id,
+                invited_by: &ctx.user_id,
                 now,
                 expires_at,
             };
@@ -129,7 +129,7 @@ async fn enqueue_email(
     let host = url::Url::parse(&state.public_url).ok().and_then(|u| u.host_str().map(str::to_string));
     let mail = InvitationEmail {
         to: &invitation.email,
-        inviter: &ctx.session.user_name,
+        inviter: &ctx.user_name,
         workspace: &ctx.workspace.name,
         role: invitation.role.label(),
         link: &link,

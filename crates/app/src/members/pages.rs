@@ -75,7 +75,7 @@ pub async fn members_context(state: &AppState, ctx: &WorkspaceCtx, q: &MembersQu
         let (status, status_label) = label(&m.status);
         rows.push(Row {
             kind: "member",
-            is_me: m.user_id == ctx.session.user_id,
+            is_me: m.user_id == ctx.user_id,
             id: m.id.to_string(),
             name: m.name,
             email: m.email,

@@ -7,6 +7,7 @@ use switchboard_db::{Tx, execute};
 
 use super::store::{self, Member};
 use crate::audit::{self, Changes, Origin, Target};
+use crate::developer;
 use crate::error::{AppError, AppResult};
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
@@ -72,7 +73,7 @@ pub async fn remove(state: &AppState, ctx: &WorkspaceCtx, member_id: &str) -> Ap
     let now = state.clock.now();
     let mut tx = lock_workspace(state, ctx).await?;
     let member = load_active(&mut tx, ctx, member_id).await?;
-    if member.user_id == ctx.session.user_id {
+    if member.user_id == ctx.user_id {
         return Err(AppError::conflict(
             "cannot_remove_self",
             "You cannot remove yourself; use Leave Workspace in the Danger Zone instead.",
@@ -83,8 +84,10 @@ pub async fn remove(state: &AppState, ctx: &WorkspaceCtx, member_id: &str) -> Ap
     }
     store::set_status(&mut tx, &ctx.workspace.id, &member.id, "removed", now).await?;
     move_sessions_away(&mut tx, &member, ctx).await?;
+    let origin = Origin::from_ctx(ctx);
     let changes = Changes::new().field("status", "active", "removed");
-    audit::record(&mut tx, &Origin::from_ctx(ctx), "member.removed", &target(&member), &changes, now).await?;
+    audit::record(&mut tx, &origin, "member.removed", &target(&member), &changes, now).await?;
+    developer::service::stop_tokens_of(&mut tx, &origin, &member.user_id, "creator_removed", now).await?;
     tx.commit().await?;
     Ok(Member { status: "removed".into(), updated_at: now, ..member })
 }
@@ -106,7 +109,7 @@ pub async fn leave(state: &AppState, ctx: &WorkspaceCtx) -> AppResult<()> {
     ctx.require(Permission::ViewWorkspace)?;
     let now = state.clock.now();
     let mut tx = lock_workspace(state, ctx).await?;
-    let me = store::find(&mut tx, &ctx.workspace.id, &ctx.session.user_id).await?.ok_or_else(not_found)?;
+    let me = store::find(&mut tx, &ctx.workspace.id, &ctx.user_id).await?.ok_or_else(not_found)?;
     let member = load_active(&mut tx, ctx, me.id.as_str()).await?;
     if store::count_active(&mut tx, &ctx.workspace.id, None).await? <= 1 {
         return Err(AppError::conflict(
@@ -119,8 +122,10 @@ pub async fn leave(state: &AppState, ctx: &WorkspaceCtx) -> AppResult<()> {
     }
     store::set_status(&mut tx, &ctx.workspace.id, &member.id, "left", now).await?;
     move_sessions_away(&mut tx, &member, ctx).await?;
+    let origin = Origin::from_ctx(ctx);
     let changes = Changes::new().field("status", "active", "left");
-    audit::record(&mut tx, &Origin::from_ctx(ctx), "member.left", &target(&member), &changes, now).await?;
+    audit::record(&mut tx, &origin, "member.left", &target(&member), &changes, now).await?;
+    developer::service::stop_tokens_of(&mut tx, &origin, &member.user_id, "creator_left", now).await?;
     tx.commit().await?;
     Ok(())
 }

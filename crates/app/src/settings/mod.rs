@@ -57,7 +57,7 @@ pub const SECTIONS: [Section; 8] = [
         slug: "developer",
         title: "Developer",
         summary: "API tokens, webhooks, user/team IDs, and experimental features.",
-        available: false,
+        available: true,
     },
     Section {
         slug: "audit-log",

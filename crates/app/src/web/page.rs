@@ -17,6 +17,7 @@ use crate::auth::csrf::ANON_CSRF_COOKIE;
 use crate::auth::model::initials;
 use crate::auth::session::Session;
 use crate::auth::users;
+use crate::developer::features;
 use crate::error::AppResult;
 use crate::policy::WorkspaceCtx;
 use crate::state::AppState;
@@ -39,7 +40,7 @@ impl FromRequestParts<AppState> for Page {
         // A workspace context, when the handler resolved one, knows the
         // session's current workspace best (it may have just moved).
         let session = match parts.extensions.get::<WorkspaceCtx>() {
-            Some(ctx) => Some(ctx.session.clone()),
+            Some(ctx) => ctx.session.clone(),
             None => parts.extensions.get::<crate::auth::MaybeSession>().and_then(|s| s.0.clone()),
         };
         let (csrf, set_anon_csrf) = match (&session, jar.get(ANON_CSRF_COOKIE)) {
@@ -115,6 +116,7 @@ impl Page {
         let mut user_view = None;
         let mut current = None;
         let mut switcher = Vec::new();
+        let mut body_classes: Vec<&str> = Vec::new();
         if let Some(session) = &self.session {
             let user = users::find(&state.db, &session.user_id).await?;
             user_view = user.map(|u| UserView {
@@ -140,6 +142,9 @@ impl Page {
                 };
                 if is_current {
                     current = Some(Value::from_serialize(&view));
+                    if features::is_enabled(ws, &features::COMPACT_TABLES) {
+                        body_classes.push("compact-tables");
+                    }
                 }
                 switcher.push(view);
             }
@@ -147,6 +152,7 @@ impl Page {
         layout.insert("user".into(), Value::from_serialize(&user_view));
         layout.insert("workspace".into(), current.unwrap_or(Value::from(())));
         layout.insert("workspaces".into(), Value::from_serialize(&switcher));
+        layout.insert("body_class".into(), Value::from(body_classes.join(" ")));
         layout.insert("csrf".into(), Value::from(self.csrf.clone()));
         layout.insert("toasts".into(), Value::from_serialize(&self.toasts));
         layout.insert("path".into(), Value::from(self.path.clone()));

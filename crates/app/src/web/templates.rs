@@ -24,6 +24,7 @@ pub const SOURCES: &[(&str, &str)] = templates![
     "settings/layout.html",
     "settings/general.html",
     "settings/unavailable.html",
+    "developer/page.html",
     "errors/error.html",
     "invitations/landing.html",
 ];

@@ -1,4 +1,6 @@
 //! The `workspaces` table. Every function takes the workspace ID first.
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use switchboard_core::{UserId, WorkspaceId};
 use switchboard_db::{IntoExec, execute, fetch_all, fetch_optional};
@@ -15,6 +17,10 @@ pub struct Workspace {
     pub logo_version: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Experimental features switched on or off here; read it through
+    /// [`crate::developer::features::is_enabled`].
+    #[serde(skip)]
+    pub experimental_features: sqlx::types::Json<BTreeMap<String, bool>>,
 }
 
 impl Workspace {
@@ -59,6 +65,7 @@ pub async fn insert<'a>(
         logo_version: None,
         created_at: now,
         updated_at: now,
+        experimental_features: Default::default(),
     })
 }
 
@@ -66,7 +73,7 @@ pub async fn find<'a>(ex: impl IntoExec<'a>, id: &WorkspaceId) -> Result<Option<
     fetch_optional!(
         ex,
         Workspace,
-        "SELECT id, name, website, timezone, logo_version, created_at, updated_at FROM workspaces WHERE id = $1",
+        "SELECT id, name, website, timezone, logo_version, created_at, updated_at, experimental_features FROM workspaces WHERE id = $1",
         id.as_str()
     )
 }
@@ -78,9 +85,11 @@ pub async fn find_for_update<'a>(ex: impl IntoExec<'a>, id: &WorkspaceId) -> Res
     let ex = ex.into_exec();
     let sql = match ex {
         switchboard_db::Exec::Postgres(_) | switchboard_db::Exec::PgPool(_) => {
-            "SELECT id, name, website, timezone, logo_version, created_at, updated_at FROM workspaces WHERE id = $1 FOR UPDATE"
+            "SELECT id, name, website, timezone, logo_version, created_at, updated_at, experimental_features FROM workspaces WHERE id = $1 FOR UPDATE"
         }
-        _ => "SELECT id, name, website, timezone, logo_version, created_at, updated_at FROM workspaces WHERE id = $1",
+        _ => {
+            "SELECT id, name, website, timezone, logo_version, created_at, updated_at, experimental_features FROM workspaces WHERE id = $1"
+        }
     };
     fetch_optional!(ex, Workspace, sql, id.as_str())
 }
@@ -90,7 +99,7 @@ pub async fn list_for_user<'a>(ex: impl IntoExec<'a>, user_id: &UserId) -> Resul
     fetch_all!(
         ex,
         WorkspaceForUser,
-        "SELECT w.id, w.name, w.website, w.timezone, w.logo_version, w.created_at, w.updated_at, m.role
+        "SELECT w.id, w.name, w.website, w.timezone, w.logo_version, w.created_at, w.updated_at, w.experimental_features, m.role
          FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
          WHERE m.user_id = $1 AND m.status = 'active'
          ORDER BY w.name, w.id",
@@ -117,6 +126,22 @@ pub async fn update_fields<'a>(
         fields.name.as_str(),
         fields.website.map(|w| w.as_str()),
         fields.timezone.name(),
+        now
+    )?;
+    Ok(())
+}
+
+pub async fn set_experimental_features<'a>(
+    ex: impl IntoExec<'a>,
+    id: &WorkspaceId,
+    features: &BTreeMap<String, bool>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    execute!(
+        ex,
+        "UPDATE workspaces SET experimental_features = $2, updated_at = $3 WHERE id = $1",
+        id.as_str(),
+        sqlx::types::Json(features),
         now
     )?;
     Ok(())

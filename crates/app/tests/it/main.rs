@@ -6,6 +6,7 @@ mod harness;
 mod accounts;
 mod audit;
 mod cli;
+mod developer;
 mod files;
 mod jobs;
 mod members;

@@ -1,11 +1,13 @@
 //! The permissions walk: every route of the router (pages and API, taken
 //! from `routes::route_table`, not a hand list) called by an Admin, a
-//! Member, a Viewer, a member of another workspace, a removed member and
-//! no session. New routes join the walk by being mounted.
+//! Member, a Viewer, a member of another workspace, a removed member, no
+//! session, and API tokens with each role plus a revoked one. New routes
+//! join the walk by being mounted.
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use switchboard::routes::{Access, RouteInfo, route_table};
 
+use crate::developer::create_token;
 use crate::harness::{TestApp, Visitor, flash_text, location};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -16,6 +18,31 @@ enum Actor {
     Viewer,
     Member,
     Admin,
+    AdminToken,
+    MemberToken,
+    ViewerToken,
+    RevokedToken,
+}
+
+impl Actor {
+    fn is_token(self) -> bool {
+        matches!(self, Actor::AdminToken | Actor::MemberToken | Actor::ViewerToken | Actor::RevokedToken)
+    }
+}
+
+/// A caller that sends only `Authorization: Bearer <token>`: no cookies.
+fn token_visitor(app: &TestApp, token: &str) -> Visitor {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+    );
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    Visitor { app_url: app.url.clone(), client, csrf: None }
 }
 
 /// What a refused request looks like, page or API.
@@ -27,7 +54,11 @@ fn refused(route: &RouteInfo, res: &reqwest::Response) -> bool {
     if status == StatusCode::SEE_OTHER {
         let to = location(res);
         let toast = flash_text(res).unwrap_or_default();
-        return to == "/signin" || to == "/workspaces/new" || toast.contains("permission");
+        // A form without the session's CSRF token (a token caller's) is refused too.
+        return to == "/signin"
+            || to == "/workspaces/new"
+            || toast.contains("permission")
+            || toast.contains("did not come from Switchboard");
     }
     matches!(status.as_u16(), 401 | 403 | 404 | 409)
 }
@@ -69,6 +100,19 @@ async fn every_route_answers_each_actor_as_the_policy_says() {
     let ws = admin.workspace_id().await;
     let admin_user = admin.get_json("/api/v1/me").await["id"].as_str().expect("id").to_string();
     let mut actors: Vec<(Actor, Visitor)> = Vec::new();
+    // Tokens first: the session actors' walk ends with signing out.
+    for (actor, role) in [
+        (Actor::AdminToken, "admin"),
+        (Actor::MemberToken, "member"),
+        (Actor::ViewerToken, "viewer"),
+        (Actor::RevokedToken, "admin"),
+    ] {
+        let (id, token) = create_token(&admin, &format!("{actor:?}"), role, None).await;
+        if actor == Actor::RevokedToken {
+            assert_eq!(admin.delete(&format!("/api/v1/tokens/{id}")).await.status(), StatusCode::OK);
+        }
+        actors.push((actor, token_visitor(&app, &token)));
+    }
     for (actor, role, email) in [
         (Actor::Viewer, "viewer", "v@example.com"),
         (Actor::Member, "member", "m@example.com"),
@@ -111,8 +155,16 @@ async fn every_route_answers_each_actor_as_the_policy_says() {
                 failures.push(format!("{actor:?} {} {path}: {status}", route.method));
                 continue;
             }
+            let is_api = route.path.starts_with("/api/");
             let must_refuse = match (route.access, actor) {
                 (Access::Public, _) => false,
+                // Tokens work on the API only, inside their workspace, with their role.
+                (_, a) if a.is_token() && !is_api => true,
+                (_, Actor::RevokedToken) => true,
+                (Access::SignedIn, a) if a.is_token() => true,
+                (Access::Member, a) if a.is_token() => false,
+                (Access::Admin, Actor::AdminToken) => false,
+                (Access::Admin, a) if a.is_token() => true,
                 (_, Actor::Anonymous) => true,
                 (Access::SignedIn, _) => false,
                 (Access::Member, Actor::Removed) => true,
@@ -127,7 +179,11 @@ async fn every_route_answers_each_actor_as_the_policy_says() {
             // (Signing out, and public pages for visitors, lead to /signin by design.)
             let sent_to_sign_in =
                 location(&res) == "/signin" && route.access != Access::Public && route.path != "/signout";
+            // Presenting a dead token is refused even where no token is
+            // needed (the OpenAPI document): bad credentials are never ignored.
+            let dead_token_on_api = actor == &Actor::RevokedToken && is_api && status == StatusCode::UNAUTHORIZED;
             let wrongly_refused = !must_refuse
+                && !dead_token_on_api
                 && (matches!(status.as_u16(), 401 | 403)
                     || sent_to_sign_in
                     || flash_text(&res).unwrap_or_default().contains("permission"));
