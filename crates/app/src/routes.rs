@@ -156,7 +156,8 @@ pub fn route_table(state: &AppState) -> Vec<RouteInfo> {
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = api_routes(&state).split_for_parts();
+    let (api, mut openapi) = api_routes(&state).split_for_parts();
+    crate::api::openapi::finish(&mut openapi);
     let openapi_json = openapi.to_pretty_json().unwrap_or_else(|_| "{}".to_string());
     let mut app = Router::new().route(
         "/api/v1/openapi.json",

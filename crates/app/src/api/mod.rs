@@ -23,6 +23,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// `axum::extract::Query`, but a malformed query string answers
+/// problem+json (400 `invalid_query`) like every other error.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(AppError::bad_request("invalid_query", rejection.body_text())),
+        }
+    }
+}
+
 /// A raw upload body (`PUT …/logo` with `Content-Type: image/png`), read
 /// up to the image limit and no further.
 pub struct UploadBody(pub bytes::Bytes);

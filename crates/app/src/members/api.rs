@@ -1,7 +1,7 @@
 //! JSON handlers: the Members list, role changes, removal, leaving and
 //! deleting the workspace.
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::service;
 use super::store::{self, Member, MemberQuery};
-use crate::api::{ApiJson, ListResponse};
+use crate::api::{ApiJson, ApiQuery, ListResponse};
 use crate::error::{AppError, AppResult, ProblemDetails};
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
@@ -107,7 +107,7 @@ pub async fn page(state: &AppState, ctx: &WorkspaceCtx, q: &MembersQuery) -> App
 pub async fn list_members(
     State(state): State<AppState>,
     ctx: WorkspaceCtx,
-    Query(q): Query<MembersQuery>,
+    ApiQuery(q): ApiQuery<MembersQuery>,
 ) -> AppResult<Json<ListResponse<MemberResponse>>> {
     ctx.require(Permission::ManageMembers)?;
     let (rows, next_cursor) = page(&state, &ctx, &q).await?;
