@@ -16,6 +16,7 @@ pub mod members;
 pub mod ops;
 pub mod policy;
 pub mod profile;
+pub mod ratelimit;
 pub mod routes;
 pub mod secrets;
 pub mod server;

@@ -169,6 +169,7 @@ pub fn router(state: AppState) -> Router {
     app.merge(api)
         .fallback(|| async { AppError::not_found("This page") })
         .layer(from_fn(csrf::protect))
+        .layer(from_fn_with_state(state.clone(), crate::ratelimit::limit))
         .layer(from_fn_with_state(state.clone(), api_token::authenticate))
         .layer(from_fn_with_state(state.clone(), mw::page_errors))
         .layer(from_fn_with_state(state.clone(), session::load_session))

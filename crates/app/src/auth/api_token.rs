@@ -158,7 +158,10 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             req.extensions_mut().insert(MaybeSession(None));
             next.run(req).await
         }
-        Err(err) => err.into_response(),
+        Err(err) => match crate::ratelimit::charge_failed_auth(&state, ip.as_deref()).await {
+            Some(refusal) => refusal,
+            None => err.into_response(),
+        },
     }
 }
 

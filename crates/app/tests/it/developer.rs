@@ -375,3 +375,49 @@ async fn experimental_features_toggle_per_workspace_with_an_audit_entry() {
     let list = other.get_json("/api/v1/experimental-features").await;
     assert_eq!(list["data"][0]["enabled"], false);
 }
+
+#[tokio::test]
+async fn each_token_has_its_own_rate_limit_and_recovers() {
+    let app = TestApp::spawn_with_args(|args| {
+        args.api_rate_limit = Some("5/m".into());
+        args.ip_rate_limit = Some("3/m".into());
+    })
+    .await;
+    let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let (_, token_a) = create_token(&admin, "A", "viewer", None).await;
+    let (_, token_b) = create_token(&admin, "B", "viewer", None).await;
+    let a = TokenClient::bearer(&app.url, &token_a);
+    for i in 0..5 {
+        let res = a.get("/api/v1/workspace").await;
+        assert_eq!(res.status(), StatusCode::OK, "request {i} is within the burst");
+        assert_eq!(res.headers()["ratelimit-limit"], "5");
+        assert_eq!(res.headers()["ratelimit-remaining"], (4 - i).to_string().as_str());
+    }
+    let res = a.get("/api/v1/workspace").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(res.headers()["retry-after"], "12", "one request per 12 s");
+    assert_eq!(res.headers()["ratelimit-remaining"], "0");
+    assert_eq!(problem(res).await["code"], "rate_limited");
+    // Another token is not affected; the session is not limited at all.
+    assert_eq!(TokenClient::bearer(&app.url, &token_b).get("/api/v1/workspace").await.status(), StatusCode::OK);
+    for _ in 0..10 {
+        assert_eq!(admin.get("/api/v1/workspace").await.status(), StatusCode::OK);
+    }
+    // After Retry-After, the token works again.
+    app.clock.advance(chrono::Duration::seconds(12));
+    assert_eq!(a.get("/api/v1/workspace").await.status(), StatusCode::OK);
+    assert_eq!(a.get("/api/v1/workspace").await.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    // Guessing tokens spends the IP's budget like any anonymous request
+    // (signing up spent some of it: start from a full one).
+    app.clock.advance(chrono::Duration::minutes(1));
+    let guess = TokenClient::bearer(&app.url, &token_format::generate());
+    for _ in 0..3 {
+        assert_eq!(guess.get("/api/v1/workspace").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = guess.get("/api/v1/workspace").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    let res = app.client().get(app.at("/api/v1/openapi.json")).send().await.expect("GET");
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "the same IP, anonymous");
+}

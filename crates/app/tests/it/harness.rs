@@ -311,12 +311,22 @@ impl TestApp {
     /// [`TestApp::spawn`] with a chosen job registry, e.g.
     /// `switchboard::jobs::registry().with(MyHandler)`.
     pub async fn spawn_with_jobs(jobs: switchboard::jobs::Registry) -> TestApp {
+        Self::spawn_configured(jobs, |_| {}).await
+    }
+
+    /// [`TestApp::spawn`] with flags changed first, e.g. a low rate limit.
+    pub async fn spawn_with_args(configure: impl FnOnce(&mut CommonArgs)) -> TestApp {
+        Self::spawn_configured(switchboard::jobs::registry(), configure).await
+    }
+
+    async fn spawn_configured(jobs: switchboard::jobs::Registry, configure: impl FnOnce(&mut CommonArgs)) -> TestApp {
         // Server errors show up in a failing test's output.
         let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,switchboard=error").try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let mut args = CommonArgs { data_dir: Some(dir.path().to_path_buf()), ..Default::default() };
         args.database_url = fresh_postgres_url().await;
         args.db_max_connections = Some(5);
+        configure(&mut args);
         let config = Config::resolve(&args).expect("config");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));

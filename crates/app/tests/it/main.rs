@@ -13,6 +13,7 @@ mod members;
 mod ops;
 mod permissions;
 mod profile;
+mod ratelimit;
 mod smtp;
 mod walk;
 mod workspaces;
