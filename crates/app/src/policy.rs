@@ -94,11 +94,10 @@ impl FromRequestParts<AppState> for WorkspaceCtx {
         }
         let meta = parts.extensions.get::<ClientMeta>().cloned().unwrap_or_default();
         let ctx = match api_token::caller(&parts.extensions) {
+            // The token layer read the token, its creator's membership and
+            // its workspace together, in one query, a moment ago.
             Some(caller) => {
-                // The token layer checked the token, its creator's membership
-                // and the workspace a moment ago; a workspace deleted since is gone.
-                let workspace =
-                    workspaces::find(&state.db, &caller.workspace_id).await?.ok_or_else(AppError::unauthenticated)?;
+                let workspace = caller.workspace.clone();
                 WorkspaceCtx::for_token(caller, workspace, meta)
             }
             None => {

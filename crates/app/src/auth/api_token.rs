@@ -15,6 +15,7 @@ use crate::error::AppError;
 use crate::secrets::sha256_hex;
 use crate::state::AppState;
 use crate::web::ClientMeta;
+use crate::workspaces::store::Workspace;
 
 /// The token behind a request, left in the request extensions as
 /// `Arc<ApiCaller>` by the authentication layer. A token acts for the
@@ -28,6 +29,8 @@ pub struct ApiCaller {
     pub user_id: UserId,
     pub user_name: String,
     pub role: Role,
+    /// The token's workspace as it was read with the token.
+    pub workspace: Workspace,
 }
 
 /// The token caller of a request, if it was authenticated by one.
@@ -119,7 +122,7 @@ async fn check(state: &AppState, presented: &Presented, ip: Option<&str>) -> Res
         return Err(AppError::unauthorized_code("token_inactive", detail));
     };
     if let Some(team) = &presented.team_id
-        && team != row.workspace_id.as_str()
+        && team != row.ws_id.as_str()
     {
         return Err(invalid("The team_id header does not match this API token's workspace."));
     }
@@ -129,9 +132,10 @@ async fn check(state: &AppState, presented: &Presented, ip: Option<&str>) -> Res
         tracing::warn!(error = %err, token_id = %row.id, "could not record the token's last use");
     }
     Ok(ApiCaller {
+        workspace: row.workspace(),
         token_id: row.id,
         token_name: row.name,
-        workspace_id: row.workspace_id,
+        workspace_id: row.ws_id,
         user_id: row.created_by,
         user_name: row.creator_name,
         role,

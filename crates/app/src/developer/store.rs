@@ -5,6 +5,7 @@ use switchboard_core::{ApiTokenId, Role, UserId, WorkspaceId};
 use switchboard_db::{IntoExec, execute, fetch_all, fetch_optional};
 
 use super::model::{NewToken, TokenFacts};
+use crate::workspaces::store::Workspace;
 
 /// A token with what the list and the authentication need to know.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -97,11 +98,78 @@ pub async fn find<'a>(
     fetch_optional!(ex, TokenRow, sqlx::AssertSqlSafe(sql), workspace_id.as_str(), id.as_str())
 }
 
-/// The token whose SHA-256 is `token_hash`: one lookup on a unique index.
-/// Comparing hashes leaks nothing about the token through timing.
-pub async fn find_by_hash<'a>(ex: impl IntoExec<'a>, token_hash: &str) -> Result<Option<TokenRow>, sqlx::Error> {
-    let sql = format!("{SELECT} WHERE t.token_hash = $1");
-    fetch_optional!(ex, TokenRow, sqlx::AssertSqlSafe(sql), token_hash)
+/// What authenticating a request needs: the token, its creator's
+/// membership, and its workspace (so the request needs no second query).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TokenAuthRow {
+    #[sqlx(try_from = "String")]
+    pub id: ApiTokenId,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    #[sqlx(try_from = "String")]
+    pub created_by: UserId,
+    pub creator_name: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_reason: Option<String>,
+    pub creator_role: Option<String>,
+    pub creator_status: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub ws_id: WorkspaceId,
+    pub ws_name: String,
+    pub ws_website: Option<String>,
+    pub ws_timezone: String,
+    pub ws_logo_version: Option<i64>,
+    pub ws_created_at: DateTime<Utc>,
+    pub ws_updated_at: DateTime<Utc>,
+    pub ws_experimental_features: sqlx::types::Json<std::collections::BTreeMap<String, bool>>,
+}
+
+impl TokenAuthRow {
+    pub fn facts(&self) -> TokenFacts {
+        TokenFacts {
+            role: self.role,
+            expires_at: self.expires_at,
+            revoked_reason: self.revoked_reason.clone(),
+            creator_role: self.creator_role.as_deref().and_then(|r| r.parse().ok()),
+            creator_status: self.creator_status.clone(),
+        }
+    }
+
+    pub fn workspace(&self) -> Workspace {
+        Workspace {
+            id: self.ws_id.clone(),
+            name: self.ws_name.clone(),
+            website: self.ws_website.clone(),
+            timezone: self.ws_timezone.clone(),
+            logo_version: self.ws_logo_version,
+            created_at: self.ws_created_at,
+            updated_at: self.ws_updated_at,
+            experimental_features: self.ws_experimental_features.clone(),
+        }
+    }
+}
+
+/// The token whose SHA-256 is `token_hash`, with its workspace: one query,
+/// one lookup on a unique index. Comparing hashes leaks nothing about the
+/// token through timing.
+pub async fn find_by_hash<'a>(ex: impl IntoExec<'a>, token_hash: &str) -> Result<Option<TokenAuthRow>, sqlx::Error> {
+    fetch_optional!(
+        ex,
+        TokenAuthRow,
+        "SELECT t.id, t.name, t.role, t.created_by, u.name AS creator_name, t.expires_at, t.last_used_at,
+                t.revoked_reason, m.role AS creator_role, m.status AS creator_status,
+                w.id AS ws_id, w.name AS ws_name, w.website AS ws_website, w.timezone AS ws_timezone,
+                w.logo_version AS ws_logo_version, w.created_at AS ws_created_at, w.updated_at AS ws_updated_at,
+                w.experimental_features AS ws_experimental_features
+         FROM api_tokens t
+         JOIN users u ON u.id = t.created_by
+         JOIN workspaces w ON w.id = t.workspace_id
+         LEFT JOIN memberships m ON m.workspace_id = t.workspace_id AND m.user_id = t.created_by
+         WHERE t.token_hash = $1",
+        token_hash
+    )
 }
 
 /// Records a use; a no-op when another request (in any process) recorded

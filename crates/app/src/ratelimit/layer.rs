@@ -155,6 +155,16 @@ mod tests {
             user_id: switchboard_core::UserId::new(),
             user_name: "Ada".into(),
             role: switchboard_core::Role::Admin,
+            workspace: crate::workspaces::store::Workspace {
+                id: switchboard_core::WorkspaceId::new(),
+                name: "Acme Voice".into(),
+                website: None,
+                timezone: "UTC".into(),
+                logo_version: None,
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+                experimental_features: Default::default(),
+            },
         }));
         let bucket = bucket_for(&config, &req).expect("limited");
         assert_eq!(bucket.key, format!("token:{token_id}"));
