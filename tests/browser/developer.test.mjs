@@ -101,6 +101,20 @@ s.step('the admin revokes the token in the UI and the next call fails', async ({
   assert.match((await res.json()).detail, /revoked/);
 });
 
+s.step('the API reference opens from the page and documents tokens', async ({ page }) => {
+  await page.getByRole('link', { name: 'API reference' }).click();
+  await page.waitForURL((u) => u.pathname === '/docs/api');
+  await checkA11y(page);
+  await page.getByRole('heading', { name: 'Authentication' }).first().waitFor();
+  const text = await page.locator('main').innerText();
+  for (const needle of ['Authorization: Bearer', 'x-api-token', 'team_id', 'Idempotency-Key', '/api/v1/tokens']) {
+    assert.ok(text.includes(needle), `the reference mentions ${needle}`);
+  }
+  await page.goBack();
+  await page.waitForURL((u) => u.pathname === '/settings/developer');
+  await checkA11y(page);
+});
+
 s.step('turning on Compact tables makes the tables denser', async ({ page }) => {
   const cell = page.getByRole('table', { name: 'API tokens' }).locator('tbody td').first();
   const before = await cell.evaluate((el) => parseFloat(getComputedStyle(el).paddingTop));

@@ -106,6 +106,20 @@ impl AppError {
         Self::client(StatusCode::CONFLICT, code, detail)
     }
 
+    /// 422 for a request that is well-formed but cannot be processed, with a
+    /// code other than `validation_failed` (no field to point at).
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::client(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+    }
+
+    /// The same client error, answered with `Retry-After: secs`.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        if let AppError::Client(problem) = &mut self {
+            problem.retry_after_secs = Some(secs);
+        }
+        self
+    }
+
     pub fn payload_too_large(detail: impl Into<String>) -> Self {
         Self::client(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", detail)
     }

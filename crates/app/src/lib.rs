@@ -6,6 +6,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod developer;
+pub mod docs;
 pub mod error;
 pub mod files;
 pub mod home;

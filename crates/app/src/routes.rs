@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::settings;
 use crate::state::AppState;
 use crate::web::{assets, middleware as mw};
-use crate::{developer, files, invitations, members, ops, policy, profile, workspaces};
+use crate::{developer, docs, files, invitations, members, ops, policy, profile, workspaces};
 
 /// Request bodies above this are refused before a handler sees them.
 pub const MAX_BODY_BYTES: usize = csrf::MAX_FORM_BYTES;
@@ -78,6 +78,7 @@ fn page_groups(state: &AppState) -> Vec<Group> {
         .get("/readyz", ops::readyz)
         .get("/metrics", ops::metrics)
         .get("/static/{name}", assets::serve_asset)
+        .get("/docs/api", docs::api_page)
         .get("/invite/{token}", invitations::pages::invitation_page);
 
     let signed_in = Group::new(Access::SignedIn)
@@ -157,6 +158,7 @@ pub fn route_table(state: &AppState) -> Vec<RouteInfo> {
 
 pub fn router(state: AppState) -> Router {
     let (api, mut openapi) = api_routes(&state).split_for_parts();
+    let api = api.layer(from_fn_with_state(state.clone(), crate::api::idempotency::idempotency));
     crate::api::openapi::finish(&mut openapi);
     let openapi_json = openapi.to_pretty_json().unwrap_or_else(|_| "{}".to_string());
     let mut app = Router::new().route(

@@ -1,5 +1,6 @@
 //! Shared machinery of the JSON API: request extractors whose rejections
 //! are problem+json, the list envelope, and the OpenAPI document.
+pub mod idempotency;
 pub mod openapi;
 
 use axum::extract::{FromRequest, Request};

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document. Paths come from the `#[utoipa::path]`
 //! annotations of the handlers that the API router mounts (see
 //! `routes::api_routes`), so the document cannot drift from the routes.
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -10,10 +10,20 @@ use utoipa::{Modify, OpenApi};
         title = "Switchboard API",
         version = "1",
         description = "Workspaces, members, phone numbers, voices, usage and billing of a voice-AI agent platform. \
-                       Errors are RFC 9457 problem+json with a stable `code` and per-field `errors`."
+                       Errors are RFC 9457 problem+json with a stable `code` and per-field `errors`.\n\n\
+                       **Authentication.** Programs send an API token from Settings → Developer, either as \
+                       `Authorization: Bearer sbk_…` or as `x-api-token` together with the workspace ID \
+                       (`ws_…`) in the `team_id` header. A token acts inside its one workspace. The browser \
+                       uses the `session` cookie; with it, state-changing calls also need the `x-csrf-token` header.\n\n\
+                       **Rate limits.** Too many requests answer `429` with a `Retry-After` header (seconds); \
+                       every response carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` and \
+                       `RateLimit-Policy`.\n\n\
+                       **Idempotency.** POST, PUT, PATCH and DELETE accept an `Idempotency-Key` header. The same \
+                       key with the same body within 24 hours replays the first response instead of acting \
+                       again; the same key with another body answers `422`."
     ),
     modifiers(&SecuritySchemes),
-    security(("session" = [])),
+    security(("session" = []), ("bearer" = []), ("api_token" = [])),
     tags(
         (name = "workspaces", description = "Workspaces and the current workspace's settings"),
         (name = "profile", description = "The signed-in user's own profile"),
@@ -35,6 +45,27 @@ impl Modify for SecuritySchemes {
                 crate::auth::session::SESSION_COOKIE,
                 "The browser session. State-changing calls also need the `x-csrf-token` header \
                  (its value is `csrf_token` from `GET /api/v1/me`).",
+            ))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("sbk_ token")
+                    .description(Some(
+                        "An API token from Settings → Developer: `Authorization: Bearer sbk_…`. It acts for \
+                         its creator inside its one workspace, with the lower of its role and theirs.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "api_token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                crate::auth::api_token::TOKEN_HEADER,
+                "The same API token in the `x-api-token` header, together with the `team_id` header \
+                 carrying the workspace ID (`ws_…`) the token belongs to. A mismatch is `401`.",
             ))),
         );
     }
@@ -61,7 +92,15 @@ const MUTATION_RESPONSES: &[(&str, &str)] = &[
     ("422", "The body is not valid, or this `Idempotency-Key` was used with a different request."),
 ];
 
-/// Completes the document built from the routes: the common error responses.
+/// For statuses a handler lists without a description of its own.
+const FALLBACK_DESCRIPTIONS: &[(&str, &str)] = &[
+    ("404", "Not found in the current workspace (another workspace's resources answer 404 too)."),
+    ("409", "The change conflicts with the current state; `detail` says what to do."),
+    ("422", "Some fields are not valid: `errors` names each field with a message."),
+];
+
+/// Completes the document built from the routes: the common error
+/// responses, and a description for every response that has none.
 pub fn finish(openapi: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
     let problem = |description: &str| {
@@ -89,6 +128,21 @@ pub fn finish(openapi: &mut utoipa::openapi::OpenApi) {
             for (status, description) in COMMON_RESPONSES.iter().chain(extra) {
                 operation.responses.responses.entry((*status).to_string()).or_insert_with(|| problem(description));
             }
+            for (status, response) in operation.responses.responses.iter_mut() {
+                if let RefOr::T(response) = response
+                    && response.description.is_empty()
+                {
+                    let known = COMMON_RESPONSES.iter().chain(extra).chain(FALLBACK_DESCRIPTIONS);
+                    let text = known.filter(|(s, _)| s == status).map(|(_, d)| *d).next();
+                    response.description = text.map(str::to_string).unwrap_or_else(|| reason_phrase(status));
+                }
+            }
         }
     }
+}
+
+/// `"404"` → `"Not Found"`.
+pub(crate) fn reason_phrase(status: &str) -> String {
+    let code = status.parse::<u16>().ok().and_then(|s| axum::http::StatusCode::from_u16(s).ok());
+    code.and_then(|c| c.canonical_reason()).unwrap_or("Response").to_string()
 }

@@ -1,7 +1,7 @@
 //! JSON handlers: API tokens and experimental features (Admins).
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -115,12 +115,15 @@ pub async fn create_token(
     State(state): State<AppState>,
     ctx: WorkspaceCtx,
     ApiJson(body): ApiJson<CreateTokenRequest>,
-) -> AppResult<(StatusCode, Json<CreatedTokenResponse>)> {
+) -> AppResult<(StatusCode, [(header::HeaderName, &'static str); 1], Json<CreatedTokenResponse>)> {
     ctx.require(Permission::ManageSettings)?;
     let now = state.clock.now();
     let new = NewToken::parse(&body.name, &body.role, body.expires_in_days, now)?;
     let (row, token) = service::create(&state, &ctx, new).await?;
-    Ok((StatusCode::CREATED, Json(CreatedTokenResponse { token, details: TokenResponse::new(row, now) })))
+    // The secret must not be kept anywhere: not by caches, and not by the
+    // Idempotency-Key store, which honours no-store by keeping no body.
+    let body = CreatedTokenResponse { token, details: TokenResponse::new(row, now) };
+    Ok((StatusCode::CREATED, [(header::CACHE_CONTROL, "no-store")], Json(body)))
 }
 
 /// Revokes a token: the next request made with it is refused.

@@ -14,6 +14,16 @@ use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "inv_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0",
+    "email": "bob@example.com",
+    "role": "member",
+    "status": "INVITED",
+    "send_count": 1,
+    "sent_at": "2026-02-01T14:05:00Z",
+    "expires_at": "2026-02-08T14:05:00Z",
+    "created_at": "2026-02-01T14:05:00Z"
+}))]
 pub struct InvitationResponse {
     #[schema(example = "inv_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")]
     pub id: String,
@@ -48,6 +58,7 @@ impl InvitationResponse {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "bob@example.com", "role": "member"}))]
 pub struct CreateInvitationRequest {
     #[schema(example = "bob@example.com")]
     pub email: String,
@@ -107,7 +118,7 @@ pub async fn create_invitation(
 
 /// Sends the invitation again with a new link (the old one stops working).
 #[utoipa::path(post, path = "/api/v1/invitations/{id}/resend", tag = "members",
-    params(("id" = String, Path, description = "Invitation ID")),
+    params(("id" = String, Path, description = "Invitation ID", example = "inv_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 200, body = InvitationResponse),
         (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
@@ -125,7 +136,7 @@ pub async fn resend_invitation(
 
 /// Revokes a pending invitation; its link stops working.
 #[utoipa::path(delete, path = "/api/v1/invitations/{id}", tag = "members",
-    params(("id" = String, Path, description = "Invitation ID")),
+    params(("id" = String, Path, description = "Invitation ID", example = "inv_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 200, body = InvitationResponse),
         (status = 404, body = ProblemDetails, content_type = "application/problem+json"),

@@ -141,6 +141,14 @@ pub fn spawn_worker(state: AppState, mut shutdown: watch::Receiver<bool>) -> Joi
                     if let Err(err) = cleanup_done_jobs(&state).await {
                         tracing::warn!(error = %format!("{err:#}"), "could not delete old jobs");
                     }
+                    // The API's shared state: idle rate-limit buckets (same as
+                    // no row) and idempotency keys past their 24 hours.
+                    if let Err(err) = crate::ratelimit::delete_idle(&state.db, state.clock.now()).await {
+                        tracing::warn!(error = %err, "could not delete idle rate-limit buckets");
+                    }
+                    if let Err(err) = crate::api::idempotency::delete_expired(&state.db, state.clock.now()).await {
+                        tracing::warn!(error = %err, "could not delete expired idempotency keys");
+                    }
                     next_cleanup = state.clock.now() + CLEANUP_EVERY;
                 }
                 while !*shutdown.borrow() {

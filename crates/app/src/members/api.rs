@@ -17,6 +17,16 @@ use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "mem_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0",
+    "user_id": "usr_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0",
+    "name": "Ada Lovelace",
+    "email": "ada@example.com",
+    "role": "member",
+    "status": "ACTIVE",
+    "joined_at": "2026-01-15T09:30:00Z",
+    "updated_at": "2026-02-01T14:05:00Z"
+}))]
 pub struct MemberResponse {
     /// The membership ID (`mem_…`).
     #[schema(example = "mem_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")]
@@ -56,10 +66,12 @@ impl From<Member> for MemberResponse {
 #[into_params(parameter_in = Query)]
 pub struct MembersQuery {
     /// Matches name or email, anywhere, case-insensitively.
+    #[param(example = "ada")]
     pub search: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(example = 50)]
     pub limit: Option<i64>,
 }
 
@@ -116,6 +128,7 @@ pub async fn list_members(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "admin"}))]
 pub struct UpdateMemberRequest {
     /// `admin`, `member` or `viewer`.
     #[schema(example = "admin")]
@@ -125,7 +138,7 @@ pub struct UpdateMemberRequest {
 /// Changes a member's role; it applies on their next request. The last
 /// Admin cannot be demoted.
 #[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "members",
-    params(("id" = String, Path, description = "Membership ID")),
+    params(("id" = String, Path, description = "Membership ID", example = "mem_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     request_body = UpdateMemberRequest,
     responses(
         (status = 200, body = MemberResponse),
@@ -148,7 +161,7 @@ pub async fn update_member(
 /// Removes a member: status `REMOVED`; they lose access at once and can be
 /// invited again.
 #[utoipa::path(delete, path = "/api/v1/members/{id}", tag = "members",
-    params(("id" = String, Path, description = "Membership ID")),
+    params(("id" = String, Path, description = "Membership ID", example = "mem_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 200, body = MemberResponse),
         (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
@@ -170,7 +183,16 @@ pub async fn remove_member(
 #[utoipa::path(post, path = "/api/v1/workspace/leave", tag = "members",
     responses(
         (status = 204, description = "Left the workspace"),
-        (status = 409, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDetails, content_type = "application/problem+json",
+            description = "The last Admin, or the only member, cannot leave",
+            example = json!({
+                "type": "urn:switchboard:problem:last_admin",
+                "title": "Conflict",
+                "status": 409,
+                "detail": "You cannot leave: “Acme Voice” needs at least one Admin. Make another member Admin first.",
+                "code": "last_admin",
+                "request_id": "01JDQ7A2B3C4D5E6F7G8H9J0K1"
+            })),
     ))]
 pub async fn leave_workspace(State(state): State<AppState>, ctx: WorkspaceCtx) -> AppResult<StatusCode> {
     ctx.require(Permission::ViewWorkspace)?;
@@ -180,6 +202,7 @@ pub async fn leave_workspace(State(state): State<AppState>, ctx: WorkspaceCtx) -
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"confirm_name": "Acme Voice"}))]
 pub struct DeleteWorkspaceRequest {
     /// The workspace's name, typed to confirm.
     #[schema(example = "Acme Voice")]

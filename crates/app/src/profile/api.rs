@@ -13,6 +13,16 @@ use crate::error::{AppResult, ProblemDetails};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "usr_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0",
+    "name": "Ada Lovelace",
+    "email": "ada@example.com",
+    "phone": "+442079460958",
+    "avatar_url": "/files/avatar/usr_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0/2/256.png",
+    "current_workspace_id": "ws_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0",
+    "csrf_token": "Jx7kP2mQ9vR4tW8yZ1bC3dF5gH6jK0nL",
+    "created_at": "2026-01-15T09:30:00Z"
+}))]
 pub struct MeResponse {
     #[schema(example = "usr_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")]
     pub id: String,
@@ -47,6 +57,7 @@ fn me(user: User, session: &crate::auth::Session) -> MeResponse {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Ada Lovelace", "phone": "+44 20 7946 0958"}))]
 pub struct UpdateMeRequest {
     /// 1–100 characters after trimming.
     #[schema(example = "Ada Lovelace")]
@@ -59,6 +70,7 @@ pub struct UpdateMeRequest {
 
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/v1/me", tag = "profile",
+    security(("session" = [])),
     responses(
         (status = 200, body = MeResponse),
         (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
@@ -72,6 +84,7 @@ pub async fn get_me(State(state): State<AppState>, SignedIn(session): SignedIn) 
 
 /// Changes the signed-in user's name or phone number.
 #[utoipa::path(patch, path = "/api/v1/me", tag = "profile",
+    security(("session" = [])),
     request_body = UpdateMeRequest,
     responses(
         (status = 200, body = MeResponse),
@@ -91,6 +104,7 @@ pub async fn update_me(
 /// Uploads an avatar: the body is the image (PNG, JPEG, WebP or GIF; at
 /// most 2 MiB and 4096×4096 px), re-encoded as square PNG thumbnails.
 #[utoipa::path(put, path = "/api/v1/me/avatar", tag = "profile",
+    security(("session" = [])),
     request_body(content = Vec<u8>, content_type = "image/png", description = "The image bytes"),
     responses(
         (status = 200, body = MeResponse),
@@ -110,6 +124,7 @@ pub async fn upload_avatar(
 
 /// Removes the avatar; initials are shown instead.
 #[utoipa::path(delete, path = "/api/v1/me/avatar", tag = "profile",
+    security(("session" = [])),
     responses(
         (status = 200, body = MeResponse),
         (status = 401, body = ProblemDetails, content_type = "application/problem+json"),

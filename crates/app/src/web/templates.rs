@@ -25,6 +25,7 @@ pub const SOURCES: &[(&str, &str)] = templates![
     "settings/general.html",
     "settings/unavailable.html",
     "developer/page.html",
+    "docs/api.html",
     "errors/error.html",
     "invitations/landing.html",
 ];

@@ -17,6 +17,11 @@ use crate::state::AppState;
 use crate::web::ClientMeta;
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "large": "/files/logo/ws_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0/3/256.png",
+    "medium": "/files/logo/ws_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0/3/64.png",
+    "small": "/files/logo/ws_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0/3/32.png"
+}))]
 pub struct LogoUrls {
     /// 256×256 PNG.
     pub large: String,
@@ -27,6 +32,20 @@ pub struct LogoUrls {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "ws_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0",
+    "name": "Acme Voice",
+    "website": "https://example.com",
+    "timezone": "Europe/Paris",
+    "logo": {
+        "large": "/files/logo/ws_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0/3/256.png",
+        "medium": "/files/logo/ws_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0/3/64.png",
+        "small": "/files/logo/ws_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0/3/32.png"
+    },
+    "role": "admin",
+    "created_at": "2026-01-15T09:30:00Z",
+    "updated_at": "2026-02-01T14:05:00Z"
+}))]
 pub struct WorkspaceResponse {
     /// The workspace ID; the API's "team ID".
     #[schema(example = "ws_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")]
@@ -68,6 +87,7 @@ impl WorkspaceResponse {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Acme Voice"}))]
 pub struct CreateWorkspaceRequest {
     /// 3–64 characters after trimming.
     #[schema(example = "Acme Voice")]
@@ -76,6 +96,7 @@ pub struct CreateWorkspaceRequest {
 
 #[derive(Debug, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Acme Voice", "website": "example.com", "timezone": "Europe/Paris"}))]
 pub struct UpdateWorkspaceRequest {
     /// 3–64 characters after trimming.
     #[schema(example = "Acme Voice")]
@@ -91,6 +112,7 @@ pub struct UpdateWorkspaceRequest {
 
 /// The workspaces the caller belongs to.
 #[utoipa::path(get, path = "/api/v1/workspaces", tag = "workspaces",
+    security(("session" = [])),
     responses(
         (status = 200, body = ListResponse<WorkspaceResponse>),
         (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
@@ -106,6 +128,7 @@ pub async fn list_workspaces(
 
 /// Creates a workspace; the caller becomes its first Admin.
 #[utoipa::path(post, path = "/api/v1/workspaces", tag = "workspaces",
+    security(("session" = [])),
     request_body = CreateWorkspaceRequest,
     responses(
         (status = 201, body = WorkspaceResponse),
@@ -125,7 +148,8 @@ pub async fn create_workspace(
 /// Makes a workspace the session's current one (what `/settings` and
 /// `/api/v1/workspace` act on).
 #[utoipa::path(post, path = "/api/v1/workspaces/{id}/switch", tag = "workspaces",
-    params(("id" = String, Path, description = "Workspace ID")),
+    security(("session" = [])),
+    params(("id" = String, Path, description = "Workspace ID", example = "ws_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 200, body = WorkspaceResponse),
         (status = 401, body = ProblemDetails, content_type = "application/problem+json"),

@@ -45,6 +45,20 @@ impl TokenClient {
     }
 }
 
+trait IdempotentPost {
+    fn with_idempotency_key(&self, key: &str) -> reqwest::RequestBuilder;
+}
+
+impl IdempotentPost for Visitor {
+    /// `POST /api/v1/tokens` with the session's CSRF token and `Idempotency-Key`.
+    fn with_idempotency_key(&self, key: &str) -> reqwest::RequestBuilder {
+        self.client
+            .post(self.at("/api/v1/tokens"))
+            .header("x-csrf-token", self.csrf.clone().unwrap_or_default())
+            .header("idempotency-key", key)
+    }
+}
+
 /// Creates a token through the API as `admin`; returns (token ID, secret).
 pub async fn create_token(admin: &Visitor, name: &str, role: &str, expires_in_days: Option<i64>) -> (String, String) {
     let res = admin
@@ -420,4 +434,31 @@ async fn each_token_has_its_own_rate_limit_and_recovers() {
     assert!(res.headers().contains_key("retry-after"));
     let res = app.client().get(app.at("/api/v1/openapi.json")).send().await.expect("GET");
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "the same IP, anonymous");
+}
+
+#[tokio::test]
+async fn a_retried_token_creation_never_stores_or_repeats_the_secret() {
+    let app = TestApp::spawn().await;
+    let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let send = || async {
+        admin
+            .with_idempotency_key("create-ci-token")
+            .json(&json!({"name": "CI", "role": "member"}))
+            .send()
+            .await
+            .expect("POST")
+    };
+    let first = send().await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert_eq!(first.headers()["cache-control"], "no-store");
+    let token = first.json::<Value>().await.expect("json")["token"].as_str().expect("token").to_string();
+    let retry = send().await;
+    assert_eq!(retry.status(), StatusCode::CONFLICT, "the secret is not replayed");
+    assert_eq!(problem(retry).await["code"], "idempotency_response_not_kept");
+    assert_eq!(admin.get_json("/api/v1/tokens").await["data"].as_array().expect("data").len(), 1, "created once");
+    let kept: Vec<(Option<Vec<u8>>,)> =
+        switchboard_db::fetch_all!(&app.state.db, (Option<Vec<u8>>,), "SELECT response_body FROM idempotency_keys")
+            .expect("rows");
+    assert_eq!(kept.len(), 1, "the key is kept");
+    assert!(kept.iter().filter_map(|(b,)| b.as_ref()).all(|body| !String::from_utf8_lossy(body).contains(&token)));
 }
