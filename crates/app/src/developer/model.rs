@@ -91,6 +91,23 @@ pub struct TokenFacts {
 }
 
 impl TokenFacts {
+    /// From the stored columns; an unknown stored creator role counts as none.
+    pub fn from_stored(
+        role: Role,
+        expires_at: Option<DateTime<Utc>>,
+        revoked_reason: Option<&str>,
+        creator_role: Option<&str>,
+        creator_status: Option<&str>,
+    ) -> Self {
+        TokenFacts {
+            role,
+            expires_at,
+            revoked_reason: revoked_reason.map(str::to_string),
+            creator_role: creator_role.and_then(|r| r.parse().ok()),
+            creator_status: creator_status.map(str::to_string),
+        }
+    }
+
     pub fn status(&self, now: DateTime<Utc>) -> TokenStatus {
         match self.revoked_reason.as_deref() {
             Some("creator_removed") => return TokenStatus::CreatorRemoved,

@@ -33,13 +33,13 @@ pub struct TokenRow {
 
 impl TokenRow {
     pub fn facts(&self) -> TokenFacts {
-        TokenFacts {
-            role: self.role,
-            expires_at: self.expires_at,
-            revoked_reason: self.revoked_reason.clone(),
-            creator_role: self.creator_role.as_deref().and_then(|r| r.parse().ok()),
-            creator_status: self.creator_status.clone(),
-        }
+        TokenFacts::from_stored(
+            self.role,
+            self.expires_at,
+            self.revoked_reason.as_deref(),
+            self.creator_role.as_deref(),
+            self.creator_status.as_deref(),
+        )
     }
 }
 
@@ -128,13 +128,13 @@ pub struct TokenAuthRow {
 
 impl TokenAuthRow {
     pub fn facts(&self) -> TokenFacts {
-        TokenFacts {
-            role: self.role,
-            expires_at: self.expires_at,
-            revoked_reason: self.revoked_reason.clone(),
-            creator_role: self.creator_role.as_deref().and_then(|r| r.parse().ok()),
-            creator_status: self.creator_status.clone(),
-        }
+        TokenFacts::from_stored(
+            self.role,
+            self.expires_at,
+            self.revoked_reason.as_deref(),
+            self.creator_role.as_deref(),
+            self.creator_status.as_deref(),
+        )
     }
 
     pub fn workspace(&self) -> Workspace {

@@ -69,6 +69,17 @@ pub async fn create_token(admin: &Visitor, name: &str, role: &str, expires_in_da
     (body["id"].as_str().expect("id").to_string(), body["token"].as_str().expect("token").to_string())
 }
 
+/// Ada's workspace with Bob as a second Admin: (Ada, Bob, workspace ID).
+async fn ada_and_bob_admins(app: &TestApp) -> (Visitor, Visitor, String) {
+    let ada = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let ws = ada.workspace_id().await;
+    let mut bob = app.visitor();
+    bob.sign_up("Bob", "bob@example.com", "correct horse battery").await;
+    app.add_member(&ws, &bob, "admin").await;
+    bob.switch_to(&ws).await;
+    (ada, bob, ws)
+}
+
 async fn token_in_list(admin: &Visitor, id: &str) -> Value {
     let list = admin.get_json("/api/v1/tokens").await;
     list["data"].as_array().expect("data").iter().find(|t| t["id"] == id).cloned().expect("token listed")
@@ -243,12 +254,7 @@ async fn a_changed_character_is_refused_without_touching_the_database() {
 #[tokio::test]
 async fn a_token_follows_its_creator_role_and_stops_when_they_go() {
     let app = TestApp::spawn().await;
-    let ada = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
-    let ws = ada.workspace_id().await;
-    let mut bob = app.visitor();
-    bob.sign_up("Bob", "bob@example.com", "correct horse battery").await;
-    app.add_member(&ws, &bob, "admin").await;
-    bob.switch_to(&ws).await;
+    let (ada, bob, ws) = ada_and_bob_admins(&app).await;
     let (bob_token_id, bob_token) = create_token(&bob, "Bob's deploys", "admin", None).await;
     let (viewer_token_id, viewer_token) = create_token(&ada, "Dashboard", "viewer", None).await;
     let bob_client = TokenClient::bearer(&app.url, &bob_token);
@@ -296,12 +302,7 @@ async fn a_token_follows_its_creator_role_and_stops_when_they_go() {
 #[tokio::test]
 async fn a_token_stops_when_its_creator_leaves() {
     let app = TestApp::spawn().await;
-    let ada = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
-    let ws = ada.workspace_id().await;
-    let mut bob = app.visitor();
-    bob.sign_up("Bob", "bob@example.com", "correct horse battery").await;
-    app.add_member(&ws, &bob, "admin").await;
-    bob.switch_to(&ws).await;
+    let (ada, bob, _) = ada_and_bob_admins(&app).await;
     let (id, token) = create_token(&bob, "Bob's", "member", None).await;
     let client = TokenClient::bearer(&app.url, &token);
     assert_eq!(client.get("/api/v1/workspace").await.status(), StatusCode::OK);
