@@ -15,9 +15,10 @@ use utoipa::{Modify, OpenApi};
                        `Authorization: Bearer sbk_…` or as `x-api-token` together with the workspace ID \
                        (`ws_…`) in the `team_id` header. A token acts inside its one workspace. The browser \
                        uses the `session` cookie; with it, state-changing calls also need the `x-csrf-token` header.\n\n\
-                       **Rate limits.** Too many requests answer `429` with a `Retry-After` header (seconds); \
-                       every response carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` and \
-                       `RateLimit-Policy`.\n\n\
+                       **Rate limits.** Each API token, and each IP address calling without one, has a budget \
+                       (600 and 300 requests a minute by default). Responses to them carry `RateLimit-Limit`, \
+                       `RateLimit-Remaining`, `RateLimit-Reset` and `RateLimit-Policy`; past the budget they are \
+                       `429` with a `Retry-After` header (seconds). Browser sessions are not limited.\n\n\
                        **Idempotency.** POST, PUT, PATCH and DELETE accept an `Idempotency-Key` header. The same \
                        key with the same body within 24 hours replays the first response instead of acting \
                        again; the same key with another body answers `422`."
