@@ -7,6 +7,8 @@ import {
 
 const s = scenario('signup_and_settings');
 const user = newUser('ada');
+// Sections that have their page; the others say "not available yet".
+const BUILT = new Set(['General', 'Developer']);
 const SECTIONS = ['General', 'Audiences', 'Phone Numbers', 'Voices', 'Usage', 'Subscription', 'Developer', 'Audit Log'];
 const SECTION_PATHS = ['general', 'audiences', 'phone-numbers', 'voices', 'usage', 'subscription', 'developer', 'audit-log'];
 
@@ -83,13 +85,17 @@ s.step('the gear icon opens Settings → General with the eight sections', async
   await screenshot(page, 'settings-general');
 });
 
-s.step('sections not built yet say "not available yet"', async ({ page }) => {
+s.step('every section opens; those not built yet say "not available yet"', async ({ page }) => {
   const nav = page.getByRole('navigation', { name: 'Settings sections' });
   for (let i = 1; i < SECTIONS.length; i++) {
     await nav.getByRole('link', { name: SECTIONS[i], exact: true }).click();
     await page.waitForURL((u) => u.pathname === `/settings/${SECTION_PATHS[i]}`);
     await checkA11y(page);
-    assert.ok(await page.getByText(/not available yet/i).first().isVisible(), `${SECTIONS[i]} says "not available yet"`);
+    const built = BUILT.has(SECTIONS[i]);
+    assert.equal(
+      await page.getByText(/not available yet/i).first().isVisible().catch(() => false), !built,
+      built ? `${SECTIONS[i]} is built` : `${SECTIONS[i]} says "not available yet"`,
+    );
     assert.equal(
       await nav.getByRole('link', { name: SECTIONS[i], exact: true }).getAttribute('aria-current'), 'page',
       `${SECTIONS[i]} is marked current`,
