@@ -27,6 +27,20 @@ pub enum Command {
     /// Manage workspace members from the command line.
     #[command(subcommand)]
     Members(MembersCommand),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain of one workspace's audit log (or of every
+    /// workspace's) and name the first entry that does not match; exits 1 then.
+    Verify {
+        /// Workspace ID (`ws_…`); every workspace when left out.
+        #[arg(long)]
+        workspace: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,6 @@
-//! `switchboard`: `serve` (the default), `migrate`, `members add`.
+//! `switchboard`: `serve` (the default), `migrate`, `members add`, `audit verify`.
 use clap::Parser;
-use switchboard::config::{Cli, Command, Config, MembersCommand};
+use switchboard::config::{AuditCommand, Cli, Command, Config, MembersCommand};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -18,6 +18,13 @@ async fn main() -> std::process::ExitCode {
         Command::Migrate => switchboard::server::connect(&config).await.map(|_| println!("Migrations applied.")),
         Command::Members(MembersCommand::Add { workspace, email, role }) => {
             switchboard::members::cli::add(&config, &workspace, &email, &role).await
+        }
+        Command::Audit(AuditCommand::Verify { workspace }) => {
+            match switchboard::audit::cli::verify(&config, workspace.as_deref()).await {
+                Ok(true) => Ok(()),
+                Ok(false) => return std::process::ExitCode::FAILURE,
+                Err(err) => Err(err),
+            }
         }
     };
     match result {

@@ -32,3 +32,14 @@ pub fn skip_locked(backend: Backend) -> &'static str {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
     }
 }
+
+/// Said inside a transaction before it deletes a workspace's audit entries:
+/// PostgreSQL's append-only trigger on `audit_log` refuses every UPDATE and
+/// DELETE otherwise. (SQLite has no such trigger; the code has no other
+/// path that deletes entries.)
+pub fn allow_audit_deletion(backend: Backend) -> Option<&'static str> {
+    match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some("SELECT set_config('switchboard.audit_delete', 'workspace', true)"),
+    }
+}

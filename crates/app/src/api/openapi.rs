@@ -30,6 +30,7 @@ use utoipa::{Modify, OpenApi};
         (name = "profile", description = "The signed-in user's own profile"),
         (name = "members", description = "Members, roles and invitations of the current workspace"),
         (name = "developer", description = "API tokens and experimental features of the current workspace"),
+        (name = "audit", description = "The current workspace's audit log and its hash chain"),
     ),
     components(schemas(crate::error::ProblemDetails, crate::error::FieldError))
 )]

@@ -1,13 +1,18 @@
 //! The audit write path: [`record`] writes one entry inside the caller's
 //! transaction, so a change and its entry commit or roll back together.
-//! (The Audit Log page, search, export and the hash chain come later.)
+//! Entries form a hash chain per workspace ([`chain`]). (The Audit Log
+//! page, search and export come later.)
+pub mod api;
+pub mod chain;
+pub mod cli;
+
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use switchboard_core::{AuditEntryId, UserId, WorkspaceId};
-use switchboard_db::{IntoExec, Tx, execute, fetch_all};
+use switchboard_db::{IntoExec, Tx, execute, fetch_all, fetch_one};
 
 use crate::policy::WorkspaceCtx;
 use crate::web::ClientMeta;
@@ -111,6 +116,11 @@ impl Changes {
 }
 
 /// Writes one entry in `tx`. Call it after the change, before `commit`.
+///
+/// The entry joins its workspace's hash chain: one upsert takes the next
+/// sequence number and the previous hash from the chain head (locking that
+/// row until commit, so writers in every process queue there and a rolled
+/// back change leaves no gap), then the entry and the new head are written.
 pub async fn record(
     tx: &mut Tx,
     origin: &Origin,
@@ -119,14 +129,45 @@ pub async fn record(
     changes: &Changes,
     now: DateTime<Utc>,
 ) -> Result<AuditEntryId, sqlx::Error> {
+    // Both databases keep microseconds; the hash must cover what is kept.
+    let now = now.trunc_subsecs(6);
     let id = AuditEntryId::new();
+    let ws = origin.workspace_id.as_str();
+    let (seq, prev_hash): (i64, String) = fetch_one!(
+        &mut *tx,
+        (i64, String),
+        "INSERT INTO audit_chain_heads (workspace_id, seq, hash) VALUES ($1, 1, $2)
+         ON CONFLICT (workspace_id) DO UPDATE SET seq = audit_chain_heads.seq + 1
+         RETURNING seq, hash",
+        ws,
+        chain::GENESIS
+    )?;
+    let hash = chain::entry_hash(
+        &chain::Canonical {
+            id: id.as_str(),
+            workspace_id: ws,
+            seq,
+            actor_type: origin.actor_type,
+            actor_id: origin.actor_id.as_deref(),
+            actor_name: &origin.actor_name,
+            action,
+            target_type: target.kind,
+            target_id: &target.id,
+            target_name: &target.name,
+            changes,
+            ip: origin.ip.as_deref(),
+            user_agent: origin.user_agent.as_deref(),
+            created_at: now,
+        },
+        &prev_hash,
+    );
     execute!(
-        tx,
+        &mut *tx,
         "INSERT INTO audit_log (id, workspace_id, actor_type, actor_id, actor_name, action, target_type, target_id,
-                                target_name, changes, ip, user_agent, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                                target_name, changes, ip, user_agent, created_at, seq, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         id.as_str(),
-        origin.workspace_id.as_str(),
+        ws,
         origin.actor_type,
         origin.actor_id.as_deref(),
         &origin.actor_name,
@@ -137,8 +178,12 @@ pub async fn record(
         sqlx::types::Json(changes),
         origin.ip.as_deref(),
         origin.user_agent.as_deref(),
-        now
+        now,
+        seq,
+        &prev_hash,
+        &hash
     )?;
+    execute!(&mut *tx, "UPDATE audit_chain_heads SET hash = $2 WHERE workspace_id = $1", ws, &hash)?;
     Ok(id)
 }
 

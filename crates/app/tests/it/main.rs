@@ -5,6 +5,7 @@ mod harness;
 
 mod accounts;
 mod audit;
+mod audit_chain;
 mod cli;
 mod developer;
 mod docs;
