@@ -212,6 +212,8 @@ fn api_groups(state: &AppState) -> Vec<(Access, OpenApiRouter<AppState>)> {
         .routes(routes!(developer::api::revoke_token))
         .routes(routes!(developer::api::list_features))
         .routes(routes!(developer::api::set_feature))
+        .routes(routes!(crate::audit::api::list_entries))
+        .routes(routes!(crate::audit::api::export_entries))
         .routes(routes!(crate::audit::api::verify_chain))
         .route_layer(from_fn_with_state(state.clone(), policy::require_admin));
     vec![(Access::SignedIn, signed_in), (Access::Member, member), (Access::Admin, admin)]

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod chain;
 pub mod cli;
+pub mod query;
 
 use std::collections::BTreeMap;
 
