@@ -40,6 +40,17 @@ pub enum AuditCommand {
         /// Workspace ID (`ws_…`); every workspace when left out.
         #[arg(long)]
         workspace: Option<String>,
+        /// Also check a checkpoint exported earlier (a JSON file from
+        /// `audit checkpoint` or GET /api/v1/audit-log/checkpoint).
+        #[arg(long, requires = "workspace")]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Print a signed checkpoint (JSON) of a workspace's chain head, to keep
+    /// outside Switchboard and check later with `audit verify --checkpoint`.
+    Checkpoint {
+        /// Workspace ID (`ws_…`).
+        #[arg(long)]
+        workspace: String,
     },
 }
 
@@ -105,6 +116,15 @@ pub struct CommonArgs {
     /// Requests each IP address may make without a session or token, e.g. `300/m`; `off` disables it.
     #[arg(long, env = "SWITCHBOARD_IP_RATE_LIMIT", global = true)]
     pub ip_rate_limit: Option<String>,
+    /// File holding the server key (32 random bytes, base64) that signs audit
+    /// checkpoints; created with mode 0600 when missing. Every process
+    /// sharing a database must use the same key. Default `<data-dir>/server.key`.
+    #[arg(long, env = "SWITCHBOARD_SERVER_KEY_FILE", global = true)]
+    pub server_key_file: Option<PathBuf>,
+    /// How long audit entries are kept, e.g. `400d`; `forever` (the default)
+    /// keeps them all. Older entries are removed as whole chain prefixes.
+    #[arg(long, env = "SWITCHBOARD_AUDIT_RETENTION", global = true)]
+    pub audit_retention: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
@@ -131,6 +151,8 @@ struct FileConfig {
     email_from: Option<String>,
     api_rate_limit: Option<String>,
     ip_rate_limit: Option<String>,
+    server_key_file: Option<PathBuf>,
+    audit_retention: Option<String>,
 }
 
 /// `Debug` prints the database and SMTP URLs without their passwords.
@@ -156,6 +178,10 @@ pub struct Config {
     pub api_rate_limit: Option<RateLimit>,
     /// Per IP address, for requests with neither session nor token.
     pub ip_rate_limit: Option<RateLimit>,
+    /// Where the server key lives (see [`crate::server_key`]).
+    pub server_key_file: PathBuf,
+    /// Audit entries older than this are removed; `None` keeps them forever.
+    pub audit_retention: Option<Duration>,
 }
 
 /// `requests` per `period`, with bursts of up to `requests` at once.
@@ -205,6 +231,8 @@ impl std::fmt::Debug for Config {
             .field("email_from", &self.email_from)
             .field("api_rate_limit", &self.api_rate_limit)
             .field("ip_rate_limit", &self.ip_rate_limit)
+            .field("server_key_file", &self.server_key_file)
+            .field("audit_retention", &self.audit_retention)
             .finish()
     }
 }
@@ -250,7 +278,18 @@ impl Config {
             rate(args.api_rate_limit.clone().or(file.api_rate_limit), DEFAULT_API_RATE_LIMIT, "--api-rate-limit")?;
         let ip_rate_limit =
             rate(args.ip_rate_limit.clone().or(file.ip_rate_limit), DEFAULT_IP_RATE_LIMIT, "--ip-rate-limit")?;
+        let server_key_file =
+            args.server_key_file.clone().or(file.server_key_file).unwrap_or_else(|| data_dir.join("server.key"));
+        let audit_retention = match args.audit_retention.clone().or(file.audit_retention) {
+            None => None,
+            Some(raw) if raw.trim() == "forever" => None,
+            Some(raw) => Some(parse_duration(&raw).with_context(|| {
+                format!("audit retention (--audit-retention) {raw:?}: write a duration such as 400d, or forever")
+            })?),
+        };
         Ok(Config {
+            server_key_file,
+            audit_retention,
             api_rate_limit,
             ip_rate_limit,
             listen,

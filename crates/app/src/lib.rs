@@ -21,6 +21,7 @@ pub mod ratelimit;
 pub mod routes;
 pub mod secrets;
 pub mod server;
+pub mod server_key;
 pub mod settings;
 pub mod state;
 pub mod web;

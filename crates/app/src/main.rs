@@ -1,4 +1,4 @@
-//! `switchboard`: `serve` (the default), `migrate`, `members add`, `audit verify`.
+//! `switchboard`: `serve` (the default), `migrate`, `members add`, `audit verify`, `audit checkpoint`.
 use clap::Parser;
 use switchboard::config::{AuditCommand, Cli, Command, Config, MembersCommand};
 
@@ -19,12 +19,15 @@ async fn main() -> std::process::ExitCode {
         Command::Members(MembersCommand::Add { workspace, email, role }) => {
             switchboard::members::cli::add(&config, &workspace, &email, &role).await
         }
-        Command::Audit(AuditCommand::Verify { workspace }) => {
-            match switchboard::audit::cli::verify(&config, workspace.as_deref()).await {
+        Command::Audit(AuditCommand::Verify { workspace, checkpoint }) => {
+            match switchboard::audit::cli::verify(&config, workspace.as_deref(), checkpoint.as_deref()).await {
                 Ok(true) => Ok(()),
                 Ok(false) => return std::process::ExitCode::FAILURE,
                 Err(err) => Err(err),
             }
+        }
+        Command::Audit(AuditCommand::Checkpoint { workspace }) => {
+            switchboard::audit::cli::checkpoint(&config, &workspace).await
         }
     };
     match result {

@@ -215,6 +215,8 @@ fn api_groups(state: &AppState) -> Vec<(Access, OpenApiRouter<AppState>)> {
         .routes(routes!(crate::audit::api::list_entries))
         .routes(routes!(crate::audit::api::export_entries))
         .routes(routes!(crate::audit::api::verify_chain))
+        .routes(routes!(crate::audit::checkpoint::export_checkpoint))
+        .routes(routes!(crate::audit::checkpoint::verify_checkpoint))
         .route_layer(from_fn_with_state(state.clone(), policy::require_admin));
     vec![(Access::SignedIn, signed_in), (Access::Member, member), (Access::Admin, admin)]
 }

@@ -37,6 +37,8 @@ pub async fn build_state_with_jobs(
     )
     .context("configuring outgoing email (--smtp-url, --email-from)")?;
     tracing::info!(kind = email.kind(), "outgoing email configured");
+    let server_key = crate::server_key::ServerKey::load_or_create(&config.server_key_file)
+        .context("loading the server key (--server-key-file)")?;
     Ok(AppState::new(Inner {
         db,
         public_url,
@@ -47,6 +49,7 @@ pub async fn build_state_with_jobs(
         jobs: Arc::new(jobs),
         jobs_wakeup: Arc::new(tokio::sync::Notify::new()),
         email,
+        server_key,
         config,
     }))
 }

@@ -30,6 +30,9 @@ pub struct Inner {
     pub jobs_wakeup: Arc<tokio::sync::Notify>,
     /// Outgoing email: SMTP when configured, else the outbox folder.
     pub email: Arc<dyn switchboard_providers::email::EmailSender>,
+    /// Signs audit checkpoints (and, through subkeys, whatever else needs
+    /// a secret only this server holds).
+    pub server_key: crate::server_key::ServerKey,
 }
 
 impl AppState {

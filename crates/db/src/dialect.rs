@@ -43,3 +43,13 @@ pub fn allow_audit_deletion(backend: Backend) -> Option<&'static str> {
         Backend::Postgres => Some("SELECT set_config('switchboard.audit_delete', 'workspace', true)"),
     }
 }
+
+/// Said inside a transaction before retention deletes old audit entries:
+/// PostgreSQL's trigger then lets a DELETE through only for entries that a
+/// stored checkpoint (`audit_checkpoints`) covers.
+pub fn allow_audit_retention(backend: Backend) -> Option<&'static str> {
+    match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some("SELECT set_config('switchboard.audit_delete', 'retention', true)"),
+    }
+}

@@ -297,5 +297,5 @@ fn jsonl_chunk(rows: Vec<AuditEntry>, tz: chrono_tz::Tz) -> Vec<u8> {
     responses((status = 200, body = Report)))]
 pub async fn verify_chain(State(state): State<AppState>, ctx: WorkspaceCtx) -> AppResult<Json<Report>> {
     ctx.require(Permission::ManageSettings)?;
-    Ok(Json(chain::verify(&state.db, &ctx.workspace.id).await?))
+    Ok(Json(chain::verify(&state.db, &state.server_key, &ctx.workspace.id).await?))
 }

@@ -11,6 +11,8 @@ use switchboard_core::WorkspaceId;
 use switchboard_db::{Db, IntoExec, fetch_all, fetch_optional};
 
 use super::Changes;
+use super::checkpoint;
+use crate::server_key::ServerKey;
 
 /// The "previous hash" of a chain's first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -112,7 +114,8 @@ pub struct Break {
     /// The entry's ID (`aud_…`); for a missing entry, the one after the gap.
     pub entry_id: String,
     pub seq: i64,
-    /// `content_changed`, `wrong_previous_hash`, `missing_entries` or `head_mismatch`.
+    /// `content_changed`, `wrong_previous_hash`, `missing_entries`, `head_mismatch`
+    /// or `checkpoint_signature_invalid` (the retention cut it starts from).
     pub reason: &'static str,
 }
 
@@ -124,6 +127,7 @@ pub struct Break {
     "unchained": 0,
     "head_seq": 1284,
     "head_hash": "9f2c4e1a7b3d5f60812a4c6e8b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c2e4b6d",
+    "cut_at_seq": 0,
     "first_break": null
 }))]
 pub struct Report {
@@ -135,6 +139,9 @@ pub struct Report {
     /// The chain head: the last sequence number and hash.
     pub head_seq: i64,
     pub head_hash: String,
+    /// Entries up to this sequence number were removed by retention, at a
+    /// signed checkpoint the check starts from; 0 when none were.
+    pub cut_at_seq: i64,
     /// `None` when every entry matches.
     pub first_break: Option<Break>,
 }
@@ -147,10 +154,10 @@ impl Report {
 
 const PAGE: i64 = 5_000;
 
-/// Recomputes the workspace's chain from its first entry, a page at a time
-/// (memory stays flat however long the log), and checks it ends at the
-/// stored head.
-pub async fn verify(db: &Db, workspace_id: &WorkspaceId) -> Result<Report, sqlx::Error> {
+/// Recomputes the workspace's chain from its first entry (or from the
+/// signed checkpoint retention last cut it at), a page at a time (memory
+/// stays flat however long the log), and checks it ends at the stored head.
+pub async fn verify(db: &Db, key: &ServerKey, workspace_id: &WorkspaceId) -> Result<Report, sqlx::Error> {
     let ws = workspace_id.as_str();
     let head: Option<(i64, String)> =
         fetch_optional!(db, (i64, String), "SELECT seq, hash FROM audit_chain_heads WHERE workspace_id = $1", ws)?;
@@ -161,10 +168,25 @@ pub async fn verify(db: &Db, workspace_id: &WorkspaceId) -> Result<Report, sqlx:
         "SELECT COUNT(*) FROM audit_log WHERE workspace_id = $1 AND seq IS NULL",
         ws
     )?;
-    let mut report =
-        Report { workspace_id: ws.to_string(), entries: 0, unchained, head_seq, head_hash, first_break: None };
-    let mut expected_seq = 1;
-    let mut prev = GENESIS.to_string();
+    let cut = checkpoint::latest_cut(db, ws).await?;
+    let mut report = Report {
+        workspace_id: ws.to_string(),
+        entries: 0,
+        unchained,
+        head_seq,
+        head_hash,
+        cut_at_seq: cut.as_ref().map_or(0, |c| c.seq),
+        first_break: None,
+    };
+    let (mut expected_seq, mut prev) = match cut {
+        Some(cut) if !checkpoint::signature_valid(key, &cut) => {
+            report.first_break =
+                Some(Break { entry_id: String::new(), seq: cut.seq, reason: "checkpoint_signature_invalid" });
+            return Ok(report);
+        }
+        Some(cut) => (cut.seq + 1, cut.hash),
+        None => (1, GENESIS.to_string()),
+    };
     loop {
         let page = fetch_all!(
             db,

@@ -4,8 +4,10 @@
 //! page, search and export come later.)
 pub mod api;
 pub mod chain;
+pub mod checkpoint;
 pub mod cli;
 pub mod query;
+pub mod retention;
 
 use std::collections::BTreeMap;
 

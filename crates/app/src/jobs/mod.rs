@@ -24,7 +24,9 @@ pub mod email;
 mod store;
 mod worker;
 
-pub use worker::{POLL_INTERVAL, claim_next, cleanup_done_jobs, run_claimed, run_pending_jobs, spawn_worker};
+pub use worker::{
+    POLL_INTERVAL, claim_next, cleanup_done_jobs, hourly_cleanup, run_claimed, run_pending_jobs, spawn_worker,
+};
 
 /// A job to enqueue.
 #[derive(Debug, Clone)]

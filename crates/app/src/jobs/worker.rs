@@ -128,6 +128,36 @@ pub async fn cleanup_done_jobs(state: &AppState) -> anyhow::Result<u64> {
     Ok(deleted)
 }
 
+/// What the worker does once an hour: deletes finished jobs, idle
+/// rate-limit buckets (same as no row), idempotency keys past their 24
+/// hours, and audit entries past `--audit-retention`. Failures are logged;
+/// the next hour tries again.
+pub async fn hourly_cleanup(state: &AppState) {
+    if let Err(err) = cleanup_done_jobs(state).await {
+        tracing::warn!(error = %format!("{err:#}"), "could not delete old jobs");
+    }
+    // The API's shared state: idle rate-limit buckets (same as
+    // no row) and idempotency keys past their 24 hours.
+    if let Err(err) = crate::ratelimit::delete_idle(&state.db, state.clock.now()).await {
+        tracing::warn!(error = %err, "could not delete idle rate-limit buckets");
+    }
+    if let Err(err) = crate::api::idempotency::delete_expired(&state.db, state.clock.now()).await {
+        tracing::warn!(error = %err, "could not delete expired idempotency keys");
+    }
+    if let Some(retention) = state.config.audit_retention {
+        let now = state.clock.now();
+        match crate::audit::retention::apply(&state.db, &state.server_key, retention, now).await {
+            Ok(cuts) => {
+                for cut in cuts {
+                    tracing::info!(workspace_id = %cut.workspace_id, up_to_seq = cut.checkpoint.seq,
+                            removed = cut.entries_removed, "audit retention applied");
+                }
+            }
+            Err(err) => tracing::warn!(error = %format!("{err:#}"), "could not apply audit retention"),
+        }
+    }
+}
+
 /// The background worker: runs due jobs, sleeps [`POLL_INTERVAL`] when
 /// there are none, and stops when `shutdown` turns true (after the job in
 /// hand, if any). Errors are logged and the loop goes on.
@@ -138,17 +168,7 @@ pub fn spawn_worker(state: AppState, mut shutdown: watch::Receiver<bool>) -> Joi
             let mut next_cleanup = state.clock.now();
             while !*shutdown.borrow() {
                 if state.clock.now() >= next_cleanup {
-                    if let Err(err) = cleanup_done_jobs(&state).await {
-                        tracing::warn!(error = %format!("{err:#}"), "could not delete old jobs");
-                    }
-                    // The API's shared state: idle rate-limit buckets (same as
-                    // no row) and idempotency keys past their 24 hours.
-                    if let Err(err) = crate::ratelimit::delete_idle(&state.db, state.clock.now()).await {
-                        tracing::warn!(error = %err, "could not delete idle rate-limit buckets");
-                    }
-                    if let Err(err) = crate::api::idempotency::delete_expired(&state.db, state.clock.now()).await {
-                        tracing::warn!(error = %err, "could not delete expired idempotency keys");
-                    }
+                    hourly_cleanup(&state).await;
                     next_cleanup = state.clock.now() + CLEANUP_EVERY;
                 }
                 while !*shutdown.borrow() {

@@ -152,6 +152,7 @@ pub async fn delete_workspace(state: &AppState, ctx: &WorkspaceCtx, confirm_name
     }
     execute!(&mut tx, "DELETE FROM audit_log WHERE workspace_id = $1", ws.id.as_str())?;
     execute!(&mut tx, "DELETE FROM audit_chain_heads WHERE workspace_id = $1", ws.id.as_str())?;
+    execute!(&mut tx, "DELETE FROM audit_checkpoints WHERE workspace_id = $1", ws.id.as_str())?;
     execute!(&mut tx, "DELETE FROM workspaces WHERE id = $1", ws.id.as_str())?;
     let changes = Changes::new().field("name", &ws.name, ()).field("website", &ws.website, ());
     let target = Target::new("workspace", &ws.id, ws.name.clone());

@@ -57,7 +57,7 @@ async fn the_chain_verifies_and_names_the_first_edited_or_missing_entry() {
 
     // Editing one field of the third entry breaks it, and only from there.
     tamper(&app, "UPDATE audit_log SET target_name = 'Innocent' WHERE id = $1", &ids[2]).await;
-    let report = chain::verify(&app.state.db, &ws).await.expect("verify");
+    let report = chain::verify(&app.state.db, &app.state.server_key, &ws).await.expect("verify");
     let broken = report.first_break.clone().expect("broken");
     assert_eq!((broken.entry_id.as_str(), broken.seq, broken.reason), (ids[2].as_str(), 3, "content_changed"));
     assert_eq!(report.entries, 2, "the two before it match");
@@ -75,11 +75,11 @@ async fn removed_entries_and_a_cut_tail_are_found() {
     }
     let ids = entry_ids(&app, &ws).await;
     tamper(&app, "DELETE FROM audit_log WHERE id = $1", &ids[3]).await;
-    let report = chain::verify(&app.state.db, &ws).await.expect("verify");
+    let report = chain::verify(&app.state.db, &app.state.server_key, &ws).await.expect("verify");
     assert_eq!(report.first_break.expect("broken").reason, "head_mismatch", "the last entry is gone");
 
     tamper(&app, "DELETE FROM audit_log WHERE id = $1", &ids[1]).await;
-    let report = chain::verify(&app.state.db, &ws).await.expect("verify");
+    let report = chain::verify(&app.state.db, &app.state.server_key, &ws).await.expect("verify");
     let broken = report.first_break.expect("broken");
     assert_eq!((broken.entry_id.as_str(), broken.reason), (ids[2].as_str(), "missing_entries"));
 }
@@ -104,7 +104,7 @@ async fn postgres_refuses_updates_and_deletes_except_workspace_deletion() {
     let left =
         fetch_scalar!(db, i64, "SELECT COUNT(*) FROM audit_log WHERE workspace_id = $1", ws.as_str()).expect("count");
     assert_eq!(left, 1, "only the deletion's own entry");
-    let report = chain::verify(db, &ws.parse().expect("ws")).await.expect("verify");
+    let report = chain::verify(db, &app.state.server_key, &ws.parse().expect("ws")).await.expect("verify");
     assert!(report.is_valid(), "{report:?}");
     assert_eq!(report.entries, 1);
 }
@@ -144,7 +144,7 @@ async fn concurrent_writers_in_two_processes_leave_one_chain_without_gaps() {
         writer.await.expect("writer");
     }
     let committed = 8 * (per_writer - per_writer / 3);
-    let report = chain::verify(&app.state.db, &ws).await.expect("verify");
+    let report = chain::verify(&app.state.db, &app.state.server_key, &ws).await.expect("verify");
     assert!(report.is_valid(), "{report:?}");
     assert_eq!(report.entries, i64::from(committed + 1), "every committed change, plus workspace.created");
     assert_eq!(report.head_seq, report.entries);
