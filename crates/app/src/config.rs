@@ -125,6 +125,27 @@ pub struct CommonArgs {
     /// keeps them all. Older entries are removed as whole chain prefixes.
     #[arg(long, env = "SWITCHBOARD_AUDIT_RETENTION", global = true)]
     pub audit_retention: Option<String>,
+    /// Delays between a failed webhook delivery's attempts (±20 % jitter), e.g.
+    /// `5s,5m,30m,2h,5h,10h,14h,20h,24h` (the default: about 3 days in all).
+    #[arg(long, env = "SWITCHBOARD_WEBHOOK_RETRY_SCHEDULE", global = true)]
+    pub webhook_retry_schedule: Option<String>,
+    /// Let webhooks call loopback, private and link-local addresses (`true` for
+    /// tests and local development only).
+    #[arg(long, env = "SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE_TARGETS", global = true)]
+    pub webhook_allow_private_targets: Option<bool>,
+    /// A webhook attempt's whole time limit, e.g. `15s`.
+    #[arg(long, env = "SWITCHBOARD_WEBHOOK_TIMEOUT", global = true)]
+    pub webhook_timeout: Option<String>,
+    /// A webhook attempt's limit for connecting, e.g. `5s`.
+    #[arg(long, env = "SWITCHBOARD_WEBHOOK_CONNECT_TIMEOUT", global = true)]
+    pub webhook_connect_timeout: Option<String>,
+    /// Attempts in flight to one endpoint at once (all processes together).
+    #[arg(long, env = "SWITCHBOARD_WEBHOOK_ENDPOINT_CONCURRENCY", global = true)]
+    pub webhook_endpoint_concurrency: Option<u32>,
+    /// An endpoint whose attempts have all failed for this long is disabled
+    /// and its workspace's Admins are emailed, e.g. `5d`.
+    #[arg(long, env = "SWITCHBOARD_WEBHOOK_DISABLE_AFTER", global = true)]
+    pub webhook_disable_after: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
@@ -153,6 +174,12 @@ struct FileConfig {
     ip_rate_limit: Option<String>,
     server_key_file: Option<PathBuf>,
     audit_retention: Option<String>,
+    webhook_retry_schedule: Option<String>,
+    webhook_allow_private_targets: Option<bool>,
+    webhook_timeout: Option<String>,
+    webhook_connect_timeout: Option<String>,
+    webhook_endpoint_concurrency: Option<u32>,
+    webhook_disable_after: Option<String>,
 }
 
 /// `Debug` prints the database and SMTP URLs without their passwords.
@@ -182,7 +209,24 @@ pub struct Config {
     pub server_key_file: PathBuf,
     /// Audit entries older than this are removed; `None` keeps them forever.
     pub audit_retention: Option<Duration>,
+    pub webhooks: WebhookConfig,
 }
+
+/// How webhooks are delivered (see [`crate::webhooks`]).
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub retry_schedule: Vec<Duration>,
+    pub allow_private_targets: bool,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub endpoint_concurrency: u32,
+    /// How long a claimed attempt is held before another worker may retry it.
+    pub lease: Duration,
+    pub disable_after: Duration,
+}
+
+/// About three days in all, as Standard Webhooks suggests.
+pub const DEFAULT_WEBHOOK_RETRY_SCHEDULE: &str = "5s,5m,30m,2h,5h,10h,14h,20h,24h";
 
 /// `requests` per `period`, with bursts of up to `requests` at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,6 +277,7 @@ impl std::fmt::Debug for Config {
             .field("ip_rate_limit", &self.ip_rate_limit)
             .field("server_key_file", &self.server_key_file)
             .field("audit_retention", &self.audit_retention)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -248,6 +293,7 @@ impl Config {
             }
             None => FileConfig::default(),
         };
+        let webhooks = WebhookConfig::resolve(args, &file)?;
         let listen = args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         let data_dir = args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("./data"));
         let database_url =
@@ -288,6 +334,7 @@ impl Config {
             })?),
         };
         Ok(Config {
+            webhooks,
             server_key_file,
             audit_retention,
             api_rate_limit,
@@ -330,6 +377,43 @@ pub const DEFAULT_JOB_RETRY_SCHEDULE: [Duration; 7] = [
     Duration::from_secs(12 * 3600),
 ];
 pub const DEFAULT_JOB_LEASE: Duration = Duration::from_secs(60);
+
+impl WebhookConfig {
+    fn resolve(args: &CommonArgs, file: &FileConfig) -> anyhow::Result<WebhookConfig> {
+        let duration = |arg: &Option<String>, file: &Option<String>, default: &str, flag: &str| {
+            let raw = arg.clone().or(file.clone()).unwrap_or_else(|| default.to_string());
+            parse_duration(&raw).with_context(|| format!("{flag} {raw:?}"))
+        };
+        let raw_schedule = args
+            .webhook_retry_schedule
+            .clone()
+            .or(file.webhook_retry_schedule.clone())
+            .unwrap_or_else(|| DEFAULT_WEBHOOK_RETRY_SCHEDULE.to_string());
+        let retry_schedule = parse_duration_list(&raw_schedule)
+            .with_context(|| format!("webhook retry schedule (--webhook-retry-schedule) {raw_schedule:?}"))?;
+        let timeout = duration(&args.webhook_timeout, &file.webhook_timeout, "15s", "--webhook-timeout")?;
+        let connect_timeout =
+            duration(&args.webhook_connect_timeout, &file.webhook_connect_timeout, "5s", "--webhook-connect-timeout")?;
+        let disable_after =
+            duration(&args.webhook_disable_after, &file.webhook_disable_after, "5d", "--webhook-disable-after")?;
+        let endpoint_concurrency = args.webhook_endpoint_concurrency.or(file.webhook_endpoint_concurrency).unwrap_or(4);
+        anyhow::ensure!(endpoint_concurrency >= 1, "--webhook-endpoint-concurrency must be at least 1");
+        Ok(WebhookConfig {
+            retry_schedule,
+            allow_private_targets: args
+                .webhook_allow_private_targets
+                .or(file.webhook_allow_private_targets)
+                .unwrap_or(false),
+            timeout,
+            connect_timeout,
+            endpoint_concurrency,
+            // Longer than any attempt can take, so a live attempt's lease
+            // never runs out under it.
+            lease: timeout + connect_timeout + Duration::from_secs(30),
+            disable_after,
+        })
+    }
+}
 
 /// A positive whole number with a unit: `10s`, `5m`, `2h`, `1d`.
 pub fn parse_duration(raw: &str) -> anyhow::Result<Duration> {

@@ -25,4 +25,5 @@ pub mod server_key;
 pub mod settings;
 pub mod state;
 pub mod web;
+pub mod webhooks;
 pub mod workspaces;

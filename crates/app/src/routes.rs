@@ -160,7 +160,10 @@ pub fn router(state: AppState) -> Router {
     let (api, mut openapi) = api_routes(&state).split_for_parts();
     let api = api.layer(from_fn_with_state(state.clone(), crate::api::idempotency::idempotency));
     crate::api::openapi::finish(&mut openapi);
-    let openapi_json = openapi.to_pretty_json().unwrap_or_else(|_| "{}".to_string());
+    // utoipa has no `webhooks` section (OpenAPI 3.1); the event catalogue adds it.
+    let mut doc = serde_json::to_value(&openapi).unwrap_or_default();
+    crate::webhooks::events::add_to_openapi(&mut doc);
+    let openapi_json = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_string());
     let mut app = Router::new().route(
         "/api/v1/openapi.json",
         get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json) }),
@@ -183,6 +186,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(from_fn_with_state(state.clone(), mw::security_headers))
         .layer(from_fn(mw::request_context))
+        .layer(from_fn_with_state(state.clone(), crate::webhooks::delivery::wake_after_writes))
         .with_state(state)
 }
 
@@ -217,6 +221,20 @@ fn api_groups(state: &AppState) -> Vec<(Access, OpenApiRouter<AppState>)> {
         .routes(routes!(crate::audit::api::verify_chain))
         .routes(routes!(crate::audit::checkpoint::export_checkpoint))
         .routes(routes!(crate::audit::checkpoint::verify_checkpoint))
+        .routes(routes!(crate::webhooks::api::list_event_types))
+        .routes(routes!(crate::webhooks::api::list_endpoints, crate::webhooks::api::create_endpoint))
+        .routes(routes!(
+            crate::webhooks::api::get_endpoint,
+            crate::webhooks::api::update_endpoint,
+            crate::webhooks::api::delete_endpoint
+        ))
+        .routes(routes!(crate::webhooks::api::get_secret))
+        .routes(routes!(crate::webhooks::api::rotate_secret))
+        .routes(routes!(crate::webhooks::api::send_test))
+        .routes(routes!(crate::webhooks::api::recover))
+        .routes(routes!(crate::webhooks::api::list_deliveries))
+        .routes(routes!(crate::webhooks::api::get_delivery))
+        .routes(routes!(crate::webhooks::api::resend))
         .route_layer(from_fn_with_state(state.clone(), policy::require_admin));
     vec![(Access::SignedIn, signed_in), (Access::Member, member), (Access::Admin, admin)]
 }

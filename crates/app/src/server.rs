@@ -50,6 +50,7 @@ pub async fn build_state_with_jobs(
         jobs_wakeup: Arc::new(tokio::sync::Notify::new()),
         email,
         server_key,
+        webhooks_wakeup: Arc::new(tokio::sync::Notify::new()),
         config,
     }))
 }
@@ -91,7 +92,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = build_state(config, public_url.clone(), Arc::new(SystemClock)).await?;
     let db = state.db.clone();
     let (stop_worker, worker_shutdown) = tokio::sync::watch::channel(false);
-    let worker = crate::jobs::spawn_worker(state.clone(), worker_shutdown);
+    let worker = crate::jobs::spawn_worker(state.clone(), worker_shutdown.clone());
+    let webhook_worker = crate::webhooks::delivery::spawn(state.clone(), worker_shutdown)?;
     let app = crate::routes::router(state);
     tracing::info!(%addr, backend = db.backend().name(), "listening");
     println!("Switchboard is running at {public_url}");
@@ -103,6 +105,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let _ = stop_worker.send(true);
     if tokio::time::timeout(WORKER_STOP_WAIT, worker).await.is_err() {
         tracing::warn!("job worker still busy at exit; its job will be retried after its lease");
+    }
+    if tokio::time::timeout(WORKER_STOP_WAIT, webhook_worker).await.is_err() {
+        tracing::warn!("webhook worker still busy at exit; its attempts will be retried after their lease");
     }
     served?;
     db.close().await;

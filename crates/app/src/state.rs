@@ -33,6 +33,9 @@ pub struct Inner {
     /// Signs audit checkpoints (and, through subkeys, whatever else needs
     /// a secret only this server holds).
     pub server_key: crate::server_key::ServerKey,
+    /// Wakes this process's webhook worker after a change that may have
+    /// enqueued events (other processes find them on their next poll).
+    pub webhooks_wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {

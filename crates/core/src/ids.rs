@@ -111,6 +111,27 @@ prefixed_id!(
     JobId,
     "job"
 );
+prefixed_id!(
+    /// A webhook endpoint (`ep_…`).
+    WebhookEndpointId,
+    "ep"
+);
+prefixed_id!(
+    /// A webhook message: one event, the same `webhook-id` on every
+    /// endpoint and every retry (`msg_…`).
+    WebhookMessageId,
+    "msg"
+);
+prefixed_id!(
+    /// One message's delivery to one endpoint (`whd_…`).
+    WebhookDeliveryId,
+    "whd"
+);
+prefixed_id!(
+    /// One HTTP attempt of a delivery (`atm_…`).
+    WebhookAttemptId,
+    "atm"
+);
 
 #[cfg(test)]
 mod tests {

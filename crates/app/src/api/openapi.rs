@@ -31,6 +31,10 @@ use utoipa::{Modify, OpenApi};
         (name = "members", description = "Members, roles and invitations of the current workspace"),
         (name = "developer", description = "API tokens and experimental features of the current workspace"),
         (name = "audit", description = "The current workspace's audit log and its hash chain"),
+        (name = "webhooks", description = "Webhook endpoints, their signing secrets and delivery log. Events are \
+            signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`) and retried with \
+            backoff (by default 5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h, ±20 % jitter); the event types and their \
+            payload schemas are the document's `webhooks` section and `GET /api/v1/webhooks/event-types`."),
     ),
     components(schemas(crate::error::ProblemDetails, crate::error::FieldError))
 )]

@@ -97,7 +97,7 @@ pub struct AuditTarget {
 }
 
 impl AuditEntryResponse {
-    fn new(e: AuditEntry, tz: chrono_tz::Tz) -> Self {
+    pub fn new(e: AuditEntry, tz: chrono_tz::Tz) -> Self {
         AuditEntryResponse {
             created_at: e.created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
             created_at_local: e.created_at.with_timezone(&tz).to_rfc3339_opts(SecondsFormat::Micros, true),

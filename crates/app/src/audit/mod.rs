@@ -187,6 +187,22 @@ pub async fn record(
         &hash
     )?;
     execute!(&mut *tx, "UPDATE audit_chain_heads SET hash = $2 WHERE workspace_id = $1", ws, &hash)?;
+    // The change's webhook events commit (or roll back) with it.
+    let entry = || AuditEntry {
+        id: id.to_string(),
+        actor_type: origin.actor_type.to_string(),
+        actor_id: origin.actor_id.clone(),
+        actor_name: origin.actor_name.clone(),
+        action: action.to_string(),
+        target_type: target.kind.to_string(),
+        target_id: target.id.clone(),
+        target_name: target.name.clone(),
+        changes: sqlx::types::Json(changes.clone()),
+        ip: origin.ip.clone(),
+        user_agent: origin.user_agent.clone(),
+        created_at: now,
+    };
+    crate::webhooks::enqueue::from_audit_entry(tx, ws, entry, now).await?;
     Ok(id)
 }
 

@@ -18,6 +18,7 @@ pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// How long done jobs are kept, and how often the worker deletes older ones.
 const KEEP_DONE: TimeDelta = TimeDelta::days(7);
 const CLEANUP_EVERY: TimeDelta = TimeDelta::hours(1);
+const WEBHOOK_LOG_KEPT: TimeDelta = TimeDelta::days(30);
 /// Each retry delay is the schedule's step, moved by up to this fraction
 /// either way, so jobs that failed together do not retry together.
 const JITTER: f64 = 0.2;
@@ -143,6 +144,11 @@ pub async fn hourly_cleanup(state: &AppState) {
     }
     if let Err(err) = crate::api::idempotency::delete_expired(&state.db, state.clock.now()).await {
         tracing::warn!(error = %err, "could not delete expired idempotency keys");
+    }
+    // Webhook messages (with their deliveries and attempts) are kept 30
+    // days once nothing is left to send.
+    if let Err(err) = crate::webhooks::delivery::delete_old(&state.db, state.clock.now(), WEBHOOK_LOG_KEPT).await {
+        tracing::warn!(error = %err, "could not delete old webhook messages");
     }
     if let Some(retention) = state.config.audit_retention {
         let now = state.clock.now();

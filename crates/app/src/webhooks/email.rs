@@ -1,0 +1,42 @@
+//! The email Admins get when an endpoint is disabled automatically.
+use switchboard_providers::email::EmailMessage;
+
+use super::store::EndpointRow;
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+pub fn disabled_endpoint(
+    to: &str,
+    workspace: &str,
+    endpoint: &EndpointRow,
+    reason: &str,
+    link: &str,
+    index: usize,
+) -> EmailMessage {
+    let subject = format!("Webhook endpoint disabled in {workspace}");
+    let text = format!(
+        "Switchboard stopped sending webhooks to {url} in {workspace}.\n\n{reason}\n\n\
+         Fix the endpoint, then enable it again and use Recover to resend what it missed:\n{link}\n",
+        url = endpoint.url,
+    );
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">\
+         <p>Switchboard stopped sending webhooks to <strong>{url}</strong> in <strong>{workspace}</strong>.</p>\
+         <p>{reason}</p>\
+         <p>Fix the endpoint, then enable it again and use Recover to resend what it missed: \
+         <a href=\"{link}\">{link}</a></p></body></html>",
+        url = escape(&endpoint.url),
+        workspace = escape(workspace),
+        reason = escape(reason),
+        link = escape(link),
+    );
+    EmailMessage {
+        to: to.to_string(),
+        subject,
+        text,
+        html,
+        message_id: format!("{}.disabled.{}.{index}@switchboard.local", endpoint.id, endpoint.updated_at.timestamp()),
+    }
+}
