@@ -118,7 +118,7 @@ document.addEventListener("click", function (event) {
   var BYTE_NEWLINE = 10, BYTE_QUOTE = 34;
 
   function formatCount(n) {
-    return n.toLocaleString("en-US");
+    return n.toLocaleString("en-US") + (n === 1 ? " row" : " rows");
   }
 
   function fileName(res, fallback) {
@@ -179,7 +179,7 @@ document.addEventListener("click", function (event) {
           var now = Date.now();
           if (now - lastShown > 500) {
             lastShown = now;
-            status.textContent = formatCount(rows) + " rows exported…";
+            status.textContent = formatCount(rows) + " exported…";
           }
           return pump();
         });
@@ -196,12 +196,12 @@ document.addEventListener("click", function (event) {
       a.click();
       a.remove();
       setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
-      status.textContent = "Export finished: " + formatCount(rows) + " rows saved as " + file.name + ".";
+      status.textContent = "Export finished: " + formatCount(rows) + " saved as " + file.name + ".";
       finish(progress, bar);
     }).catch(function (err) {
       chunks = [];
       status.textContent = err && err.name === "AbortError"
-        ? "Export cancelled after " + formatCount(rows) + " rows; nothing was saved."
+        ? "Export cancelled after " + formatCount(rows) + "; nothing was saved."
         : (err && err.message) || "The export failed.";
       finish(progress, bar);
     });
