@@ -4,7 +4,7 @@
 // log as CSV through the page's streamed download.
 import { readFile } from 'node:fs/promises';
 import {
-  assert, checkA11y, createWorkspace, eventually, newUser, scenario, signUp, submit,
+  assert, checkA11y, createWorkspace, eventually, newUser, scenario, screenshot, signUp, submit,
 } from './helpers.mjs';
 
 const s = scenario('audit_log');
@@ -48,6 +48,7 @@ s.step('filtering by action through the form narrows the list', async ({ page })
   await checkA11y(page);
   assert.equal(await entryRows(page).count(), 1);
   assert.equal(await page.getByLabel('Action').inputValue(), 'workspace.updated', 'the form keeps the filter');
+  await screenshot(page, 'audit-log-filtered');
 });
 
 s.step('the entry shows the old and the new name', async ({ page }) => {
@@ -63,6 +64,7 @@ s.step('the entry shows the old and the new name', async ({ page }) => {
   assert.match(facts, /IP address 127\.0\.0\.1/);
   assert.match(facts, /User agent Mozilla/);
   assert.match(facts, /Sequence number 2/);
+  await screenshot(page, 'audit-log-entry');
   await page.getByRole('link', { name: /Audit Log/ }).filter({ hasText: '←' }).click();
   await page.waitForURL((u) => u.pathname === '/settings/audit-log' && u.searchParams.get('action') === 'workspace.updated');
   await checkA11y(page);
