@@ -89,3 +89,25 @@ s.step('Export CSV streams the current filter to a file', async ({ page }) => {
   assert.ok(await page.locator('#export-progress').isHidden(), 'the progress bar is gone');
   await checkA11y(page, { label: 'after export' });
 });
+
+s.step('Load more appends the next page in place', async ({ page }) => {
+  // More than a page of entries: 50 renames through the API, with the session.
+  const csrf = await page.locator('meta[name="csrf-token"]').getAttribute('content');
+  for (let i = 0; i < 50; i++) {
+    const res = await page.request.patch('/api/v1/workspace', { headers: { 'x-csrf-token': csrf }, data: { name: `Acme Voice ${i}` } });
+    assert.equal(res.status(), 200, await res.text());
+  }
+  await page.goto('/settings/audit-log');
+  await checkA11y(page);
+  assert.equal(await entryRows(page).count(), 50, 'one page');
+  const before = page.url();
+  await page.getByRole('link', { name: 'Load more' }).click();
+  await eventually(async () => assert.ok((await entryRows(page).count()) > 50, 'the next page was appended'));
+  assert.equal(page.url(), before, 'no navigation');
+  assert.equal(await page.getByRole('link', { name: 'Load more' }).count(), 0, 'nothing more to load');
+  const ids = await entryRows(page).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-entry-id')));
+  assert.equal(new Set(ids).size, ids.length, 'no entry twice');
+  const last = (await entryRows(page).last().innerText()).replace(/\s+/g, ' ');
+  assert.match(last, /Workspace created/, 'the oldest entry comes last');
+  await checkA11y(page, { label: 'after Load more' });
+});
