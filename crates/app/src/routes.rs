@@ -111,7 +111,9 @@ fn page_groups(state: &AppState) -> Vec<Group> {
         .get("/settings/developer", developer::pages::developer_page)
         .post("/settings/developer/tokens", developer::pages::create_token)
         .post("/settings/developer/tokens/{id}/revoke", developer::pages::revoke_token)
-        .post("/settings/developer/features/{key}", developer::pages::set_feature);
+        .post("/settings/developer/features/{key}", developer::pages::set_feature)
+        .get("/settings/audit-log", crate::audit::pages::audit_log_page)
+        .get("/settings/audit-log/{id}", crate::audit::pages::audit_entry_page);
     for section in settings::SECTIONS.iter().filter(|s| !s.available) {
         let slug = section.slug;
         admin = admin

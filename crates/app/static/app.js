@@ -81,3 +81,129 @@ document.addEventListener("click", function (event) {
     setTimeout(function () { button.innerHTML = original; }, 2000);
   });
 });
+
+// Settings → Audit Log. "Load more" fetches the next page and appends its
+// rows (the link works without this). Export buttons stream the download
+// with a live row count and a Cancel button, then save it from a Blob.
+document.addEventListener("click", function (event) {
+  var more = event.target.closest("a[data-load-more]");
+  if (!more || !window.fetch || !window.DOMParser) return;
+  event.preventDefault();
+  more.setAttribute("aria-disabled", "true");
+  fetch(more.href, { credentials: "same-origin" }).then(function (res) {
+    if (!res.ok) throw new Error("HTTP " + res.status);
+    return res.text();
+  }).then(function (html) {
+    var next = new DOMParser().parseFromString(html, "text/html");
+    var rows = document.getElementById("audit-rows");
+    next.querySelectorAll("#audit-rows tr[data-entry-id]").forEach(function (row) {
+      rows.appendChild(document.importNode(row, true));
+    });
+    var nextLink = next.querySelector("a[data-load-more]");
+    if (nextLink) {
+      more.href = nextLink.getAttribute("href");
+      more.removeAttribute("aria-disabled");
+    } else {
+      var row = document.getElementById("load-more-row");
+      if (row) row.remove();
+    }
+  }).catch(function () {
+    window.location.href = more.href; // fall back to the plain link
+  });
+});
+
+(function () {
+  "use strict";
+  var exporting = null;
+  var BYTE_NEWLINE = 10, BYTE_QUOTE = 34;
+
+  function formatCount(n) {
+    return n.toLocaleString("en-US") + (n === 1 ? " row" : " rows");
+  }
+
+  function fileName(res, fallback) {
+    var header = res.headers.get("content-disposition") || "";
+    var m = header.match(/filename="?([^";]+)"?/);
+    return m ? m[1] : fallback;
+  }
+
+  function finish(progress, bar) {
+    progress.hidden = true;
+    bar.removeAttribute("value");
+    exporting = null;
+    document.querySelectorAll("a[data-export]").forEach(function (a) { a.removeAttribute("aria-disabled"); });
+  }
+
+  document.addEventListener("click", function (event) {
+    var cancel = event.target.closest("#export-cancel");
+    if (cancel && exporting) {
+      exporting.abort();
+      return;
+    }
+    var link = event.target.closest("a[data-export]");
+    if (!link || !window.fetch || !window.AbortController || !window.ReadableStream || !window.Blob) return;
+    event.preventDefault();
+    if (exporting) return;
+    var status = document.getElementById("export-status");
+    var progress = document.getElementById("export-progress");
+    var bar = document.getElementById("export-bar");
+    var csv = link.getAttribute("data-export") === "csv";
+    var controller = new AbortController();
+    exporting = controller;
+    document.querySelectorAll("a[data-export]").forEach(function (a) { a.setAttribute("aria-disabled", "true"); });
+    progress.hidden = false;
+    status.textContent = "Exporting…";
+    var rows = 0, newlines = 0, inQuotes = false, lastShown = 0;
+    var chunks = [];
+    fetch(link.href, { credentials: "same-origin", signal: controller.signal }).then(function (res) {
+      if (!res.ok || !res.body) {
+        return res.json().catch(function () { return {}; }).then(function (problem) {
+          throw new Error(problem.detail || "The export failed (HTTP " + res.status + ").");
+        });
+      }
+      var name = fileName(res, csv ? "audit-log.csv" : "audit-log.jsonl");
+      var type = (res.headers.get("content-type") || "application/octet-stream").split(";")[0];
+      var reader = res.body.getReader();
+      function pump() {
+        return reader.read().then(function (step) {
+          if (step.done) return { name: name, type: type };
+          var bytes = step.value;
+          chunks.push(bytes);
+          // Rows end at newlines; in CSV, not at those inside quoted fields.
+          for (var i = 0; i < bytes.length; i++) {
+            var b = bytes[i];
+            if (b === BYTE_QUOTE && csv) inQuotes = !inQuotes;
+            else if (b === BYTE_NEWLINE && !inQuotes) newlines++;
+          }
+          rows = csv ? Math.max(0, newlines - 1) : newlines;
+          var now = Date.now();
+          if (now - lastShown > 500) {
+            lastShown = now;
+            status.textContent = formatCount(rows) + " exported…";
+          }
+          return pump();
+        });
+      }
+      return pump();
+    }).then(function (file) {
+      var url = URL.createObjectURL(new Blob(chunks, { type: file.type }));
+      chunks = [];
+      var a = document.createElement("a");
+      a.href = url;
+      a.download = file.name;
+      a.hidden = true;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+      status.textContent = "Export finished: " + formatCount(rows) + " saved as " + file.name + ".";
+      finish(progress, bar);
+    }).catch(function (err) {
+      chunks = [];
+      status.textContent = err && err.name === "AbortError"
+        ? "Export cancelled after " + formatCount(rows) + "; nothing was saved."
+        : (err && err.message) || "The export failed.";
+      finish(progress, bar);
+    });
+  });
+})();

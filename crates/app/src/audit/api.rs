@@ -5,14 +5,12 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::chain::{self, Report};
-use super::query::{self, Cursor, Filter};
+use super::query::{self, Cursor, Filter, decode_cursor, encode_cursor};
 use super::{AuditEntry, Change};
 use crate::api::{ApiQuery, ListResponse};
 use crate::error::{AppError, AppResult, ProblemDetails};
@@ -99,8 +97,8 @@ pub struct AuditTarget {
 impl AuditEntryResponse {
     pub fn new(e: AuditEntry, tz: chrono_tz::Tz) -> Self {
         AuditEntryResponse {
-            created_at: e.created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
-            created_at_local: e.created_at.with_timezone(&tz).to_rfc3339_opts(SecondsFormat::Micros, true),
+            created_at: query::rfc3339(e.created_at, chrono_tz::UTC),
+            created_at_local: query::rfc3339(e.created_at, tz),
             id: e.id,
             action: e.action,
             actor: AuditActor { kind: e.actor_type, id: e.actor_id, name: e.actor_name },
@@ -110,19 +108,6 @@ impl AuditEntryResponse {
             user_agent: e.user_agent,
         }
     }
-}
-
-fn encode_cursor(entry: &AuditEntry) -> String {
-    let time = entry.created_at.to_rfc3339_opts(SecondsFormat::Micros, true);
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&(time, &entry.id)).unwrap_or_default())
-}
-
-fn decode_cursor(cursor: &str) -> Result<Cursor, AppError> {
-    let bad = || AppError::field("cursor", "The cursor is not one this API returned.");
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
-    let (time, id): (String, String) = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    let time = DateTime::parse_from_rfc3339(&time).map_err(|_| bad())?.with_timezone(&Utc);
-    Ok((time, id))
 }
 
 /// The workspace's audit log, newest first, filtered; pages by cursor.

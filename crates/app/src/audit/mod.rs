@@ -1,13 +1,16 @@
 //! The audit write path: [`record`] writes one entry inside the caller's
 //! transaction, so a change and its entry commit or roll back together.
-//! Entries form a hash chain per workspace ([`chain`]). (The Audit Log
-//! page, search and export come later.)
+//! Entries form a hash chain per workspace ([`chain`]); [`query`] reads
+//! them for the API ([`api`]) and the Settings → Audit Log page ([`pages`]).
 pub mod api;
+pub mod catalogue;
 pub mod chain;
 pub mod checkpoint;
 pub mod cli;
+pub mod pages;
 pub mod query;
 pub mod retention;
+mod view;
 
 use std::collections::BTreeMap;
 

@@ -1,9 +1,11 @@
 //! Reading the audit log: filters and keyset pages, newest first. The same
-//! query serves the API list, the export (page after page) and, later, the
-//! Audit Log page.
-use chrono::{DateTime, Utc};
+//! query serves the API list, the export (page after page) and the Audit
+//! Log page; so do the cursor encoding and the time stamps.
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, SecondsFormat, Utc};
 use switchboard_core::WorkspaceId;
-use switchboard_db::{IntoExec, fetch_all};
+use switchboard_db::{IntoExec, fetch_all, fetch_optional};
 
 use super::AuditEntry;
 use crate::error::AppError;
@@ -99,6 +101,52 @@ pub async fn page<'a>(
         after_id,
         limit
     )
+}
+
+/// An entry with its place in the hash chain, for the detail view.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChainedEntry {
+    #[sqlx(flatten)]
+    pub entry: AuditEntry,
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// One entry of the workspace; `None` for an unknown ID or another
+/// workspace's entry.
+pub async fn find<'a>(
+    ex: impl IntoExec<'a>,
+    workspace_id: &WorkspaceId,
+    id: &str,
+) -> Result<Option<ChainedEntry>, sqlx::Error> {
+    fetch_optional!(
+        ex,
+        ChainedEntry,
+        "SELECT id, actor_type, actor_id, actor_name, action, target_type, target_id, target_name, changes, ip,
+                user_agent, created_at, seq, hash
+         FROM audit_log WHERE workspace_id = $1 AND id = $2",
+        workspace_id.as_str(),
+        id
+    )
+}
+
+/// A time as RFC 3339 with microseconds, in `tz` (`Z` for UTC).
+pub fn rfc3339(at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+    at.with_timezone(&tz).to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// The opaque cursor that starts the page after `entry`.
+pub fn encode_cursor(entry: &AuditEntry) -> String {
+    let time = rfc3339(entry.created_at, chrono_tz::UTC);
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&(time, &entry.id)).unwrap_or_default())
+}
+
+pub fn decode_cursor(cursor: &str) -> Result<Cursor, AppError> {
+    let bad = || AppError::field("cursor", "The cursor is not one this API returned.");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let (time, id): (String, String) = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    let time = DateTime::parse_from_rfc3339(&time).map_err(|_| bad())?.with_timezone(&Utc);
+    Ok((time, id))
 }
 
 /// `%`, `_` and `\` match themselves in a search.

@@ -63,7 +63,7 @@ pub const SECTIONS: [Section; 8] = [
         slug: "audit-log",
         title: "Audit Log",
         summary: "Track all changes made in your workspace.",
-        available: false,
+        available: true,
     },
 ];
 

@@ -25,6 +25,8 @@ pub const SOURCES: &[(&str, &str)] = templates![
     "settings/general.html",
     "settings/unavailable.html",
     "developer/page.html",
+    "audit/list.html",
+    "audit/detail.html",
     "docs/api.html",
     "errors/error.html",
     "invitations/landing.html",
