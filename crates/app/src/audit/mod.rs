@@ -1,10 +1,11 @@
 //! The audit write path: [`record`] writes one entry inside the caller's
 //! transaction, so a change and its entry commit or roll back together.
-//! Entries form a hash chain per workspace ([`chain`]). (The Audit Log
-//! page, search and export come later.)
+//! Entries form a hash chain per workspace ([`chain`]). Refused requests
+//! of a workspace's members and tokens are recorded too ([`denied`]).
 pub mod api;
 pub mod chain;
 pub mod cli;
+pub mod denied;
 pub mod query;
 
 use std::collections::BTreeMap;
