@@ -3,10 +3,15 @@
 //! enforces it; handlers then state their finer need on their first line:
 //! `ctx.require(Permission::ManageSettings)?`. The role → permission table
 //! itself is `switchboard_core::policy`.
-use std::sync::Arc;
+//!
+//! A refusal of a workspace's member or token, by the layer or by a
+//! handler's `ctx.require`, is audited as `access.denied` by the Member and
+//! Admin layers (see `audit::denied`).
+use std::sync::{Arc, OnceLock};
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 pub use switchboard_core::{Permission, Role};
@@ -35,6 +40,9 @@ pub struct WorkspaceCtx {
     pub workspace: Workspace,
     pub role: Role,
     pub meta: ClientMeta,
+    /// The first permission this request was refused. Clones share it, so
+    /// the group's layer learns of a refusal in the handler and audits it.
+    refused: Arc<OnceLock<Permission>>,
 }
 
 impl WorkspaceCtx {
@@ -47,6 +55,7 @@ impl WorkspaceCtx {
             workspace,
             role,
             meta,
+            refused: Arc::default(),
         }
     }
 
@@ -59,6 +68,7 @@ impl WorkspaceCtx {
             token: Some(caller),
             workspace,
             meta,
+            refused: Arc::default(),
         }
     }
 
@@ -67,7 +77,16 @@ impl WorkspaceCtx {
     }
 
     pub fn require(&self, permission: Permission) -> Result<(), AppError> {
-        if self.can(permission) { Ok(()) } else { Err(forbidden(permission, &self.workspace.name)) }
+        if self.can(permission) {
+            return Ok(());
+        }
+        let _ = self.refused.set(permission);
+        Err(forbidden(permission, &self.workspace.name))
+    }
+
+    /// The permission a [`require`](Self::require) of this request refused.
+    pub fn refused(&self) -> Option<Permission> {
+        self.refused.get().copied()
     }
 }
 
@@ -164,9 +183,37 @@ pub async fn require_admin(State(state): State<AppState>, req: Request, next: Ne
 
 async fn require(state: AppState, req: Request, next: Next, permission: Permission) -> Response {
     let (mut parts, body) = req.into_parts();
-    match WorkspaceCtx::from_request_parts(&mut parts, &state).await {
-        Ok(ctx) if ctx.can(permission) => next.run(Request::from_parts(parts, body)).await,
-        Ok(ctx) => forbidden(permission, &ctx.workspace.name).into_response(),
+    let ctx = match WorkspaceCtx::from_request_parts(&mut parts, &state).await {
+        Ok(ctx) => ctx,
+        Err(err) => return err.into_response(),
+    };
+    let attempt = Attempt::of(&parts);
+    let response = match ctx.require(permission) {
+        Ok(()) => next.run(Request::from_parts(parts, body)).await,
         Err(err) => err.into_response(),
+    };
+    if response.status() == StatusCode::FORBIDDEN
+        && let Some(refused) = ctx.refused()
+    {
+        crate::audit::denied::record(&state, &ctx, refused, &attempt).await;
+    }
+    response
+}
+
+/// The request a refusal answered, as the audit entry names it.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub method: Method,
+    /// The route as mounted, e.g. `/api/v1/members/{id}`.
+    pub route: String,
+    /// The path as requested, e.g. `/api/v1/members/mem_01J…`.
+    pub path: String,
+}
+
+impl Attempt {
+    fn of(parts: &Parts) -> Self {
+        let path = parts.uri.path().to_string();
+        let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or(path.clone());
+        Attempt { method: parts.method.clone(), route, path }
     }
 }

@@ -57,6 +57,19 @@ impl Role {
     }
 }
 
+impl Permission {
+    /// The stable snake_case name, as audit entries record it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::ViewWorkspace => "view_workspace",
+            Permission::EditResources => "edit_resources",
+            Permission::ManageSettings => "manage_settings",
+            Permission::ManageMembers => "manage_members",
+            Permission::DeleteWorkspace => "delete_workspace",
+        }
+    }
+}
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -2,11 +2,14 @@
 //! transaction, so a change and its entry commit or roll back together.
 //! Entries form a hash chain per workspace ([`chain`]); [`query`] reads
 //! them for the API ([`api`]) and the Settings → Audit Log page ([`pages`]).
+//! Refused requests of a workspace's members and tokens are recorded too
+//! ([`denied`]).
 pub mod api;
 pub mod catalogue;
 pub mod chain;
 pub mod checkpoint;
 pub mod cli;
+pub mod denied;
 pub mod pages;
 pub mod query;
 pub mod retention;

@@ -276,7 +276,9 @@ pub async fn signin(
         let name = users::find(&mut tx, &user_id).await?.map(|u| u.name).unwrap_or_default();
         let origin = Origin::user(ws.id.clone(), &user_id, &name, &meta);
         let target = Target::new("user", &user_id, email.as_str());
-        audit::record(&mut tx, &origin, "member.signed_in", &target, &Changes::new(), now).await?;
+        // The new session starts in this workspace: that is what changed here.
+        let changes = Changes::new().field("current_workspace", (), ws.id.as_str());
+        audit::record(&mut tx, &origin, "member.signed_in", &target, &changes, now).await?;
     }
     tx.commit().await?;
     let mut response = redirect(local_path(&form.next, "/"));

@@ -73,7 +73,12 @@ pub async fn invite(state: &AppState, ctx: &WorkspaceCtx, email: &str, role: &st
     let sent = match store::find_pending_by_email(&mut tx, &ctx.workspace.id, &email.normalized()).await? {
         Some(pending) => {
             store::reissue(&mut tx, &ctx.workspace.id, &pending.id, &token_hash, role, now, expires_at).await?;
-            let changes = Changes::new().field("role", pending.role.as_str(), role.as_str());
+            // The link always changes (never recorded: it is a secret), so
+            // the send count does too.
+            let changes = Changes::new()
+                .field("role", pending.role.as_str(), role.as_str())
+                .field("expires_at", pending.expires_at, expires_at)
+                .field("send_count", pending.send_count, pending.send_count + 1);
             audit::record(&mut tx, &Origin::from_ctx(ctx), "invitation.resent", &target(&pending), &changes, now)
                 .await?;
             Sent::Resent(Invitation { role, send_count: pending.send_count + 1, sent_at: now, expires_at, ..pending })
@@ -171,7 +176,11 @@ pub async fn resend(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> AppResult
     let (token, token_hash) = new_token();
     let expires_at = now + Duration::days(VALID_DAYS);
     store::reissue(&mut tx, &ctx.workspace.id, &pending.id, &token_hash, pending.role, now, expires_at).await?;
-    let changes = Changes::new().field("expires_at", pending.expires_at, expires_at);
+    let changes = Changes::new().field("expires_at", pending.expires_at, expires_at).field(
+        "send_count",
+        pending.send_count,
+        pending.send_count + 1,
+    );
     audit::record(&mut tx, &Origin::from_ctx(ctx), "invitation.resent", &target(&pending), &changes, now).await?;
     let invitation = Invitation { send_count: pending.send_count + 1, sent_at: now, expires_at, ..pending };
     enqueue_email(state, &mut tx, ctx, &invitation, &token, now).await?;

@@ -154,7 +154,11 @@ pub async fn delete_workspace(state: &AppState, ctx: &WorkspaceCtx, confirm_name
     execute!(&mut tx, "DELETE FROM audit_chain_heads WHERE workspace_id = $1", ws.id.as_str())?;
     execute!(&mut tx, "DELETE FROM audit_checkpoints WHERE workspace_id = $1", ws.id.as_str())?;
     execute!(&mut tx, "DELETE FROM workspaces WHERE id = $1", ws.id.as_str())?;
-    let changes = Changes::new().field("name", &ws.name, ()).field("website", &ws.website, ());
+    let changes = Changes::new()
+        .field("name", &ws.name, ())
+        .field("website", &ws.website, ())
+        .field("timezone", &ws.timezone, ())
+        .field("logo", ws.logo_version.map(|v| crate::files::logo_url(&ws.id, v, 256)), ());
     let target = Target::new("workspace", &ws.id, ws.name.clone());
     audit::record(&mut tx, &Origin::from_ctx(ctx), "workspace.deleted", &target, &changes, now).await?;
     tx.commit().await?;

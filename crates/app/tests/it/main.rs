@@ -6,6 +6,7 @@ mod harness;
 mod accounts;
 mod audit;
 mod audit_chain;
+mod audit_coverage;
 mod audit_log;
 mod audit_page;
 mod audit_retention;
