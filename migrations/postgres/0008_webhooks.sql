@@ -8,7 +8,7 @@ CREATE TABLE webhook_endpoints (
     url                  TEXT NOT NULL,
     description          TEXT NOT NULL,
     -- JSON array of event types; empty means every event type.
-    event_types          TEXT NOT NULL,
+    event_types          JSONB NOT NULL,
     enabled              BOOLEAN NOT NULL,
     disabled_reason      TEXT,
     -- XChaCha20-Poly1305 under a subkey of the server key (webhooks/secret.rs).

@@ -146,6 +146,11 @@ pub struct CommonArgs {
     /// and its workspace's Admins are emailed, e.g. `5d`.
     #[arg(long, env = "SWITCHBOARD_WEBHOOK_DISABLE_AFTER", global = true)]
     pub webhook_disable_after: Option<String>,
+    /// How long a worker holds a claimed delivery before another process may
+    /// retry it (after a crash); at least the timeout plus the connect
+    /// timeout. Default: both plus 30s.
+    #[arg(long, env = "SWITCHBOARD_WEBHOOK_LEASE", global = true)]
+    pub webhook_lease: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
@@ -180,6 +185,7 @@ struct FileConfig {
     webhook_connect_timeout: Option<String>,
     webhook_endpoint_concurrency: Option<u32>,
     webhook_disable_after: Option<String>,
+    webhook_lease: Option<String>,
 }
 
 /// `Debug` prints the database and SMTP URLs without their passwords.
@@ -398,7 +404,17 @@ impl WebhookConfig {
             duration(&args.webhook_disable_after, &file.webhook_disable_after, "5d", "--webhook-disable-after")?;
         let endpoint_concurrency = args.webhook_endpoint_concurrency.or(file.webhook_endpoint_concurrency).unwrap_or(4);
         anyhow::ensure!(endpoint_concurrency >= 1, "--webhook-endpoint-concurrency must be at least 1");
+        let lease = match args.webhook_lease.clone().or(file.webhook_lease.clone()) {
+            Some(raw) => parse_duration(&raw).with_context(|| format!("--webhook-lease {raw:?}"))?,
+            None => timeout + connect_timeout + Duration::from_secs(30),
+        };
+        anyhow::ensure!(
+            lease >= timeout + connect_timeout,
+            "--webhook-lease must be at least --webhook-timeout plus --webhook-connect-timeout, \
+             or a live attempt could be retried while it runs"
+        );
         Ok(WebhookConfig {
+            lease,
             retry_schedule,
             allow_private_targets: args
                 .webhook_allow_private_targets
@@ -407,9 +423,6 @@ impl WebhookConfig {
             timeout,
             connect_timeout,
             endpoint_concurrency,
-            // Longer than any attempt can take, so a live attempt's lease
-            // never runs out under it.
-            lease: timeout + connect_timeout + Duration::from_secs(30),
             disable_after,
         })
     }

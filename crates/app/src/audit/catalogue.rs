@@ -36,6 +36,7 @@ pub const ACTION_GROUPS: &[ActionGroup] = &[
             ("member.role_changed", "Role changed"),
             ("member.removed", "Member removed"),
             ("member.left", "Member left"),
+            ("member.signed_in", "Signed in"),
         ],
     },
     ActionGroup {
@@ -53,9 +54,27 @@ pub const ACTION_GROUPS: &[ActionGroup] = &[
         filter: "experimental_feature.*",
         actions: &[("experimental_feature.updated", "Feature switched")],
     },
-    // Sign-ins are recorded as `member.signed_in` (so `member.*` includes
-    // them); the group's one action stands for the whole group.
-    ActionGroup { title: "Access", filter: "member.signed_in", actions: &[("member.signed_in", "Signed in")] },
+    ActionGroup {
+        title: "Webhooks",
+        filter: "webhook_endpoint.*",
+        actions: &[
+            ("webhook_endpoint.created", "Endpoint added"),
+            ("webhook_endpoint.updated", "Endpoint changed"),
+            ("webhook_endpoint.deleted", "Endpoint deleted"),
+            ("webhook_endpoint.disabled", "Endpoint disabled automatically"),
+            ("webhook_endpoint.secret_viewed", "Secret viewed"),
+            ("webhook_endpoint.secret_rotated", "Secret rotated"),
+            ("webhook_endpoint.test_sent", "Test event sent"),
+            ("webhook_endpoint.delivery_resent", "Delivery resent"),
+            ("webhook_endpoint.recovered", "Failed messages recovered"),
+        ],
+    },
+    ActionGroup { title: "Access", filter: "access.*", actions: &[("access.denied", "Access denied")] },
+    ActionGroup {
+        title: "Audit log",
+        filter: "audit_log.*",
+        actions: &[("audit_log.retention_applied", "Retention applied")],
+    },
 ];
 
 /// `(target_type, label)`.
@@ -66,6 +85,9 @@ pub const TARGET_TYPES: &[(&str, &str)] = &[
     ("api_token", "API token"),
     ("experimental_feature", "Experimental feature"),
     ("user", "User"),
+    ("webhook_endpoint", "Webhook endpoint"),
+    ("route", "Route"),
+    ("audit_log", "Audit log"),
 ];
 
 /// The label of an action, or the action itself when not catalogued.

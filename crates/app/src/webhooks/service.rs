@@ -214,8 +214,15 @@ pub async fn resend(state: &AppState, ctx: &WorkspaceCtx, delivery_id: &str) -> 
     }
     let id = store::insert_delivery(&mut tx, ws, &endpoint.id, &delivery.message_id, &delivery.event_type, now).await?;
     let changes = Changes::new().field("message_id", (), &delivery.message_id).field("delivery_id", (), &id);
-    audit::record(&mut tx, &Origin::from_ctx(ctx), "webhook_delivery.resent", &target(&endpoint), &changes, now)
-        .await?;
+    audit::record(
+        &mut tx,
+        &Origin::from_ctx(ctx),
+        "webhook_endpoint.delivery_resent",
+        &target(&endpoint),
+        &changes,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     state.webhooks_wakeup.notify_one();
     Ok(id)

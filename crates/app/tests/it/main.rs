@@ -23,4 +23,5 @@ mod profile;
 mod ratelimit;
 mod smtp;
 mod walk;
+mod webhooks;
 mod workspaces;

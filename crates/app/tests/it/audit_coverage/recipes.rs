@@ -20,7 +20,7 @@ pub struct Called {
     pub action: &'static str,
 }
 
-fn called(mark: HashSet<String>, res: &Response, action: &'static str) -> Called {
+pub fn called(mark: HashSet<String>, res: &Response, action: &'static str) -> Called {
     Called { mark, status: res.status(), action }
 }
 
@@ -282,7 +282,7 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
             let res = w.token.call(Method::PUT, "/api/v1/experimental-features/compact_tables", Some(body)).await;
             called(mark, &res, "experimental_feature.updated")
         }
-        _ => return None,
+        _ => return super::webhook_recipes::call(w, method, path).await,
     };
     Some(c)
 }
