@@ -151,6 +151,10 @@ pub struct CommonArgs {
     /// timeout. Default: both plus 30s.
     #[arg(long, env = "SWITCHBOARD_WEBHOOK_LEASE", global = true)]
     pub webhook_lease: Option<String>,
+    /// Run the webhook delivery worker in this process (default true); `false`
+    /// for processes that should only serve requests.
+    #[arg(long, env = "SWITCHBOARD_WEBHOOK_WORKER", global = true)]
+    pub webhook_worker: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
@@ -186,6 +190,7 @@ struct FileConfig {
     webhook_endpoint_concurrency: Option<u32>,
     webhook_disable_after: Option<String>,
     webhook_lease: Option<String>,
+    webhook_worker: Option<bool>,
 }
 
 /// `Debug` prints the database and SMTP URLs without their passwords.
@@ -229,6 +234,8 @@ pub struct WebhookConfig {
     /// How long a claimed attempt is held before another worker may retry it.
     pub lease: Duration,
     pub disable_after: Duration,
+    /// Whether `serve` runs the delivery worker.
+    pub worker: bool,
 }
 
 /// About three days in all, as Standard Webhooks suggests.
@@ -414,6 +421,7 @@ impl WebhookConfig {
              or a live attempt could be retried while it runs"
         );
         Ok(WebhookConfig {
+            worker: args.webhook_worker.or(file.webhook_worker).unwrap_or(true),
             lease,
             retry_schedule,
             allow_private_targets: args

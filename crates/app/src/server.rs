@@ -93,7 +93,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = state.db.clone();
     let (stop_worker, worker_shutdown) = tokio::sync::watch::channel(false);
     let worker = crate::jobs::spawn_worker(state.clone(), worker_shutdown.clone());
-    let webhook_worker = crate::webhooks::delivery::spawn(state.clone(), worker_shutdown)?;
+    let webhook_worker = match state.config.webhooks.worker {
+        true => Some(crate::webhooks::delivery::spawn(state.clone(), worker_shutdown)?),
+        false => None,
+    };
     let app = crate::routes::router(state);
     tracing::info!(%addr, backend = db.backend().name(), "listening");
     println!("Switchboard is running at {public_url}");
@@ -106,7 +109,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if tokio::time::timeout(WORKER_STOP_WAIT, worker).await.is_err() {
         tracing::warn!("job worker still busy at exit; its job will be retried after its lease");
     }
-    if tokio::time::timeout(WORKER_STOP_WAIT, webhook_worker).await.is_err() {
+    if let Some(webhook_worker) = webhook_worker
+        && tokio::time::timeout(WORKER_STOP_WAIT, webhook_worker).await.is_err()
+    {
         tracing::warn!("webhook worker still busy at exit; its attempts will be retried after their lease");
     }
     served?;

@@ -172,7 +172,10 @@ pub async fn export_checkpoint(State(state): State<AppState>, ctx: WorkspaceCtx)
 /// Checks a checkpoint exported earlier: its signature, and that the chain
 /// still recomputes to its hash at its entry.
 #[utoipa::path(get, path = "/api/v1/audit-log/checkpoint/verify", tag = "audit", params(Checkpoint),
-    responses((status = 200, body = CheckpointCheck)))]
+    responses(
+        (status = 200, body = CheckpointCheck),
+        (status = 422, body = crate::error::ProblemDetails, content_type = "application/problem+json"),
+    ))]
 pub async fn verify_checkpoint(
     State(state): State<AppState>,
     ctx: WorkspaceCtx,

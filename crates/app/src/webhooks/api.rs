@@ -379,6 +379,7 @@ pub struct DeliveryQuery {
     responses(
         (status = 200, body = ListResponse<DeliveryResponse>),
         (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn list_deliveries(
     State(state): State<AppState>,

@@ -282,6 +282,13 @@ pub async fn record_outcome(state: &AppState, claimed: &Claimed, outcome: &Outco
     let now = state.clock.now();
     let config = &state.config.webhooks;
     let mut tx = state.db.begin().await?;
+    // Its endpoint (and with it the delivery) may have been deleted
+    // while the request was out: then there is nothing to record.
+    let exists: Option<(String,)> =
+        fetch_optional!(&mut tx, (String,), "SELECT id FROM webhook_deliveries WHERE id = $1", &claimed.id)?;
+    if exists.is_none() {
+        return Ok(());
+    }
     execute!(
         &mut tx,
         "INSERT INTO webhook_attempts (id, workspace_id, delivery_id, attempt, started_at, latency_ms, status_code,
