@@ -133,7 +133,7 @@ pub async fn create_endpoint(
 }
 
 #[utoipa::path(get, path = "/api/v1/webhooks/endpoints/{id}", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)")),
+    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 200, body = EndpointResponse),
         (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
@@ -152,7 +152,7 @@ pub async fn get_endpoint(
 
 /// Changes the URL, description, event types or enabled state.
 #[utoipa::path(patch, path = "/api/v1/webhooks/endpoints/{id}", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)")),
+    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     request_body = EndpointChange,
     responses(
         (status = 200, body = EndpointResponse),
@@ -170,7 +170,7 @@ pub async fn update_endpoint(
 
 /// Deletes an endpoint and its delivery log; nothing more is sent to it.
 #[utoipa::path(delete, path = "/api/v1/webhooks/endpoints/{id}", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)")),
+    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
@@ -186,7 +186,7 @@ pub async fn delete_endpoint(
 
 /// The endpoint's current signing secret. Each read is audited.
 #[utoipa::path(get, path = "/api/v1/webhooks/endpoints/{id}/secret", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)")),
+    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 200, body = SecretResponse),
         (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
@@ -211,7 +211,7 @@ pub struct RotateRequest {
 /// Replaces the signing secret. During the overlap both secrets sign
 /// (two `v1,` signatures in `webhook-signature`).
 #[utoipa::path(post, path = "/api/v1/webhooks/endpoints/{id}/secret/rotate", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)")),
+    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     request_body = RotateRequest,
     responses(
         (status = 200, body = EndpointWithSecret),
@@ -229,6 +229,7 @@ pub async fn rotate_secret(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"message_id": "msg_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0", "delivery_id": null, "messages": null}))]
 pub struct QueuedResponse {
     /// The message (`webhook-id`), for a test event.
     pub message_id: Option<String>,
@@ -240,7 +241,7 @@ pub struct QueuedResponse {
 
 /// Queues a `webhook.test` event to this endpoint.
 #[utoipa::path(post, path = "/api/v1/webhooks/endpoints/{id}/test", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)")),
+    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 202, body = QueuedResponse),
         (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
@@ -264,7 +265,7 @@ pub struct RecoverRequest {
 
 /// Sends again every message that failed to reach this endpoint since a time.
 #[utoipa::path(post, path = "/api/v1/webhooks/endpoints/{id}/recover", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)")),
+    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     request_body = RecoverRequest,
     responses(
         (status = 202, body = QueuedResponse),
@@ -375,7 +376,7 @@ pub struct DeliveryQuery {
 
 /// The endpoint's deliveries, newest first.
 #[utoipa::path(get, path = "/api/v1/webhooks/endpoints/{id}/deliveries", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)"), DeliveryQuery),
+    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0"), DeliveryQuery),
     responses(
         (status = 200, body = ListResponse<DeliveryResponse>),
         (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
@@ -406,7 +407,7 @@ pub async fn list_deliveries(
 
 /// One delivery with its payload and every attempt (request and truncated response).
 #[utoipa::path(get, path = "/api/v1/webhooks/deliveries/{id}", tag = "webhooks",
-    params(("id" = String, Path, description = "Delivery ID (`whd_…`)")),
+    params(("id" = String, Path, description = "Delivery ID (`whd_…`)", example = "whd_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 200, body = DeliveryDetail),
         (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
@@ -431,7 +432,7 @@ pub async fn get_delivery(
 
 /// Sends the delivery's message again (same `webhook-id`), as a new delivery.
 #[utoipa::path(post, path = "/api/v1/webhooks/deliveries/{id}/resend", tag = "webhooks",
-    params(("id" = String, Path, description = "Delivery ID (`whd_…`)")),
+    params(("id" = String, Path, description = "Delivery ID (`whd_…`)", example = "whd_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 202, body = QueuedResponse),
         (status = 404, body = ProblemDetails, content_type = "application/problem+json"),

@@ -32,6 +32,7 @@ fn yes() -> bool {
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"description": "Sync members to our CRM", "event_types": [], "enabled": true}))]
 pub struct EndpointChange {
     pub url: Option<String>,
     pub description: Option<String>,
