@@ -6,6 +6,7 @@ mod harness;
 mod accounts;
 mod audit;
 mod audit_chain;
+mod audit_export_memory;
 mod audit_log;
 mod cli;
 mod developer;
