@@ -7,6 +7,7 @@ mod accounts;
 mod audit;
 mod audit_chain;
 mod audit_coverage;
+mod audit_export_memory;
 mod audit_log;
 mod audit_page;
 mod audit_retention;
