@@ -23,6 +23,7 @@ mod profile;
 mod ratelimit;
 mod smtp;
 mod walk;
+mod webhook_claims;
 mod webhook_crash;
 mod webhook_retries;
 mod webhook_ssrf;
