@@ -26,6 +26,7 @@ mod walk;
 mod webhook_claims;
 mod webhook_crash;
 mod webhook_retries;
+mod webhook_scale;
 mod webhook_ssrf;
 mod webhook_support;
 mod webhook_verify;
