@@ -122,15 +122,37 @@ pub async fn attempt(state: &AppState, client: &reqwest::Client, claimed: Claime
         anyhow::bail!("delivery {} lost its endpoint or message", claimed.id);
     };
     let now = state.clock.now();
+    let outcome = match live_secrets(state, &endpoint, now) {
+        Ok(secrets) => send(state, client, &endpoint.url, &claimed.message_id, &secrets, payload).await,
+        Err(err) => {
+            // Nothing can be signed. Recorded as a failed attempt, so the
+            // retry schedule runs its course and ends, rather than the
+            // delivery being claimed again after every lease, forever.
+            tracing::error!(endpoint = %endpoint.id, error = %format!("{err:#}"), "webhook secret does not open");
+            Outcome {
+                started_at: now,
+                latency_ms: 0,
+                status: None,
+                error: Some("not sent: the signing secret does not open with this server's key".into()),
+                request: json!({"method": "POST", "url": endpoint.url}),
+                response_body: None,
+            }
+        }
+    };
+    service::record_outcome(state, &claimed, &outcome).await?;
+    Ok(outcome)
+}
+
+/// The secrets that sign now: the current one, and the previous one during
+/// a rotation's overlap.
+fn live_secrets(state: &AppState, endpoint: &store::EndpointRow, now: DateTime<Utc>) -> anyhow::Result<Vec<String>> {
     let mut secrets = vec![secret::open(&state.server_key, &endpoint.id, &endpoint.secret_enc)?];
     if let (Some(previous), Some(until)) = (&endpoint.previous_secret_enc, endpoint.previous_secret_until)
         && until > now
     {
         secrets.push(secret::open(&state.server_key, &endpoint.id, previous)?);
     }
-    let outcome = send(state, client, &endpoint.url, &claimed.message_id, &secrets, payload).await;
-    service::record_outcome(state, &claimed, &outcome).await?;
-    Ok(outcome)
+    Ok(secrets)
 }
 
 /// One HTTP POST, per Standard Webhooks.

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use switchboard::webhooks::{delivery, store};
+use switchboard_db::execute;
 
 use crate::harness::Visitor;
 use crate::webhook_support::{PyReceiver, advance_to, deliveries, next_due};
@@ -192,4 +193,28 @@ async fn an_endpoint_failing_for_five_days_is_disabled_and_every_admin_is_emaile
     advance_to(&app, app.clock_now() + Duration::days(10));
     assert_eq!(delivery::run_due(&app.state).await.expect("run"), 0);
     assert_eq!(received.all().len(), failed_attempts);
+}
+
+#[tokio::test]
+async fn a_secret_that_does_not_open_fails_the_attempt_instead_of_looping() {
+    // E.g. a process started with another server key.
+    let app = app_allowing_local_targets().await;
+    let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let (url, received) = receiver(StatusCode::OK).await;
+    let (id, _) = add_endpoint(&admin, &url, json!(["workspace.updated"])).await;
+    execute!(&app.state.db, "UPDATE webhook_endpoints SET secret_enc = $1 WHERE id = $2", "v1:AAAA", &id)
+        .expect("damage the secret");
+    rename(&admin, "Acme Two").await;
+    assert_eq!(delivery::run_due(&app.state).await.expect("run"), 1);
+
+    let d = deliveries(&app.state.db, &id).await.remove(0);
+    assert_eq!((d.status.as_str(), d.attempts), ("pending", 1), "a failed attempt on the schedule: {d:?}");
+    assert!(d.last_error.as_deref().is_some_and(|e| e.contains("signing secret does not open")), "{d:?}");
+    assert!(received.all().is_empty(), "nothing unsigned went out");
+    while let Some(next) = next_due(&app.state.db).await {
+        advance_to(&app, next);
+        delivery::run_due(&app.state).await.expect("run");
+    }
+    let d = deliveries(&app.state.db, &id).await.remove(0);
+    assert_eq!(d.status, "failed", "the schedule ends: {d:?}");
 }
