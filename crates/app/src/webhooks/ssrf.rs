@@ -96,8 +96,11 @@ pub fn literal_host_reason(url: &url::Url) -> Option<&'static str> {
     match url.host()? {
         url::Host::Ipv4(v4) => forbidden_reason(IpAddr::V4(v4)),
         url::Host::Ipv6(v6) => forbidden_reason(IpAddr::V6(v6)),
-        url::Host::Domain(d) if d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost") => Some("loopback"),
-        url::Host::Domain(_) => None,
+        url::Host::Domain(d) => {
+            // A trailing dot names the same host: `localhost.` is localhost.
+            let d = d.strip_suffix('.').unwrap_or(d).to_ascii_lowercase();
+            (d == "localhost" || d.ends_with(".localhost")).then_some("loopback")
+        }
     }
 }
 
@@ -137,6 +140,8 @@ mod tests {
         assert_eq!(literal_host_reason(&url("http://127.0.0.1:8080/x")), Some("loopback"));
         assert_eq!(literal_host_reason(&url("http://[::1]/")), Some("loopback"));
         assert_eq!(literal_host_reason(&url("http://localhost/")), Some("loopback"));
+        assert_eq!(literal_host_reason(&url("http://localhost.:8080/")), Some("loopback"));
+        assert_eq!(literal_host_reason(&url("http://Hooks.LOCALHOST./")), Some("loopback"));
         assert_eq!(
             literal_host_reason(&url("http://169.254.169.254/latest/meta-data")),
             Some("link-local (cloud metadata)")

@@ -1,0 +1,59 @@
+//! Claiming from the delivery queue: at most `--webhook-endpoint-concurrency`
+//! attempts in flight per endpoint, and a delivery whose lease ran out is
+//! claimed again before pending ones.
+use std::collections::HashMap;
+
+use chrono::Duration;
+use serde_json::json;
+use switchboard::webhooks::delivery::claim_one;
+use switchboard::webhooks::{enqueue, store};
+
+use crate::harness::TestApp;
+use crate::webhooks::add_endpoint;
+
+#[tokio::test]
+async fn claims_respect_the_endpoint_limit_and_take_expired_leases_first() {
+    let app = TestApp::spawn_with_args(|a| {
+        a.webhook_allow_private_targets = Some(true);
+        a.webhook_endpoint_concurrency = Some(2);
+    })
+    .await;
+    let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let ws = admin.workspace_id().await;
+    let db = &app.state.db;
+    let mut endpoints = Vec::new();
+    for n in 0..2 {
+        let (id, _) = add_endpoint(&admin, &format!("http://127.0.0.1:9/{n}"), json!(["workspace.updated"])).await;
+        endpoints.push(store::find_endpoint(db, &ws, &id).await.expect("find").expect("endpoint"));
+    }
+    let mut tx = db.begin().await.expect("begin");
+    for n in 0..5 {
+        let now = app.clock_now() + Duration::milliseconds(n);
+        let payload = enqueue::envelope("workspace.updated", &ws, now, json!({ "n": n }));
+        let all: Vec<&store::EndpointRow> = endpoints.iter().collect();
+        enqueue::message(&mut tx, &ws, "workspace.updated", &payload, &all, now).await.expect("enqueue");
+    }
+    tx.commit().await.expect("commit");
+    app.clock.advance(Duration::seconds(1));
+
+    let config = &app.state.config.webhooks;
+    let mut per_endpoint: HashMap<String, usize> = HashMap::new();
+    let mut first = Vec::new();
+    while let Some(c) = claim_one(db, config, app.clock_now()).await.expect("claim") {
+        *per_endpoint.entry(c.endpoint_id.clone()).or_default() += 1;
+        first.push(c.id);
+    }
+    assert_eq!(per_endpoint.values().copied().collect::<Vec<_>>(), vec![2, 2], "{per_endpoint:?}");
+
+    // The four leases run out (their worker died): they come back first,
+    // as second attempts, and the limit still holds.
+    app.clock.advance(Duration::from_std(config.lease).expect("lease") + Duration::seconds(1));
+    let mut again = Vec::new();
+    while let Some(c) = claim_one(db, config, app.clock_now()).await.expect("claim") {
+        assert_eq!(c.attempts, 2, "{c:?}");
+        again.push(c.id);
+    }
+    first.sort();
+    again.sort();
+    assert_eq!(again, first);
+}
