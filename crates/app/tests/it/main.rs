@@ -23,5 +23,6 @@ mod profile;
 mod ratelimit;
 mod smtp;
 mod walk;
+mod webhook_pages;
 mod webhooks;
 mod workspaces;
