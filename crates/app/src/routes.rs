@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::settings;
 use crate::state::AppState;
 use crate::web::{assets, middleware as mw};
-use crate::webhooks::{log_pages as webhook_log, pages as webhook_pages};
+use crate::webhooks::{log_pages as webhook_log, pages as webhook_pages, secret_pages as webhook_secret};
 use crate::{developer, docs, files, invitations, members, ops, policy, profile, workspaces};
 
 /// Request bodies above this are refused before a handler sees them.
@@ -119,8 +119,8 @@ fn page_groups(state: &AppState) -> Vec<Group> {
         .get("/settings/developer/webhooks/{id}", webhook_pages::endpoint_page)
         .post("/settings/developer/webhooks/{id}", webhook_pages::update_endpoint)
         .post("/settings/developer/webhooks/{id}/delete", webhook_pages::delete_endpoint)
-        .post("/settings/developer/webhooks/{id}/secret", webhook_pages::reveal_secret)
-        .post("/settings/developer/webhooks/{id}/rotate", webhook_pages::rotate_secret)
+        .post("/settings/developer/webhooks/{id}/secret", webhook_secret::reveal_secret)
+        .post("/settings/developer/webhooks/{id}/rotate", webhook_secret::rotate_secret)
         .post("/settings/developer/webhooks/{id}/test", webhook_pages::send_test)
         .post("/settings/developer/webhooks/{id}/recover", webhook_log::recover)
         .get("/settings/developer/webhooks/{id}/deliveries/{delivery_id}", webhook_log::delivery_page)

@@ -7,7 +7,7 @@
 //! - [`secret`]: `whsec_` secrets, signatures, encryption at rest;
 //! - [`ssrf`]: no requests to internal addresses;
 //! - [`service`], [`api`]: endpoint management and the log;
-//! - [`pages`], [`log_pages`]: Settings → Developer → Webhooks.
+//! - [`pages`], [`log_pages`], [`secret_pages`]: Settings → Developer → Webhooks.
 pub mod api;
 pub mod delivery;
 mod email;
@@ -17,6 +17,7 @@ pub mod log_pages;
 pub mod model;
 pub mod pages;
 pub mod secret;
+pub mod secret_pages;
 pub mod service;
 pub mod ssrf;
 pub mod store;

@@ -1,7 +1,8 @@
 //! Settings → Developer → Webhooks: add an endpoint, and the endpoint page
-//! (edit, reveal and rotate the signing secret, send a test event, delete).
-//! The delivery log, resend and recover are in [`super::log_pages`]. Every
-//! change goes through [`super::service`], which checks and audits it.
+//! (edit, send a test event, delete). The secret actions are in
+//! [`super::secret_pages`]; the delivery log, resend and recover in
+//! [`super::log_pages`]. Every change goes through [`super::service`],
+//! which checks and audits it.
 use std::collections::BTreeMap;
 
 use axum::body::Bytes;
@@ -9,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use minijinja::context;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::log_pages::{self, LogQuery};
 use super::model::{EndpointChange, NewEndpoint};
@@ -340,67 +341,6 @@ pub async fn delete_endpoint(
         "/settings/developer#webhooks",
         Flash::success(format!("The endpoint {} was deleted with its delivery log.", row.url)),
     ))
-}
-
-/// Shows the signing secret on the endpoint page; each reveal is audited.
-pub async fn reveal_secret(
-    State(state): State<AppState>,
-    ctx: WorkspaceCtx,
-    page: Page,
-    Path(id): Path<String>,
-) -> AppResult<Response> {
-    ctx.require(Permission::ManageSettings)?;
-    let row = find(&state, &ctx, &id).await?;
-    let secret = service::reveal_secret(&state, &ctx, &row.id).await?;
-    let extras = Extras { revealed: Some(secret), ..Extras::default() };
-    render_endpoint(&state, &ctx, &page, &row, &LogQuery::default(), extras, StatusCode::OK).await
-}
-
-#[derive(Deserialize)]
-pub struct RotateForm {
-    #[serde(default)]
-    overlap_hours: String,
-}
-
-pub async fn rotate_secret(
-    State(state): State<AppState>,
-    ctx: WorkspaceCtx,
-    page: Page,
-    Path(id): Path<String>,
-    axum::Form(form): axum::Form<RotateForm>,
-) -> AppResult<Response> {
-    ctx.require(Permission::ManageSettings)?;
-    let row = find(&state, &ctx, &id).await?;
-    let hours = match form.overlap_hours.trim() {
-        "" => Ok(None),
-        raw => raw
-            .parse::<i64>()
-            .map(Some)
-            .map_err(|_| AppError::field("overlap_hours", "Enter a whole number of hours between 0 and 168.")),
-    };
-    let rotated = match hours {
-        Ok(hours) => service::rotate_secret(&state, &ctx, &row.id, hours).await,
-        Err(err) => Err(err),
-    };
-    match rotated {
-        Ok((after, secret)) => {
-            let now = state.clock.now();
-            let until = after.previous_secret_until.map(|at| time::view(at, ctx.workspace.tz(), now));
-            let extras = Extras { rotated: Some((secret, until)), ..Extras::default() };
-            render_endpoint(&state, &ctx, &page, &after, &LogQuery::default(), extras, StatusCode::OK).await
-        }
-        Err(err) => {
-            let Some(errors) = err.field_messages() else { return Err(err) };
-            let extras = Extras {
-                errors,
-                overlap_hours: Some(form.overlap_hours),
-                open_dialog: Some("rotate-dialog"),
-                ..Extras::default()
-            };
-            render_endpoint(&state, &ctx, &page, &row, &LogQuery::default(), extras, StatusCode::UNPROCESSABLE_ENTITY)
-                .await
-        }
-    }
 }
 
 pub async fn send_test(

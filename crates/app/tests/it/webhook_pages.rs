@@ -210,3 +210,25 @@ async fn another_workspace_and_non_admins_cannot_reach_an_endpoint() {
     assert!(!actions.iter().any(|a| a == "webhook_endpoint.secret_viewed" || a == "webhook_endpoint.deleted"));
     assert_eq!(admin.get(&page).await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_log_pages_older_deliveries_by_the_before_cursor() {
+    let app = TestApp::spawn().await;
+    let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let (id, _) = add_endpoint(&admin, "https://hooks.example.com/a", json!(["member.left"])).await;
+    let page = format!("/settings/developer/webhooks/{id}");
+    for _ in 0..21 {
+        let res = admin.post_json(&format!("/api/v1/webhooks/endpoints/{id}/test"), json!({})).await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+    }
+    let html = admin.get_text(&page).await;
+    assert_eq!(html.matches("data-delivery-id=").count(), 20);
+    let marker = "rel=\"next\"";
+    assert!(html.contains(marker), "an Older link");
+    let start = html.find("?before=").expect("cursor");
+    let cursor: String =
+        html[start + "?before=".len()..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let older = admin.get_text(&format!("{page}?before={cursor}")).await;
+    assert_eq!(older.matches("data-delivery-id=").count(), 1);
+    assert!(!older.contains(marker) && older.contains(">Newest</a>"));
+}
