@@ -454,11 +454,14 @@ export async function fieldError(field) {
  *   const s = scenario('signup');
  *   s.step('opens /', async ({ page, server }) => { ... });
  *   s.newPage() gives another signed-out browser context (another user).
+ *
+ * `env` adds environment variables for the server, e.g.
+ * scenario('webhooks', { env: { SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' } }).
  */
-export function scenario(name) {
+export function scenario(name, { env = {} } = {}) {
   const s = { server: null, browser: null, page: null, pages: [], failed: null };
   before(async () => {
-    s.server = await startServer({ label: name });
+    s.server = await startServer({ label: name, env });
     s.browser = await launchBrowser();
     s.page = await s.newPage();
   }, { timeout: TIMEOUT.server + 30_000 });

@@ -17,6 +17,7 @@ use crate::error::AppError;
 use crate::settings;
 use crate::state::AppState;
 use crate::web::{assets, middleware as mw};
+use crate::webhooks::{log_pages as webhook_log, pages as webhook_pages, secret_pages as webhook_secret};
 use crate::{developer, docs, files, invitations, members, ops, policy, profile, workspaces};
 
 /// Request bodies above this are refused before a handler sees them.
@@ -112,6 +113,18 @@ fn page_groups(state: &AppState) -> Vec<Group> {
         .post("/settings/developer/tokens", developer::pages::create_token)
         .post("/settings/developer/tokens/{id}/revoke", developer::pages::revoke_token)
         .post("/settings/developer/features/{key}", developer::pages::set_feature)
+        .get("/settings/developer/webhooks", webhook_pages::webhooks_index)
+        .get("/settings/developer/webhooks/new", webhook_pages::new_endpoint_page)
+        .post("/settings/developer/webhooks/new", webhook_pages::create_endpoint)
+        .get("/settings/developer/webhooks/{id}", webhook_pages::endpoint_page)
+        .post("/settings/developer/webhooks/{id}", webhook_pages::update_endpoint)
+        .post("/settings/developer/webhooks/{id}/delete", webhook_pages::delete_endpoint)
+        .post("/settings/developer/webhooks/{id}/secret", webhook_secret::reveal_secret)
+        .post("/settings/developer/webhooks/{id}/rotate", webhook_secret::rotate_secret)
+        .post("/settings/developer/webhooks/{id}/test", webhook_pages::send_test)
+        .post("/settings/developer/webhooks/{id}/recover", webhook_log::recover)
+        .get("/settings/developer/webhooks/{id}/deliveries/{delivery_id}", webhook_log::delivery_page)
+        .post("/settings/developer/webhooks/{id}/deliveries/{delivery_id}/resend", webhook_log::resend_delivery)
         .get("/settings/audit-log", crate::audit::pages::audit_log_page)
         .get("/settings/audit-log/{id}", crate::audit::pages::audit_entry_page);
     for section in settings::SECTIONS.iter().filter(|s| !s.available) {

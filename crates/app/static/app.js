@@ -207,3 +207,24 @@ document.addEventListener("click", function (event) {
     });
   });
 })();
+
+// Webhook forms. A dialog whose form was refused opens again on load, with
+// its field error. Checking an event type chooses "Only the types checked";
+// choosing "All events" clears the checks.
+(function () {
+  "use strict";
+  document.querySelectorAll("dialog[data-open-on-load]").forEach(function (dialog) {
+    if (typeof dialog.showModal === "function" && !dialog.open) dialog.showModal();
+  });
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    var fieldset = input.closest && input.closest(".events-field");
+    if (!fieldset) return;
+    if (input.name === "event_types" && input.checked) {
+      var some = fieldset.querySelector("input[name=events][value=some]");
+      if (some) some.checked = true;
+    } else if (input.name === "events" && input.value === "all" && input.checked) {
+      fieldset.querySelectorAll("input[name=event_types]").forEach(function (box) { box.checked = false; });
+    }
+  });
+})();

@@ -1,5 +1,6 @@
 //! Settings → Developer: the user and team IDs, API tokens (create, shown
-//! once; list; revoke) and experimental features. Forms redirect back with
+//! once; list; revoke), the webhook endpoints (their pages are
+//! `webhooks::pages`) and experimental features. Forms redirect back with
 //! a toast, except creating a token: that page shows the token, once.
 use std::collections::BTreeMap;
 
@@ -103,6 +104,7 @@ async fn render(
             enabled: features::is_enabled(&ctx.workspace, f),
         })
         .collect();
+    let webhooks = crate::webhooks::pages::summaries(state, ctx).await?;
     let value = |key: &str, default: &str| outcome.values.get(key).cloned().unwrap_or_else(|| default.to_string());
     page.render_status(
         state,
@@ -116,6 +118,7 @@ async fn render(
             user_id => ctx.user_id.to_string(),
             tokens => tokens,
             features => feature_views,
+            webhooks => webhooks,
             created => outcome.created.map(|(name, token)| context! { name, token }),
             values => context! {
                 name => value("name", ""),

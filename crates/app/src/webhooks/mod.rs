@@ -6,14 +6,18 @@
 //! - [`delivery`]: the worker (claims under a lease, HTTP, outcomes);
 //! - [`secret`]: `whsec_` secrets, signatures, encryption at rest;
 //! - [`ssrf`]: no requests to internal addresses;
-//! - [`service`], [`api`]: endpoint management and the log.
+//! - [`service`], [`api`]: endpoint management and the log;
+//! - [`pages`], [`log_pages`], [`secret_pages`]: Settings → Developer → Webhooks.
 pub mod api;
 pub mod delivery;
 mod email;
 pub mod enqueue;
 pub mod events;
+pub mod log_pages;
 pub mod model;
+pub mod pages;
 pub mod secret;
+pub mod secret_pages;
 pub mod service;
 pub mod ssrf;
 pub mod store;

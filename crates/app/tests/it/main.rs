@@ -26,6 +26,7 @@ mod smtp;
 mod walk;
 mod webhook_claims;
 mod webhook_crash;
+mod webhook_pages;
 mod webhook_retries;
 mod webhook_scale;
 mod webhook_ssrf;

@@ -72,6 +72,7 @@ fn concrete(path: &str, ws: &str, user: &str) -> String {
             "mem_00000000000000000000000000"
         },
     )
+    .replace("{delivery_id}", "whd_00000000000000000000000000")
     .replace("{token}", "not-a-real-token")
     .replace("{name}", "app.css")
     .replace("{workspace_id}", ws)

@@ -22,6 +22,26 @@ async fn json_secret(w: &mut World, res: reqwest::Response, c: Called) -> Called
     c
 }
 
+/// Every `whsec_…` secret a page showed joins the secrets looked for.
+async fn html_secrets(w: &mut World, res: reqwest::Response, c: Called) -> Called {
+    let html = res.text().await.unwrap_or_default();
+    let found = whsec_in(&html);
+    assert!(!found.is_empty(), "the page shows the secret");
+    w.secrets.extend(found);
+    c
+}
+
+/// Every `whsec_…` secret in a page (minijinja escapes `/` as `&#x2f;`).
+pub fn whsec_in(html: &str) -> Vec<String> {
+    let text = html.replace("&#x2f;", "/");
+    text.match_indices("whsec_")
+        .map(|(at, _)| {
+            text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '/' | '=')).collect()
+        })
+        .filter(|s: &String| s.len() > "whsec_".len())
+        .collect()
+}
+
 pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
     let c = match (method, path) {
         ("POST", "/api/v1/webhooks/endpoints") => {
@@ -72,6 +92,70 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
             let delivery = list["data"][0]["id"].as_str().expect("a delivery").to_string();
             let mark = w.mark().await;
             let res = w.token.call(Method::POST, &format!("/api/v1/webhooks/deliveries/{delivery}/resend"), None).await;
+            called(mark, &res, "webhook_endpoint.delivery_resent")
+        }
+
+        // The pages (the Admin's session, form posts).
+        ("POST", "/settings/developer/webhooks/new") => {
+            let mark = w.mark().await;
+            let fields =
+                [("url", "https://hooks.example.com/page"), ("description", "From the page"), ("events", "all")];
+            let res = w.page(path, &fields).await;
+            called(mark, &res, "webhook_endpoint.created")
+        }
+        ("POST", "/settings/developer/webhooks/{id}") => {
+            let (id, _) = endpoint(w).await;
+            let mark = w.mark().await;
+            let fields = [
+                ("url", "https://hooks.example.com/edited"),
+                ("description", "Edited"),
+                ("events", "some"),
+                ("event_types", "member.joined"),
+                ("enabled", "on"),
+            ];
+            let res = w.page(&format!("/settings/developer/webhooks/{id}"), &fields).await;
+            called(mark, &res, "webhook_endpoint.updated")
+        }
+        ("POST", "/settings/developer/webhooks/{id}/delete") => {
+            let (id, _) = endpoint(w).await;
+            let mark = w.mark().await;
+            let res = w.page(&format!("/settings/developer/webhooks/{id}/delete"), &[]).await;
+            called(mark, &res, "webhook_endpoint.deleted")
+        }
+        ("POST", "/settings/developer/webhooks/{id}/secret") => {
+            let (id, _) = endpoint(w).await;
+            let mark = w.mark().await;
+            let res = w.page(&format!("/settings/developer/webhooks/{id}/secret"), &[]).await;
+            let c = called(mark, &res, "webhook_endpoint.secret_viewed");
+            html_secrets(w, res, c).await
+        }
+        ("POST", "/settings/developer/webhooks/{id}/rotate") => {
+            let (id, _) = endpoint(w).await;
+            let mark = w.mark().await;
+            let res = w.page(&format!("/settings/developer/webhooks/{id}/rotate"), &[("overlap_hours", "3")]).await;
+            let c = called(mark, &res, "webhook_endpoint.secret_rotated");
+            html_secrets(w, res, c).await
+        }
+        ("POST", "/settings/developer/webhooks/{id}/test") => {
+            let (id, _) = endpoint(w).await;
+            let mark = w.mark().await;
+            let res = w.page(&format!("/settings/developer/webhooks/{id}/test"), &[]).await;
+            called(mark, &res, "webhook_endpoint.test_sent")
+        }
+        ("POST", "/settings/developer/webhooks/{id}/recover") => {
+            let (id, _) = endpoint(w).await;
+            let mark = w.mark().await;
+            let res =
+                w.page(&format!("/settings/developer/webhooks/{id}/recover"), &[("since", "2026-01-01T00:00")]).await;
+            called(mark, &res, "webhook_endpoint.recovered")
+        }
+        ("POST", "/settings/developer/webhooks/{id}/deliveries/{delivery_id}/resend") => {
+            let (id, _) = endpoint(w).await;
+            w.token.call(Method::POST, &format!("/api/v1/webhooks/endpoints/{id}/test"), None).await;
+            let list = w.admin.get_json(&format!("/api/v1/webhooks/endpoints/{id}/deliveries")).await;
+            let delivery = list["data"][0]["id"].as_str().expect("a delivery").to_string();
+            let mark = w.mark().await;
+            let res = w.page(&format!("/settings/developer/webhooks/{id}/deliveries/{delivery}/resend"), &[]).await;
             called(mark, &res, "webhook_endpoint.delivery_resent")
         }
         _ => return None,
