@@ -9,9 +9,11 @@
 //!    with a token) at a steady 500 per second for 10 s; for each, the time
 //!    from the change's commit (its API response) to the receiver's 200.
 //!
+//! ```text
 //!     cargo build --release && cargo bench -p switchboard --bench webhook_delivery
 //!     SWITCHBOARD_BENCH_DATABASE_URL=postgres://… cargo bench -p switchboard --bench webhook_delivery
 //!     (BENCH_EVENTS=20000 BENCH_RATE=500 BENCH_SECONDS=10 adjust it)
+//! ```
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -234,7 +236,8 @@ async fn main() -> anyhow::Result<()> {
     let mut set = tokio::task::JoinSet::new();
     for i in 0..(rate * seconds) as usize {
         tick.tick().await;
-        let (client, sent, token, url) = (client.clone(), sent.clone(), s.token.clone(), format!("{server}/api/v1/workspace"));
+        let (client, sent, token, url) =
+            (client.clone(), sent.clone(), s.token.clone(), format!("{server}/api/v1/workspace"));
         set.spawn(async move {
             let t0 = Instant::now();
             let res = client
