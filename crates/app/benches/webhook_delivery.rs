@@ -6,13 +6,15 @@
 //!    second, against the receiver's own rate when the bench posts to it
 //!    directly with the same concurrency (the baseline, same run).
 //! 2. **Latency**: changes made through the API (`PATCH /api/v1/workspace`
-//!    with a token) at a steady 500 per second for 10 s; for each, the time
-//!    from the change's commit (its API response) to the receiver's 200.
+//!    with a token) at a steady 500 per second for 10 s, one endpoint
+//!    subscribed; for each, the time from the change's commit (its API
+//!    response) to the receiver's 200.
 //!
 //! ```text
 //!     cargo build --release && cargo bench -p switchboard --bench webhook_delivery
 //!     SWITCHBOARD_BENCH_DATABASE_URL=postgres://… cargo bench -p switchboard --bench webhook_delivery
-//!     (BENCH_EVENTS=20000 BENCH_RATE=500 BENCH_SECONDS=10 adjust it)
+//!     (BENCH_EVENTS=20000 BENCH_RATE=500 BENCH_SECONDS=10 BENCH_ENDPOINT_CONCURRENCY=4
+//!      BENCH_SKIP_THROUGHPUT=1 adjust it)
 //! ```
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -70,7 +72,13 @@ struct Setup {
     endpoints: Vec<store::EndpointRow>,
 }
 
-async fn setup(url: &str, key: &ServerKey, receiver: &str, types: &[&str]) -> anyhow::Result<Setup> {
+async fn setup(
+    url: &str,
+    key: &ServerKey,
+    receiver: &str,
+    types: &[&str],
+    endpoints_wanted: usize,
+) -> anyhow::Result<Setup> {
     let args = CommonArgs { database_url: Some(url.into()), ..Default::default() };
     let db = switchboard::server::connect(&Config::resolve(&args)?).await?;
     let now = chrono::Utc::now();
@@ -93,7 +101,7 @@ async fn setup(url: &str, key: &ServerKey, receiver: &str, types: &[&str]) -> an
     let new = switchboard::developer::model::NewToken { name: "bench".into(), role: Role::Admin, expires_at: None };
     switchboard::developer::store::insert(&mut tx, &ws, &ApiTokenId::new(), &new, &stored, &admin.id, now).await?;
     let mut endpoints = Vec::new();
-    for n in 0..ENDPOINTS {
+    for n in 0..endpoints_wanted {
         let id = switchboard_core::WebhookEndpointId::new().to_string();
         let row = store::EndpointRow {
             id: id.clone(),
@@ -122,6 +130,7 @@ fn serve(bin: &Path, url: &str, data: &Path, key: &Path) -> anyhow::Result<(Chil
     let mut child = Command::new(bin)
         .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url, "--api-rate-limit", "off"])
         .args(["--webhook-allow-private-targets", "true", "--log-format", "text"])
+        .args(["--webhook-endpoint-concurrency", &env_or("BENCH_ENDPOINT_CONCURRENCY", 4u32).to_string()])
         .arg("--data-dir")
         .arg(data)
         .arg("--server-key-file")
@@ -219,16 +228,17 @@ async fn main() -> anyhow::Result<()> {
     let (base, log) = receiver().await?;
     println!("webhook delivery bench on {backend}: {events} events over {ENDPOINTS} endpoints");
 
-    let s = setup(&url, &key, &base, &["webhook.test"]).await?;
+    let s = setup(&url, &key, &base, &["webhook.test"], ENDPOINTS).await?;
     let base_rate = baseline(&base, events).await?;
     println!("  baseline: receiver alone {base_rate:.0} req/s");
-    for processes in [1, 2] {
+    let phases: &[usize] = if env_or("BENCH_SKIP_THROUGHPUT", 0u8) == 1 { &[] } else { &[1, 2] };
+    for &processes in phases {
         let r = throughput(&bin, &url, dir.path(), &s, events, processes).await?;
         println!("  throughput, {processes} process(es): {r:.0} deliveries/s (ratio to baseline {:.3})", r / base_rate);
     }
 
     // Latency: changes through the API at a steady rate, one endpoint subscribed.
-    let s = setup(&url, &key, &base, &["workspace.updated"]).await?;
+    let s = setup(&url, &key, &base, &["workspace.updated"], 1).await?;
     let (mut child, server) = serve(&bin, &url, &dir.path().join("latency"), &dir.path().join("server.key"))?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
     let sent: Arc<Mutex<Vec<(usize, Instant, Instant)>>> = Arc::default();
