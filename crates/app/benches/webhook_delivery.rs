@@ -152,13 +152,18 @@ async fn pending(db: &Db) -> anyhow::Result<i64> {
 
 /// Enqueues `n` events for every endpoint; returns the deliveries made.
 async fn enqueue_events(s: &Setup, n: usize) -> anyhow::Result<usize> {
-    let refs: Vec<&store::EndpointRow> = s.endpoints.iter().collect();
+    let refs: Vec<&str> = s.endpoints.iter().map(|e| e.id.as_str()).collect();
     let per = n / refs.len();
     for chunk in 0..per.div_ceil(500) {
         let mut tx = s.db.begin().await?;
         for i in 0..500.min(per - chunk * 500) {
             let now = chrono::Utc::now();
-            let payload = enqueue::envelope("webhook.test", s.ws.as_str(), now, serde_json::json!({"n": i}));
+            let payload = switchboard::events::envelope(
+                &switchboard::events::WEBHOOK_TEST,
+                &s.ws,
+                now,
+                serde_json::json!({"n": i}),
+            );
             enqueue::message(&mut tx, s.ws.as_str(), "webhook.test", &payload, &refs, now).await?;
         }
         tx.commit().await?;

@@ -1,5 +1,6 @@
 //! The Switchboard server: web UI, JSON API and CLI in one binary.
 //! `ARCHITECTURE.md` (and the README's layout section) describe the shape.
+pub mod accounts;
 pub mod api;
 pub mod audit;
 pub mod auth;
@@ -8,7 +9,10 @@ pub mod config;
 pub mod developer;
 pub mod docs;
 pub mod error;
+pub mod events;
+pub mod feature;
 pub mod files;
+pub mod general;
 pub mod home;
 pub mod images;
 pub mod invitations;
@@ -18,6 +22,7 @@ pub mod ops;
 pub mod policy;
 pub mod profile;
 pub mod ratelimit;
+pub mod registry;
 pub mod routes;
 pub mod secrets;
 pub mod server;

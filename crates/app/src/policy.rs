@@ -176,6 +176,12 @@ pub async fn require_member(State(state): State<AppState>, req: Request, next: N
     require(state, req, next, Permission::ViewWorkspace).await
 }
 
+/// Layer for routes that create or change day-to-day resources: Members
+/// and Admins; Viewers read only.
+pub async fn require_editor(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    require(state, req, next, Permission::EditResources).await
+}
+
 /// Layer for every Settings page and settings API route: Admins only.
 pub async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
     require(state, req, next, Permission::ManageSettings).await

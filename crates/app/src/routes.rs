@@ -1,5 +1,7 @@
-//! The router: every route, grouped by the least it needs, with the layer
-//! that enforces it. A new route goes into the group it belongs to.
+//! The router: every route the registered features mount, grouped by its
+//! access kind, with the layer that enforces it. Features add routes
+//! through [`Routes`] in their registration; nothing here names a feature.
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::Router;
@@ -9,27 +11,44 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{MethodRouter, get, post};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::api::openapi::ApiDoc;
-use crate::auth::{api_token, csrf, pages as auth_pages, session};
+use crate::auth::{api_token, csrf, session};
 use crate::error::AppError;
+use crate::policy::{self, Permission};
 use crate::settings;
 use crate::state::AppState;
-use crate::web::{assets, middleware as mw};
-use crate::webhooks::{log_pages as webhook_log, pages as webhook_pages, secret_pages as webhook_secret};
-use crate::{developer, docs, files, invitations, members, ops, policy, profile, workspaces};
+use crate::web::middleware as mw;
 
 /// Request bodies above this are refused before a handler sees them.
 pub const MAX_BODY_BYTES: usize = csrf::MAX_FORM_BYTES;
 
-/// The least a route needs; each group's layer enforces it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+/// The least a route needs; each kind's layer enforces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub enum Access {
+    /// Anyone, signed in or not.
     Public,
+    /// A signed-in person, whatever their workspace (their own account).
     SignedIn,
+    /// Any member of the current workspace (Viewers too): reading.
     Member,
+    /// Members and Admins: creating and changing day-to-day resources
+    /// (agents, number assignment, contacts); Viewers may not.
+    Editor,
+    /// Admins: Settings.
     Admin,
+}
+
+impl Access {
+    /// The permission the kind's layer asks the policy for, if any.
+    pub fn permission(self) -> Option<Permission> {
+        match self {
+            Access::Public | Access::SignedIn => None,
+            Access::Member => Some(Permission::ViewWorkspace),
+            Access::Editor => Some(Permission::EditResources),
+            Access::Admin => Some(Permission::ManageSettings),
+        }
+    }
 }
 
 /// One route as mounted, for tests that walk every route.
@@ -40,118 +59,91 @@ pub struct RouteInfo {
     pub access: Access,
 }
 
-/// A group of page routes that records what it mounts.
-struct Group {
-    access: Access,
-    router: Router<AppState>,
-    table: Vec<RouteInfo>,
+struct PageRoute {
+    info: RouteInfo,
+    route: MethodRouter<AppState>,
 }
 
-impl Group {
-    fn new(access: Access) -> Self {
-        Group { access, router: Router::new(), table: Vec::new() }
-    }
+/// What the features mount, each route with its kind. A feature's
+/// `routes` function adds to it; [`router`] and [`route_table`] read it.
+#[derive(Default)]
+pub struct Routes {
+    pages: Vec<PageRoute>,
+    api: Vec<(Access, OpenApiRouter<AppState>)>,
+}
 
-    fn add(mut self, method: &str, path: &str, route: MethodRouter<AppState>) -> Self {
-        self.table.push(RouteInfo { method: method.into(), path: path.into(), access: self.access });
-        self.router = self.router.route(path, route);
+/// Page routes of one access kind, added in a chain.
+pub struct Pages<'a> {
+    routes: &'a mut Routes,
+    access: Access,
+}
+
+impl Pages<'_> {
+    pub fn route(self, method: &str, path: &str, route: MethodRouter<AppState>) -> Self {
+        let info = RouteInfo { method: method.into(), path: path.into(), access: self.access };
+        self.routes.pages.push(PageRoute { info, route });
         self
     }
 
-    fn get<H: Handler<T, AppState>, T: 'static>(self, path: &str, handler: H) -> Self {
-        self.add("GET", path, get(handler))
+    pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &str, handler: H) -> Self {
+        self.route("GET", path, get(handler))
     }
 
-    fn post<H: Handler<T, AppState>, T: 'static>(self, path: &str, handler: H) -> Self {
-        self.add("POST", path, post(handler))
+    pub fn post<H: Handler<T, AppState>, T: 'static>(self, path: &str, handler: H) -> Self {
+        self.route("POST", path, post(handler))
     }
 }
 
-/// Every page route, by group, with its handler.
-fn page_groups(state: &AppState) -> Vec<Group> {
-    let public = Group::new(Access::Public)
-        .get("/", auth_pages::root)
-        .get("/signup", auth_pages::signup_page)
-        .post("/signup", auth_pages::signup)
-        .get("/signin", auth_pages::signin_page)
-        .post("/signin", auth_pages::signin)
-        .get("/healthz", ops::healthz)
-        .get("/readyz", ops::readyz)
-        .get("/metrics", ops::metrics)
-        .get("/static/{name}", assets::serve_asset)
-        .get("/docs/api", docs::api_page)
-        .get("/invite/{token}", invitations::pages::invitation_page);
-
-    let signed_in = Group::new(Access::SignedIn)
-        .post("/signout", auth_pages::signout)
-        .get("/workspaces/new", workspaces::pages::new_workspace_page)
-        .post("/workspaces", workspaces::pages::create_workspace)
-        .post("/workspaces/switch", workspaces::pages::switch_workspace)
-        .get("/profile", profile::pages::profile_page)
-        .post("/profile", profile::pages::save_profile)
-        .post("/profile/avatar", profile::pages::upload_avatar)
-        .post("/profile/avatar/delete", profile::pages::remove_avatar)
-        .post("/invite/{token}/accept", invitations::pages::accept_invitation)
-        .get("/files/logo/{workspace_id}/{version}/{file}", files::serve_logo)
-        .get("/files/avatar/{user_id}/{version}/{file}", files::serve_avatar);
-
-    let member = Group::new(Access::Member).post("/workspace/leave", members::pages::leave_workspace);
-
-    let mut admin = Group::new(Access::Admin)
-        .get("/settings", settings::settings_index)
-        .get("/settings/general", workspaces::pages::general_page)
-        .post("/settings/general", workspaces::pages::save_general)
-        .post("/settings/general/logo", workspaces::pages::upload_logo)
-        .post("/settings/general/logo/delete", workspaces::pages::remove_logo)
-        .post("/settings/general/delete", members::pages::delete_workspace)
-        .post("/settings/members/invite", members::pages::invite_member)
-        .post("/settings/members/{id}/role", members::pages::change_role)
-        .post("/settings/members/{id}/remove", members::pages::remove_member)
-        .post("/settings/invitations/{id}/resend", members::pages::resend_invitation)
-        .post("/settings/invitations/{id}/revoke", members::pages::revoke_invitation)
-        .get("/settings/developer", developer::pages::developer_page)
-        .post("/settings/developer/tokens", developer::pages::create_token)
-        .post("/settings/developer/tokens/{id}/revoke", developer::pages::revoke_token)
-        .post("/settings/developer/features/{key}", developer::pages::set_feature)
-        .get("/settings/developer/webhooks", webhook_pages::webhooks_index)
-        .get("/settings/developer/webhooks/new", webhook_pages::new_endpoint_page)
-        .post("/settings/developer/webhooks/new", webhook_pages::create_endpoint)
-        .get("/settings/developer/webhooks/{id}", webhook_pages::endpoint_page)
-        .post("/settings/developer/webhooks/{id}", webhook_pages::update_endpoint)
-        .post("/settings/developer/webhooks/{id}/delete", webhook_pages::delete_endpoint)
-        .post("/settings/developer/webhooks/{id}/secret", webhook_secret::reveal_secret)
-        .post("/settings/developer/webhooks/{id}/rotate", webhook_secret::rotate_secret)
-        .post("/settings/developer/webhooks/{id}/test", webhook_pages::send_test)
-        .post("/settings/developer/webhooks/{id}/recover", webhook_log::recover)
-        .get("/settings/developer/webhooks/{id}/deliveries/{delivery_id}", webhook_log::delivery_page)
-        .post("/settings/developer/webhooks/{id}/deliveries/{delivery_id}/resend", webhook_log::resend_delivery)
-        .get("/settings/audit-log", crate::audit::pages::audit_log_page)
-        .get("/settings/audit-log/{id}", crate::audit::pages::audit_entry_page);
-    for section in settings::SECTIONS.iter().filter(|s| !s.available) {
-        let slug = section.slug;
-        admin = admin
-            .get(&format!("/settings/{slug}"), move |st, ctx, page| settings::unavailable_section(st, ctx, page, slug));
+impl Routes {
+    /// HTML pages and form posts of one access kind.
+    pub fn pages(&mut self, access: Access) -> Pages<'_> {
+        Pages { routes: self, access }
     }
 
-    let mut groups = vec![public, signed_in, member, admin];
-    for group in &mut groups {
-        let router = std::mem::take(&mut group.router);
-        group.router = match group.access {
-            Access::Public => router,
-            Access::SignedIn => router.route_layer(from_fn(policy::require_signed_in)),
-            Access::Member => router.route_layer(from_fn_with_state(state.clone(), policy::require_member)),
-            Access::Admin => router.route_layer(from_fn_with_state(state.clone(), policy::require_admin)),
-        };
+    /// JSON API routes of one access kind; handlers carry `#[utoipa::path]`.
+    pub fn api(&mut self, access: Access, router: OpenApiRouter<AppState>) -> &mut Self {
+        self.api.push((access, router));
+        self
     }
-    groups
+
+    fn of(state: &AppState) -> Routes {
+        let mut routes = Routes::default();
+        for feature in state.features.iter() {
+            (feature.routes)(&mut routes);
+        }
+        settings::planned_sections(&state.features, &mut routes);
+        routes
+    }
+}
+
+/// The layer that enforces `access`.
+fn guard<S: Clone + Send + Sync + 'static>(state: &AppState, access: Access, router: Router<S>) -> Router<S> {
+    match access {
+        Access::Public => router,
+        Access::SignedIn => router.route_layer(from_fn(policy::require_signed_in)),
+        Access::Member => router.route_layer(from_fn_with_state(state.clone(), policy::require_member)),
+        Access::Editor => router.route_layer(from_fn_with_state(state.clone(), policy::require_editor)),
+        Access::Admin => router.route_layer(from_fn_with_state(state.clone(), policy::require_admin)),
+    }
+}
+
+/// The page routes, one router per access kind with its layer.
+fn page_routers(state: &AppState, pages: Vec<PageRoute>) -> Vec<Router<AppState>> {
+    let mut by_access: BTreeMap<Access, Router<AppState>> = BTreeMap::new();
+    for page in pages {
+        let router = by_access.remove(&page.info.access).unwrap_or_default();
+        by_access.insert(page.info.access, router.route(&page.info.path, page.route));
+    }
+    by_access.into_iter().map(|(access, router)| guard(state, access, router)).collect()
 }
 
 /// Every route the app serves (pages and API), with the access it needs.
 /// The permissions walk in the tests starts here.
 pub fn route_table(state: &AppState) -> Vec<RouteInfo> {
-    let mut table: Vec<RouteInfo> = page_groups(state).into_iter().flat_map(|g| g.table).collect();
+    let routes = Routes::of(state);
+    let mut table: Vec<RouteInfo> = routes.pages.iter().map(|p| p.info.clone()).collect();
     table.push(RouteInfo { method: "GET".into(), path: "/api/v1/openapi.json".into(), access: Access::Public });
-    for (access, group) in api_groups(state) {
+    for (access, group) in routes.api {
         let (_, doc) = group.split_for_parts();
         for (path, item) in doc.paths.paths {
             let ops = [
@@ -172,19 +164,20 @@ pub fn route_table(state: &AppState) -> Vec<RouteInfo> {
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api, mut openapi) = api_routes(&state).split_for_parts();
+    let routes = Routes::of(&state);
+    let (api, mut openapi) = api_router(&state, routes.api).split_for_parts();
     let api = api.layer(from_fn_with_state(state.clone(), crate::api::idempotency::idempotency));
-    crate::api::openapi::finish(&mut openapi);
+    crate::api::openapi::finish(&mut openapi, &state.features);
     // utoipa has no `webhooks` section (OpenAPI 3.1); the event catalogue adds it.
     let mut doc = serde_json::to_value(&openapi).unwrap_or_default();
-    crate::webhooks::events::add_to_openapi(&mut doc);
+    crate::events::add_to_openapi(&mut doc);
     let openapi_json = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_string());
     let mut app = Router::new().route(
         "/api/v1/openapi.json",
         get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json) }),
     );
-    for group in page_groups(&state) {
-        app = app.merge(group.router);
+    for pages in page_routers(&state, routes.pages) {
+        app = app.merge(pages);
     }
     app.merge(api)
         .fallback(|| async { AppError::not_found("This page") })
@@ -201,61 +194,27 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(from_fn_with_state(state.clone(), mw::security_headers))
         .layer(from_fn(mw::request_context))
-        .layer(from_fn_with_state(state.clone(), crate::webhooks::delivery::wake_after_writes))
+        .layer(from_fn_with_state(state.clone(), mw::wake_outbox_after_writes))
         .with_state(state)
 }
 
-/// The JSON API, in the same groups. Handlers carry `#[utoipa::path]`,
-/// from which the OpenAPI document is built.
-fn api_groups(state: &AppState) -> Vec<(Access, OpenApiRouter<AppState>)> {
-    let signed_in = OpenApiRouter::new()
-        .routes(routes!(profile::api::get_me, profile::api::update_me))
-        .routes(routes!(profile::api::upload_avatar, profile::api::delete_avatar))
-        .routes(routes!(workspaces::api::list_workspaces, workspaces::api::create_workspace))
-        .routes(routes!(workspaces::api::switch_workspace))
-        .route_layer(from_fn(policy::require_signed_in));
-    let member = OpenApiRouter::new()
-        .routes(routes!(workspaces::api::get_workspace))
-        .routes(routes!(members::api::leave_workspace))
-        .route_layer(from_fn_with_state(state.clone(), policy::require_member));
-    let admin = OpenApiRouter::new()
-        .routes(routes!(workspaces::api::update_workspace))
-        .routes(routes!(workspaces::api::upload_logo, workspaces::api::delete_logo))
-        .routes(routes!(members::api::delete_workspace))
-        .routes(routes!(members::api::list_members))
-        .routes(routes!(members::api::update_member, members::api::remove_member))
-        .routes(routes!(invitations::api::list_invitations, invitations::api::create_invitation))
-        .routes(routes!(invitations::api::resend_invitation))
-        .routes(routes!(invitations::api::revoke_invitation))
-        .routes(routes!(developer::api::list_tokens, developer::api::create_token))
-        .routes(routes!(developer::api::revoke_token))
-        .routes(routes!(developer::api::list_features))
-        .routes(routes!(developer::api::set_feature))
-        .routes(routes!(crate::audit::api::list_entries))
-        .routes(routes!(crate::audit::api::export_entries))
-        .routes(routes!(crate::audit::api::verify_chain))
-        .routes(routes!(crate::audit::checkpoint::export_checkpoint))
-        .routes(routes!(crate::audit::checkpoint::verify_checkpoint))
-        .routes(routes!(crate::webhooks::api::list_event_types))
-        .routes(routes!(crate::webhooks::api::list_endpoints, crate::webhooks::api::create_endpoint))
-        .routes(routes!(
-            crate::webhooks::api::get_endpoint,
-            crate::webhooks::api::update_endpoint,
-            crate::webhooks::api::delete_endpoint
-        ))
-        .routes(routes!(crate::webhooks::api::get_secret))
-        .routes(routes!(crate::webhooks::api::rotate_secret))
-        .routes(routes!(crate::webhooks::api::send_test))
-        .routes(routes!(crate::webhooks::api::recover))
-        .routes(routes!(crate::webhooks::api::list_deliveries))
-        .routes(routes!(crate::webhooks::api::get_delivery))
-        .routes(routes!(crate::webhooks::api::resend))
-        .route_layer(from_fn_with_state(state.clone(), policy::require_admin));
-    vec![(Access::SignedIn, signed_in), (Access::Member, member), (Access::Admin, admin)]
+/// The JSON API: each feature's routers under their kind's layer, merged
+/// into one document.
+fn api_router(state: &AppState, groups: Vec<(Access, OpenApiRouter<AppState>)>) -> OpenApiRouter<AppState> {
+    groups.into_iter().fold(OpenApiRouter::with_openapi(ApiDoc::openapi()), |all, (access, group)| {
+        let group = match access {
+            Access::Public => group,
+            Access::SignedIn => group.route_layer(from_fn(policy::require_signed_in)),
+            Access::Member => group.route_layer(from_fn_with_state(state.clone(), policy::require_member)),
+            Access::Editor => group.route_layer(from_fn_with_state(state.clone(), policy::require_editor)),
+            Access::Admin => group.route_layer(from_fn_with_state(state.clone(), policy::require_admin)),
+        };
+        all.merge(group)
+    })
 }
 
+/// The API routes with the OpenAPI document they make (for the docs page
+/// and tests).
 pub fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
-    api_groups(state)
-        .into_iter()
-        .fold(OpenApiRouter::with_openapi(ApiDoc::openapi()), |all, (_, group)| all.merge(group))
+    api_router(state, Routes::of(state).api)
 }

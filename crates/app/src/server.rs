@@ -10,21 +10,36 @@ use tokio::net::TcpListener;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, LogFormat};
+use crate::feature::Feature;
 use crate::state::{AppState, Inner};
 use crate::web::templates::Templates;
 
 /// Connects the database (running migrations) and assembles the state.
 pub async fn build_state(config: Config, public_url: String, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
-    build_state_with_jobs(config, public_url, clock, crate::jobs::registry()).await
+    build_state_with(config, public_url, clock, crate::jobs::registry(), crate::registry::all()).await
 }
 
-/// [`build_state`] with a chosen job registry (tests add their own handlers).
+/// [`build_state`] with chosen platform job handlers (tests add their own).
 pub async fn build_state_with_jobs(
     config: Config,
     public_url: String,
     clock: Arc<dyn Clock>,
     jobs: crate::jobs::Registry,
 ) -> anyhow::Result<AppState> {
+    build_state_with(config, public_url, clock, jobs, crate::registry::all()).await
+}
+
+/// [`build_state`] with chosen platform job handlers and features (tests
+/// add their own); the features' job kinds join `jobs`.
+pub async fn build_state_with(
+    config: Config,
+    public_url: String,
+    clock: Arc<dyn Clock>,
+    jobs: crate::jobs::Registry,
+    features: Vec<Feature>,
+) -> anyhow::Result<AppState> {
+    crate::feature::install(&features);
+    let jobs = features.iter().fold(jobs, |jobs, feature| (feature.jobs)(jobs));
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
     let db = connect(&config).await?;
@@ -51,6 +66,7 @@ pub async fn build_state_with_jobs(
         email,
         server_key,
         webhooks_wakeup: Arc::new(tokio::sync::Notify::new()),
+        features: features.into(),
         config,
     }))
 }
@@ -93,10 +109,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = state.db.clone();
     let (stop_worker, worker_shutdown) = tokio::sync::watch::channel(false);
     let worker = crate::jobs::spawn_worker(state.clone(), worker_shutdown.clone());
-    let webhook_worker = match state.config.webhooks.worker {
-        true => Some(crate::webhooks::delivery::spawn(state.clone(), worker_shutdown)?),
-        false => None,
-    };
+    let mut feature_workers = Vec::new();
+    for feature in state.features.iter() {
+        if let Some(start) = feature.worker
+            && let Some(handle) = start(state.clone(), worker_shutdown.clone())?
+        {
+            feature_workers.push((feature.name, handle));
+        }
+    }
     let app = crate::routes::router(state);
     tracing::info!(%addr, backend = db.backend().name(), "listening");
     println!("Switchboard is running at {public_url}");
@@ -109,10 +129,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if tokio::time::timeout(WORKER_STOP_WAIT, worker).await.is_err() {
         tracing::warn!("job worker still busy at exit; its job will be retried after its lease");
     }
-    if let Some(webhook_worker) = webhook_worker
-        && tokio::time::timeout(WORKER_STOP_WAIT, webhook_worker).await.is_err()
-    {
-        tracing::warn!("webhook worker still busy at exit; its attempts will be retried after their lease");
+    for (name, handle) in feature_workers {
+        if tokio::time::timeout(WORKER_STOP_WAIT, handle).await.is_err() {
+            tracing::warn!(feature = name, "worker still busy at exit; its work is retried after its lease");
+        }
     }
     served?;
     db.close().await;

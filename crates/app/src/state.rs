@@ -36,6 +36,8 @@ pub struct Inner {
     /// Wakes this process's webhook worker after a change that may have
     /// enqueued events (other processes find them on their next poll).
     pub webhooks_wakeup: Arc<tokio::sync::Notify>,
+    /// The registered features (`registry::all()`, plus any a test adds).
+    pub features: Arc<[crate::feature::Feature]>,
 }
 
 impl AppState {

@@ -25,17 +25,6 @@ use utoipa::{Modify, OpenApi};
     ),
     modifiers(&SecuritySchemes),
     security(("session" = []), ("bearer" = []), ("api_token" = [])),
-    tags(
-        (name = "workspaces", description = "Workspaces and the current workspace's settings"),
-        (name = "profile", description = "The signed-in user's own profile"),
-        (name = "members", description = "Members, roles and invitations of the current workspace"),
-        (name = "developer", description = "API tokens and experimental features of the current workspace"),
-        (name = "audit", description = "The current workspace's audit log and its hash chain"),
-        (name = "webhooks", description = "Webhook endpoints, their signing secrets and delivery log. Events are \
-            signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`) and retried with \
-            backoff (by default 5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h, ±20 % jitter); the event types and their \
-            payload schemas are the document's `webhooks` section and `GET /api/v1/webhooks/event-types`."),
-    ),
     components(schemas(crate::error::ProblemDetails, crate::error::FieldError))
 )]
 pub struct ApiDoc;
@@ -105,10 +94,15 @@ const FALLBACK_DESCRIPTIONS: &[(&str, &str)] = &[
     ("422", "Some fields are not valid: `errors` names each field with a message."),
 ];
 
-/// Completes the document built from the routes: the common error
-/// responses, and a description for every response that has none.
-pub fn finish(openapi: &mut utoipa::openapi::OpenApi) {
+/// Completes the document built from the routes: the features' tags, the
+/// common error responses, and a description for every response that has
+/// none.
+pub fn finish(openapi: &mut utoipa::openapi::OpenApi, features: &[crate::feature::Feature]) {
+    use utoipa::openapi::tag::TagBuilder;
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let tags = features.iter().flat_map(|f| f.api_tags.iter());
+    openapi.tags =
+        Some(tags.map(|(name, about)| TagBuilder::new().name(*name).description(Some(*about)).build()).collect());
     let problem = |description: &str| {
         RefOr::T(
             ResponseBuilder::new()

@@ -27,7 +27,7 @@ use super::{Changes, Origin, Target};
 use crate::policy::{Attempt, Permission, WorkspaceCtx};
 use crate::state::AppState;
 
-pub const ACTION: &str = "access.denied";
+pub const ACTION: &super::Action = &super::catalogue::ACCESS_DENIED;
 
 /// Repeats of one actor's refusal on one route within this many minutes
 /// write no further entry.
@@ -64,7 +64,7 @@ async fn write(state: &AppState, ctx: &WorkspaceCtx, permission: Permission, att
          WHERE workspace_id = $1 AND created_at >= $2 AND action = $3 AND actor_id = $4 AND target_id = $5",
         ctx.workspace.id.as_str(),
         since,
-        ACTION,
+        ACTION.name,
         origin.actor_id.as_deref(),
         &route
     )?;

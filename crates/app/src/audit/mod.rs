@@ -19,12 +19,50 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use switchboard_core::{AuditEntryId, UserId, WorkspaceId};
-use switchboard_db::{IntoExec, Tx, execute, fetch_all, fetch_one};
+use switchboard_db::{IntoExec, Tx, execute, fetch_all, fetch_one, fetch_optional};
+
+pub use catalogue::{Action, ActionGroup};
+use futures_util::FutureExt;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::events;
+use crate::feature::{Feature, Section};
+use crate::routes::{Access, Routes};
 
 use crate::policy::WorkspaceCtx;
 use crate::web::ClientMeta;
+
+/// Settings → Audit Log, its API, and retention as periodic work.
+pub const FEATURE: Feature = Feature {
+    section: Some(Section {
+        slug: "audit-log",
+        title: "Audit Log",
+        summary: "Track all changes made in your workspace.",
+        order: 80,
+    }),
+    routes,
+    api_tags: &[("audit", "The current workspace's audit log and its hash chain")],
+    maintenance: Some(|state| retention::apply_configured(state).boxed()),
+    ..Feature::new("audit")
+};
+
+fn routes(r: &mut Routes) {
+    r.pages(Access::Admin)
+        .get("/settings/audit-log", pages::audit_log_page)
+        .get("/settings/audit-log/{id}", pages::audit_entry_page);
+    r.api(
+        Access::Admin,
+        OpenApiRouter::new()
+            .routes(routes!(api::list_entries))
+            .routes(routes!(api::export_entries))
+            .routes(routes!(api::verify_chain))
+            .routes(routes!(checkpoint::export_checkpoint))
+            .routes(routes!(checkpoint::verify_checkpoint)),
+    );
+}
 
 /// Who made a change, from where.
 #[derive(Debug, Clone)]
@@ -125,6 +163,8 @@ impl Changes {
 }
 
 /// Writes one entry in `tx`. Call it after the change, before `commit`.
+/// Its events (the action's own, if any, and `audit.entry_created`) are
+/// emitted in the same transaction.
 ///
 /// The entry joins its workspace's hash chain: one upsert takes the next
 /// sequence number and the previous hash from the chain head (locking that
@@ -133,7 +173,7 @@ impl Changes {
 pub async fn record(
     tx: &mut Tx,
     origin: &Origin,
-    action: &'static str,
+    action: &Action,
     target: &Target,
     changes: &Changes,
     now: DateTime<Utc>,
@@ -142,6 +182,7 @@ pub async fn record(
     let now = now.trunc_subsecs(6);
     let id = AuditEntryId::new();
     let ws = origin.workspace_id.as_str();
+    let action_name = action.name;
     let (seq, prev_hash): (i64, String) = fetch_one!(
         &mut *tx,
         (i64, String),
@@ -159,7 +200,7 @@ pub async fn record(
             actor_type: origin.actor_type,
             actor_id: origin.actor_id.as_deref(),
             actor_name: &origin.actor_name,
-            action,
+            action: action_name,
             target_type: target.kind,
             target_id: &target.id,
             target_name: &target.name,
@@ -180,7 +221,7 @@ pub async fn record(
         origin.actor_type,
         origin.actor_id.as_deref(),
         &origin.actor_name,
-        action,
+        action_name,
         target.kind,
         &target.id,
         &target.name,
@@ -193,22 +234,44 @@ pub async fn record(
         &hash
     )?;
     execute!(&mut *tx, "UPDATE audit_chain_heads SET hash = $2 WHERE workspace_id = $1", ws, &hash)?;
-    // The change's webhook events commit (or roll back) with it.
-    let entry = || AuditEntry {
-        id: id.to_string(),
-        actor_type: origin.actor_type.to_string(),
-        actor_id: origin.actor_id.clone(),
-        actor_name: origin.actor_name.clone(),
-        action: action.to_string(),
-        target_type: target.kind.to_string(),
-        target_id: target.id.clone(),
-        target_name: target.name.clone(),
-        changes: sqlx::types::Json(changes.clone()),
-        ip: origin.ip.clone(),
-        user_agent: origin.user_agent.clone(),
-        created_at: now,
-    };
-    crate::webhooks::enqueue::from_audit_entry(tx, ws, entry, now).await?;
+    // The change's events commit (or roll back) with it. With nobody
+    // listening this is one indexed query and no payload is built.
+    let listeners = events::listeners(tx, &origin.workspace_id).await?;
+    if listeners.is_empty() {
+        return Ok(id);
+    }
+    if let Some(event) = action.event {
+        events::publish(tx, &listeners, event, &origin.workspace_id, now, || {
+            json!({
+                "object": {"type": target.kind, "id": target.id, "name": target.name},
+                "actor": {"type": origin.actor_type, "id": origin.actor_id, "name": origin.actor_name},
+                "changes": changes,
+                "audit_entry_id": id.as_str(),
+            })
+        })
+        .await?;
+    }
+    if !listeners.wanting(&events::AUDIT_ENTRY_CREATED).is_empty() {
+        let tz: Option<(String,)> =
+            fetch_optional!(&mut *tx, (String,), "SELECT timezone FROM workspaces WHERE id = $1", ws)?;
+        let tz = tz.and_then(|(t,)| t.parse::<chrono_tz::Tz>().ok()).unwrap_or(chrono_tz::UTC);
+        let entry = AuditEntry {
+            id: id.to_string(),
+            actor_type: origin.actor_type.to_string(),
+            actor_id: origin.actor_id.clone(),
+            actor_name: origin.actor_name.clone(),
+            action: action_name.to_string(),
+            target_type: target.kind.to_string(),
+            target_id: target.id.clone(),
+            target_name: target.name.clone(),
+            changes: sqlx::types::Json(changes.clone()),
+            ip: origin.ip.clone(),
+            user_agent: origin.user_agent.clone(),
+            created_at: now,
+        };
+        let data = json!({ "entry": api::AuditEntryResponse::new(entry, tz) });
+        events::publish(tx, &listeners, &events::AUDIT_ENTRY_CREATED, &origin.workspace_id, now, || data).await?;
+    }
     Ok(id)
 }
 

@@ -11,13 +11,12 @@ use chrono_tz::Tz;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::catalogue::{ACTION_GROUPS, TARGET_TYPES, action_label, target_label};
+use super::catalogue::{action_label, target_label};
 use super::query::{self, Filter, decode_cursor, encode_cursor};
 use super::view::{self, EntryRow};
 use crate::error::{AppError, AppResult};
 use crate::members::store::{self as members, MemberQuery};
 use crate::policy::{Permission, WorkspaceCtx};
-use crate::settings::{SECTIONS, section};
 use crate::state::AppState;
 use crate::web::Page;
 
@@ -189,14 +188,14 @@ pub async fn audit_log_page(
     let (people, tokens) = actor_choices(&state, &ctx).await?;
     let values: BTreeMap<&str, &str> = typed.iter().copied().collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    page.render_status(
+    crate::settings::render(
         &state,
+        &page,
         status,
+        "audit-log",
         "audit/list.html",
         context! {
             title => "Audit Log",
-            sections => SECTIONS,
-            section => section("audit-log"),
             entries => rows,
             values => values,
             errors => errors,
@@ -207,8 +206,8 @@ pub async fn audit_log_page(
             exports => exports,
             people => people,
             tokens => tokens,
-            action_groups => ACTION_GROUPS,
-            target_types => TARGET_TYPES,
+            action_groups => super::catalogue::groups(),
+            target_types => super::catalogue::target_types(),
             timezone => ctx.workspace.timezone.clone(),
         },
     )
@@ -229,13 +228,14 @@ pub async fn audit_entry_page(
     let tz = ctx.workspace.tz();
     let e = &found.entry;
     let back_qs = query_string(q.typed());
-    page.render(
+    crate::settings::render(
         &state,
+        &page,
+        StatusCode::OK,
+        "audit-log",
         "audit/detail.html",
         context! {
             title => format!("{} · Audit Log", action_label(&e.action)),
-            sections => SECTIONS,
-            section => section("audit-log"),
             back => if back_qs.is_empty() { "/settings/audit-log".to_string() } else { format!("/settings/audit-log?{back_qs}") },
             entry => context! {
                 id => e.id.clone(),

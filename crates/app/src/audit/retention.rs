@@ -100,8 +100,15 @@ async fn cut_workspace(
             .field("retention", (), humantime_days(retention));
         let workspace_id: WorkspaceId = ws.parse().map_err(|e| anyhow::anyhow!("stored workspace ID {ws:?}: {e}"))?;
         let target = Target::new("audit_log", ws, "Audit log");
-        super::record(&mut tx, &Origin::system(workspace_id), "audit_log.retention_applied", &target, &changes, now)
-            .await?;
+        super::record(
+            &mut tx,
+            &Origin::system(workspace_id),
+            &super::catalogue::RETENTION_APPLIED,
+            &target,
+            &changes,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         cut = Some(Cut { workspace_id: ws.to_string(), checkpoint: signed, entries_removed: 0 });
     }
@@ -149,4 +156,15 @@ async fn delete_covered(db: &Db, ws: &str, up_to_seq: i64, cutoff: DateTime<Utc>
 fn humantime_days(d: Duration) -> String {
     let secs = d.as_secs();
     if secs.is_multiple_of(86_400) { format!("{}d", secs / 86_400) } else { format!("{secs}s") }
+}
+
+/// The worker's hourly run: applies `--audit-retention`, if set.
+pub async fn apply_configured(state: &crate::state::AppState) -> anyhow::Result<()> {
+    let Some(retention) = state.config.audit_retention else { return Ok(()) };
+    let cuts = apply(&state.db, &state.server_key, retention, state.clock.now()).await?;
+    for cut in cuts {
+        tracing::info!(workspace_id = %cut.workspace_id, up_to_seq = cut.checkpoint.seq,
+                removed = cut.entries_removed, "audit retention applied");
+    }
+    Ok(())
 }

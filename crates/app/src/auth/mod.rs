@@ -4,7 +4,7 @@
 pub mod api_token;
 pub mod csrf;
 pub mod model;
-pub mod pages;
+
 pub mod password;
 pub mod session;
 pub mod throttle;

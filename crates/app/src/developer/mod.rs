@@ -7,3 +7,66 @@ pub mod model;
 pub mod pages;
 pub mod service;
 pub mod store;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::feature::{Feature, Section};
+use crate::routes::{Access, Routes};
+
+use crate::audit::{Action, ActionGroup};
+use crate::events::EventType;
+
+pub const TOKENS: ActionGroup = ActionGroup { title: "API tokens", filter: "api_token.*" };
+pub const FEATURES: ActionGroup = ActionGroup { title: "Experimental features", filter: "experimental_feature.*" };
+
+pub const TOKEN_CREATED_EVENT: EventType = EventType::change(
+    "api_token.created",
+    "An API token was created (its secret is never sent).",
+    "api_token",
+    &["name", "role", "expires_at"],
+);
+pub const TOKEN_REVOKED_EVENT: EventType = EventType::change(
+    "api_token.revoked",
+    "An API token stopped working: revoked, or its creator left or was removed.",
+    "api_token",
+    &["status"],
+);
+
+pub const TOKEN_CREATED: Action =
+    Action::publishing("api_token.created", "Token created", &TOKENS, &TOKEN_CREATED_EVENT);
+pub const TOKEN_REVOKED: Action =
+    Action::publishing("api_token.revoked", "Token revoked", &TOKENS, &TOKEN_REVOKED_EVENT);
+pub const FEATURE_UPDATED: Action = Action::new("experimental_feature.updated", "Feature switched", &FEATURES);
+
+pub const ACTIONS: &[&Action] = &[&TOKEN_CREATED, &TOKEN_REVOKED, &FEATURE_UPDATED];
+
+pub const FEATURE: Feature = Feature {
+    section: Some(Section {
+        slug: "developer",
+        title: "Developer",
+        summary: "API tokens, webhooks, user/team IDs, and experimental features.",
+        order: 70,
+    }),
+    routes,
+    api_tags: &[("developer", "API tokens and experimental features of the current workspace")],
+    actions: ACTIONS,
+    targets: &[("api_token", "API token"), ("experimental_feature", "Experimental feature")],
+    ..Feature::new("developer")
+};
+
+fn routes(r: &mut Routes) {
+    r.pages(Access::Admin)
+        .get("/settings/developer", pages::developer_page)
+        .post("/settings/developer/tokens", pages::create_token)
+        .post("/settings/developer/tokens/{id}/revoke", pages::revoke_token)
+        .post("/settings/developer/features/{key}", pages::set_feature);
+    r.api(
+        Access::Admin,
+        OpenApiRouter::new()
+            .routes(routes!(api::list_tokens, api::create_token))
+            .routes(routes!(api::revoke_token))
+            .routes(routes!(api::list_features))
+            .routes(routes!(api::set_feature)),
+    );
+}

@@ -17,7 +17,6 @@ use super::{service, store};
 use crate::auth::token_format::TOKEN_PREFIX;
 use crate::error::AppResult;
 use crate::policy::{Permission, WorkspaceCtx};
-use crate::settings::{SECTIONS, section};
 use crate::state::AppState;
 use crate::web::{Flash, Page, redirect_with_flash, time};
 
@@ -106,14 +105,14 @@ async fn render(
         .collect();
     let webhooks = crate::webhooks::pages::summaries(state, ctx).await?;
     let value = |key: &str, default: &str| outcome.values.get(key).cloned().unwrap_or_else(|| default.to_string());
-    page.render_status(
+    crate::settings::render(
         state,
+        &page,
         status,
+        "developer",
         "developer/page.html",
         context! {
             title => "Developer",
-            sections => SECTIONS,
-            section => section("developer"),
             ws_id => ctx.workspace.id.to_string(),
             user_id => ctx.user_id.to_string(),
             tokens => tokens,

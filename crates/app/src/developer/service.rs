@@ -41,7 +41,8 @@ pub async fn create(state: &AppState, ctx: &WorkspaceCtx, new: NewToken) -> AppR
         (),
         new.expires_at,
     );
-    audit::record(&mut tx, &Origin::from_ctx(ctx), "api_token.created", &target(&id, &new.name), &changes, now).await?;
+    audit::record(&mut tx, &Origin::from_ctx(ctx), &super::TOKEN_CREATED, &target(&id, &new.name), &changes, now)
+        .await?;
     let row = store::find(&mut tx, &ctx.workspace.id, &id).await?.ok_or_else(not_found)?;
     tx.commit().await?;
     Ok((row, secret))
@@ -56,7 +57,7 @@ pub async fn revoke(state: &AppState, ctx: &WorkspaceCtx, token_id: &str) -> App
     let row = store::find(&mut tx, &ctx.workspace.id, &id).await?.ok_or_else(not_found)?;
     if store::revoke(&mut tx, &ctx.workspace.id, &id, "revoked", Some(&ctx.user_id), now).await? {
         let changes = Changes::new().field("status", row.facts().status(now), "revoked");
-        audit::record(&mut tx, &Origin::from_ctx(ctx), "api_token.revoked", &target(&id, &row.name), &changes, now)
+        audit::record(&mut tx, &Origin::from_ctx(ctx), &super::TOKEN_REVOKED, &target(&id, &row.name), &changes, now)
             .await?;
     }
     let row = store::find(&mut tx, &ctx.workspace.id, &id).await?.ok_or_else(not_found)?;
@@ -78,7 +79,7 @@ pub async fn stop_tokens_of(
         let id: ApiTokenId = id.parse().map_err(|_| anyhow::anyhow!("stored token ID {id:?} is malformed"))?;
         store::revoke(&mut *tx, &origin.workspace_id, &id, reason, None, now).await?;
         let changes = Changes::new().field("status", "active", reason);
-        audit::record(tx, origin, "api_token.revoked", &target(&id, &name), &changes, now).await?;
+        audit::record(tx, origin, &super::TOKEN_REVOKED, &target(&id, &name), &changes, now).await?;
     }
     Ok(())
 }
@@ -98,7 +99,7 @@ pub async fn set_feature(state: &AppState, ctx: &WorkspaceCtx, feature: &Feature
         workspaces::set_experimental_features(&mut tx, &ws.id, &map, now).await?;
         let changes = Changes::new().field("enabled", before, enabled);
         let target = Target::new("experimental_feature", feature.key, feature.name);
-        audit::record(&mut tx, &Origin::from_ctx(ctx), "experimental_feature.updated", &target, &changes, now).await?;
+        audit::record(&mut tx, &Origin::from_ctx(ctx), &super::FEATURE_UPDATED, &target, &changes, now).await?;
     }
     tx.commit().await?;
     Ok(enabled)

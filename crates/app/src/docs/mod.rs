@@ -21,7 +21,7 @@ use crate::web::Page;
 /// The finished document, as `routes::router` serves it.
 pub fn document(state: &AppState) -> utoipa::openapi::OpenApi {
     let (_, mut doc) = crate::routes::api_routes(state).split_for_parts();
-    crate::api::openapi::finish(&mut doc);
+    crate::api::openapi::finish(&mut doc, &state.features);
     doc
 }
 

@@ -30,6 +30,10 @@
 
 use std::io::Cursor;
 
+use axum::extract::Multipart;
+
+use crate::error::{AppError, AppResult};
+
 use image::codecs::png::{CompressionType, FilterType as PngFilter, PngEncoder};
 use image::imageops::FilterType;
 use image::metadata::Orientation;
@@ -290,4 +294,38 @@ fn encode_png(image: &RgbaImage) -> Result<Vec<u8>, ImageError> {
         // it ever does, the upload is refused rather than stored broken.
         .map_err(|_| ImageError::Corrupt)?;
     Ok(png)
+}
+
+/// An uploaded file and the form's `back` field (when it came first).
+pub struct Upload {
+    pub bytes: bytes::Bytes,
+    pub back: String,
+}
+
+/// Reads the file field `name` of a multipart form, refusing more than
+/// the upload limit without buffering the rest.
+pub async fn read_upload(mut multipart: Multipart, name: &str) -> AppResult<Upload> {
+    let choose = || AppError::field(name, "Choose an image file to upload.");
+    let mut back = String::new();
+    while let Some(mut field) = multipart.next_field().await.map_err(|_| choose())? {
+        if field.name() == Some("back") {
+            back = field.text().await.map_err(|_| choose())?;
+            continue;
+        }
+        if field.name() != Some(name) {
+            continue;
+        }
+        let mut data = bytes::BytesMut::new();
+        while let Some(chunk) = field.chunk().await.map_err(|_| choose())? {
+            if data.len() + chunk.len() > MAX_UPLOAD_BYTES {
+                return Err(AppError::field(name, too_large_message()));
+            }
+            data.extend_from_slice(&chunk);
+        }
+        if data.is_empty() {
+            return Err(choose());
+        }
+        return Ok(Upload { bytes: data.freeze(), back });
+    }
+    Err(choose())
 }

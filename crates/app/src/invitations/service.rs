@@ -79,8 +79,7 @@ pub async fn invite(state: &AppState, ctx: &WorkspaceCtx, email: &str, role: &st
                 .field("role", pending.role.as_str(), role.as_str())
                 .field("expires_at", pending.expires_at, expires_at)
                 .field("send_count", pending.send_count, pending.send_count + 1);
-            audit::record(&mut tx, &Origin::from_ctx(ctx), "invitation.resent", &target(&pending), &changes, now)
-                .await?;
+            audit::record(&mut tx, &Origin::from_ctx(ctx), &super::RESENT, &target(&pending), &changes, now).await?;
             Sent::Resent(Invitation { role, send_count: pending.send_count + 1, sent_at: now, expires_at, ..pending })
         }
         None => {
@@ -101,8 +100,15 @@ pub async fn invite(state: &AppState, ctx: &WorkspaceCtx, email: &str, role: &st
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("invitation vanished"))?;
             let changes = Changes::new().field("email", (), email.as_str()).field("role", (), role.as_str());
-            audit::record(&mut tx, &Origin::from_ctx(ctx), "member.invited", &target(&invitation), &changes, now)
-                .await?;
+            audit::record(
+                &mut tx,
+                &Origin::from_ctx(ctx),
+                &crate::members::INVITED,
+                &target(&invitation),
+                &changes,
+                now,
+            )
+            .await?;
             Sent::Created(invitation)
         }
     };
@@ -181,7 +187,7 @@ pub async fn resend(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> AppResult
         pending.send_count,
         pending.send_count + 1,
     );
-    audit::record(&mut tx, &Origin::from_ctx(ctx), "invitation.resent", &target(&pending), &changes, now).await?;
+    audit::record(&mut tx, &Origin::from_ctx(ctx), &super::RESENT, &target(&pending), &changes, now).await?;
     let invitation = Invitation { send_count: pending.send_count + 1, sent_at: now, expires_at, ..pending };
     enqueue_email(state, &mut tx, ctx, &invitation, &token, now).await?;
     tx.commit().await?;
@@ -196,7 +202,7 @@ pub async fn revoke(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> AppResult
     let pending = load_pending(&mut tx, ctx, id).await?;
     store::finish(&mut tx, &ctx.workspace.id, &pending.id, "revoked", now).await?;
     let changes = Changes::new().field("status", "pending", "revoked");
-    audit::record(&mut tx, &Origin::from_ctx(ctx), "invitation.revoked", &target(&pending), &changes, now).await?;
+    audit::record(&mut tx, &Origin::from_ctx(ctx), &super::REVOKED, &target(&pending), &changes, now).await?;
     tx.commit().await?;
     Ok(Invitation { status: "revoked".into(), ..pending })
 }
@@ -267,7 +273,7 @@ pub async fn accept(state: &AppState, session: &Session, meta: &ClientMeta, toke
     audit::record(
         &mut tx,
         &origin,
-        "member.joined",
+        &crate::members::JOINED,
         &Target::new("member", &membership.id, session.user_email.clone()),
         &changes,
         now,

@@ -146,6 +146,8 @@ impl fmt::Debug for Registry {
 }
 
 /// The app's handlers: one line per kind of job.
+/// The platform's own job kinds; building the app adds every registered
+/// feature's (`Feature::jobs`).
 pub fn registry() -> Registry {
     Registry::new().with(email::SendEmail)
 }

@@ -18,7 +18,6 @@ pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// How long done jobs are kept, and how often the worker deletes older ones.
 const KEEP_DONE: TimeDelta = TimeDelta::days(7);
 const CLEANUP_EVERY: TimeDelta = TimeDelta::hours(1);
-const WEBHOOK_LOG_KEPT: TimeDelta = TimeDelta::days(30);
 /// Each retry delay is the schedule's step, moved by up to this fraction
 /// either way, so jobs that failed together do not retry together.
 const JITTER: f64 = 0.2;
@@ -145,21 +144,12 @@ pub async fn hourly_cleanup(state: &AppState) {
     if let Err(err) = crate::api::idempotency::delete_expired(&state.db, state.clock.now()).await {
         tracing::warn!(error = %err, "could not delete expired idempotency keys");
     }
-    // Webhook messages (with their deliveries and attempts) are kept 30
-    // days once nothing is left to send.
-    if let Err(err) = crate::webhooks::delivery::delete_old(&state.db, state.clock.now(), WEBHOOK_LOG_KEPT).await {
-        tracing::warn!(error = %err, "could not delete old webhook messages");
-    }
-    if let Some(retention) = state.config.audit_retention {
-        let now = state.clock.now();
-        match crate::audit::retention::apply(&state.db, &state.server_key, retention, now).await {
-            Ok(cuts) => {
-                for cut in cuts {
-                    tracing::info!(workspace_id = %cut.workspace_id, up_to_seq = cut.checkpoint.seq,
-                            removed = cut.entries_removed, "audit retention applied");
-                }
-            }
-            Err(err) => tracing::warn!(error = %format!("{err:#}"), "could not apply audit retention"),
+    // Each feature's periodic work (retention, expired history).
+    for feature in state.features.iter() {
+        if let Some(maintenance) = feature.maintenance
+            && let Err(err) = maintenance(state).await
+        {
+            tracing::warn!(feature = feature.name, error = %format!("{err:#}"), "periodic maintenance failed");
         }
     }
 }

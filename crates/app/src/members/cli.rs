@@ -27,7 +27,7 @@ pub async fn add(config: &Config, workspace: &str, email: &str, role: &str) -> a
         "active",
     );
     let target = Target::new("member", &user.id, user.email.clone());
-    audit::record(&mut tx, &Origin::system(workspace_id.clone()), "member.added", &target, &changes, now).await?;
+    audit::record(&mut tx, &Origin::system(workspace_id.clone()), &super::ADDED, &target, &changes, now).await?;
     tx.commit().await?;
     db.close().await;
     println!("{} is now {} of {}.", user.email, role.label(), ws.name);

@@ -1,124 +1,20 @@
 //! HTML handlers for the Members part of Settings → General (invite, the
 //! Members table, role changes, removal) and the Danger Zone (leave,
 //! delete). Every form redirects back to the page with a toast.
-use std::collections::BTreeMap;
-
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use minijinja::{Value, context};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::api::{MembersQuery, page};
+use super::api::MembersQuery;
 use super::service;
 use crate::error::AppResult;
-use crate::invitations::service::{self as invitations, Sent};
-use crate::invitations::store as invitation_store;
+use crate::invitations::service as invitations;
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
-use crate::web::{Flash, Page, redirect_with_flash, time};
+use crate::web::{Flash, redirect_with_flash};
 
 const GENERAL: &str = "/settings/general#members";
-
-#[derive(Serialize)]
-struct Row {
-    kind: &'static str,
-    id: String,
-    name: String,
-    email: String,
-    role: &'static str,
-    status: &'static str,
-    status_label: &'static str,
-    is_me: bool,
-    since: time::TimeView,
-}
-
-fn label(status: &str) -> (&'static str, &'static str) {
-    match status {
-        "active" | "ACTIVE" => ("ACTIVE", "Active"),
-        "removed" | "REMOVED" => ("REMOVED", "Removed"),
-        "left" | "LEFT" => ("LEFT", "Left"),
-        "INVITED" => ("INVITED", "Invited"),
-        _ => ("EXPIRED", "Expired"),
-    }
-}
-
-/// What the Members card of Settings → General shows.
-pub async fn members_context(state: &AppState, ctx: &WorkspaceCtx, q: &MembersQuery) -> AppResult<Value> {
-    let now = state.clock.now();
-    let tz = ctx.workspace.tz();
-    let (members, next_cursor) = page(state, ctx, q).await?;
-    let first_page = q.cursor.as_deref().unwrap_or("").is_empty();
-    let search = q.search.clone().unwrap_or_default();
-    let mut rows = Vec::new();
-    if first_page {
-        for inv in invitation_store::list_pending(&state.db, &ctx.workspace.id, 200).await? {
-            let matches = search.is_empty() || inv.email_normalized.contains(&search.trim().to_lowercase());
-            if !matches {
-                continue;
-            }
-            let (status, status_label) = label(inv.display_status(now));
-            rows.push(Row {
-                kind: "invitation",
-                id: inv.id.to_string(),
-                name: String::new(),
-                email: inv.email,
-                role: inv.role.label(),
-                status,
-                status_label,
-                is_me: false,
-                since: time::view(inv.sent_at, tz, now),
-            });
-        }
-    }
-    for m in members {
-        let (status, status_label) = label(&m.status);
-        rows.push(Row {
-            kind: "member",
-            is_me: m.user_id == ctx.user_id,
-            id: m.id.to_string(),
-            name: m.name,
-            email: m.email,
-            role: m.role.label(),
-            status,
-            status_label,
-            since: time::view(m.created_at, tz, now),
-        });
-    }
-    Ok(context! { rows => rows, search => search, next_cursor => next_cursor, is_first_page => first_page })
-}
-
-#[derive(Deserialize)]
-pub struct InviteForm {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    role: String,
-}
-
-pub async fn invite_member(
-    State(state): State<AppState>,
-    ctx: WorkspaceCtx,
-    page: Page,
-    Form(form): Form<InviteForm>,
-) -> AppResult<Response> {
-    ctx.require(Permission::ManageMembers)?;
-    match invitations::invite(&state, &ctx, &form.email, &form.role).await {
-        Ok(Sent::Created(i)) => {
-            Ok(redirect_with_flash(GENERAL, Flash::success(format!("Invitation sent to {}.", i.email))))
-        }
-        Ok(Sent::Resent(i)) => Ok(redirect_with_flash(
-            GENERAL,
-            Flash::success(format!("{} was already invited; we sent a new invitation.", i.email)),
-        )),
-        Err(err) => {
-            let Some(fields) = err.field_messages() else { return Err(err) };
-            let errors = fields.into_iter().map(|(field, message)| (format!("invite_{field}"), message)).collect();
-            let values = BTreeMap::from([("invite_email", form.email), ("invite_role", form.role)]);
-            crate::workspaces::pages::render_general_with(&state, &ctx, &page, values, errors).await
-        }
-    }
-}
 
 #[derive(Deserialize)]
 pub struct RoleForm {
@@ -172,34 +68,6 @@ pub async fn leave_workspace(State(state): State<AppState>, ctx: WorkspaceCtx) -
     ctx.require(Permission::ViewWorkspace)?;
     service::leave(&state, &ctx).await?;
     Ok(redirect_with_flash("/", Flash::success(format!("You left {}.", ctx.workspace.name))))
-}
-
-#[derive(Deserialize)]
-pub struct DeleteForm {
-    #[serde(default)]
-    confirm_name: String,
-}
-
-pub async fn delete_workspace(
-    State(state): State<AppState>,
-    ctx: WorkspaceCtx,
-    page: Page,
-    Form(form): Form<DeleteForm>,
-) -> AppResult<Response> {
-    ctx.require(Permission::DeleteWorkspace)?;
-    match service::delete_workspace(&state, &ctx, &form.confirm_name).await {
-        Ok(()) => {
-            Ok(redirect_with_flash("/", Flash::success(format!("Workspace {} was deleted.", ctx.workspace.name))))
-        }
-        Err(err) => match err.field_message("confirm_name") {
-            Some(message) => {
-                let errors = BTreeMap::from([("confirm_name".to_string(), message.to_string())]);
-                let values = BTreeMap::from([("confirm_name", form.confirm_name)]);
-                crate::workspaces::pages::render_general_with(&state, &ctx, &page, values, errors).await
-            }
-            None => Err(err),
-        },
-    }
 }
 
 /// `GET /settings/general?search=…&cursor=…` passes these through.

@@ -63,7 +63,7 @@ pub async fn change_role(state: &AppState, ctx: &WorkspaceCtx, member_id: &str, 
     }
     store::set_role(&mut tx, &ctx.workspace.id, &member.id, role, now).await?;
     let changes = Changes::new().field("role", member.role.as_str(), role.as_str());
-    audit::record(&mut tx, &Origin::from_ctx(ctx), "member.role_changed", &target(&member), &changes, now).await?;
+    audit::record(&mut tx, &Origin::from_ctx(ctx), &super::ROLE_CHANGED, &target(&member), &changes, now).await?;
     tx.commit().await?;
     Ok(Member { role, updated_at: now, ..member })
 }
@@ -86,7 +86,7 @@ pub async fn remove(state: &AppState, ctx: &WorkspaceCtx, member_id: &str) -> Ap
     move_sessions_away(&mut tx, &member, ctx).await?;
     let origin = Origin::from_ctx(ctx);
     let changes = Changes::new().field("status", "active", "removed");
-    audit::record(&mut tx, &origin, "member.removed", &target(&member), &changes, now).await?;
+    audit::record(&mut tx, &origin, &super::REMOVED, &target(&member), &changes, now).await?;
     developer::service::stop_tokens_of(&mut tx, &origin, &member.user_id, "creator_removed", now).await?;
     tx.commit().await?;
     Ok(Member { status: "removed".into(), updated_at: now, ..member })
@@ -124,7 +124,7 @@ pub async fn leave(state: &AppState, ctx: &WorkspaceCtx) -> AppResult<()> {
     move_sessions_away(&mut tx, &member, ctx).await?;
     let origin = Origin::from_ctx(ctx);
     let changes = Changes::new().field("status", "active", "left");
-    audit::record(&mut tx, &origin, "member.left", &target(&member), &changes, now).await?;
+    audit::record(&mut tx, &origin, &super::LEFT, &target(&member), &changes, now).await?;
     developer::service::stop_tokens_of(&mut tx, &origin, &member.user_id, "creator_left", now).await?;
     tx.commit().await?;
     Ok(())
@@ -153,6 +153,13 @@ pub async fn delete_workspace(state: &AppState, ctx: &WorkspaceCtx, confirm_name
     execute!(&mut tx, "DELETE FROM audit_log WHERE workspace_id = $1", ws.id.as_str())?;
     execute!(&mut tx, "DELETE FROM audit_chain_heads WHERE workspace_id = $1", ws.id.as_str())?;
     execute!(&mut tx, "DELETE FROM audit_checkpoints WHERE workspace_id = $1", ws.id.as_str())?;
+    // Resources outside the database go by jobs enqueued here, so they
+    // are released exactly when the deletion commits.
+    for feature in state.features.iter() {
+        if let Some(hook) = feature.on_workspace_deleted {
+            hook(&mut tx, &ws.id, now).await?;
+        }
+    }
     execute!(&mut tx, "DELETE FROM workspaces WHERE id = $1", ws.id.as_str())?;
     let changes = Changes::new()
         .field("name", &ws.name, ())
@@ -160,7 +167,7 @@ pub async fn delete_workspace(state: &AppState, ctx: &WorkspaceCtx, confirm_name
         .field("timezone", &ws.timezone, ())
         .field("logo", ws.logo_version.map(|v| crate::files::logo_url(&ws.id, v, 256)), ());
     let target = Target::new("workspace", &ws.id, ws.name.clone());
-    audit::record(&mut tx, &Origin::from_ctx(ctx), "workspace.deleted", &target, &changes, now).await?;
+    audit::record(&mut tx, &Origin::from_ctx(ctx), &crate::workspaces::DELETED, &target, &changes, now).await?;
     tx.commit().await?;
     // Files go after the commit: a failed delete leaves orphans, never a
     // workspace pointing at missing files.

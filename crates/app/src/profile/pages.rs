@@ -12,10 +12,10 @@ use serde::Deserialize;
 use super::service::{self, ProfileUpdate};
 use crate::auth::SignedIn;
 use crate::error::AppResult;
+use crate::images::read_upload;
 use crate::state::AppState;
 use crate::web::flash::local_path;
 use crate::web::{Flash, Page, redirect_with_flash};
-use crate::workspaces::pages::read_upload;
 
 pub async fn profile_page(State(state): State<AppState>, _user: SignedIn, page: Page) -> AppResult<Response> {
     render(&state, &page, BTreeMap::new(), BTreeMap::new(), StatusCode::OK).await

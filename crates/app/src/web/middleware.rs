@@ -155,3 +155,20 @@ fn same_origin_referer(headers: &HeaderMap) -> Option<String> {
         None => url.path().to_string(),
     })
 }
+
+/// Layer: after a request that may have changed something (any method but
+/// GET/HEAD/OPTIONS) has been answered — its transaction committed — wakes
+/// this process's outbox worker, so events go out at once rather than at
+/// the next poll.
+pub async fn wake_outbox_after_writes(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let writes = !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+    let response = next.run(req).await;
+    if writes {
+        state.webhooks_wakeup.notify_one();
+    }
+    response
+}

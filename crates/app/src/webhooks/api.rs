@@ -10,10 +10,11 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::model::{EndpointChange, NewEndpoint};
+use super::service;
 use super::store::{self, AttemptRow, DeliveryRow, EndpointRow};
-use super::{events, service};
 use crate::api::{ApiJson, ApiQuery, ListResponse};
 use crate::error::{AppError, AppResult, ProblemDetails};
+use crate::events;
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
 
@@ -92,7 +93,7 @@ pub struct EventTypeResponse {
     responses((status = 200, body = ListResponse<EventTypeResponse>)))]
 pub async fn list_event_types(ctx: WorkspaceCtx) -> AppResult<Json<ListResponse<EventTypeResponse>>> {
     ctx.require(Permission::ManageSettings)?;
-    let data = events::CATALOGUE
+    let data = events::catalogue()
         .iter()
         .map(|e| EventTypeResponse {
             name: e.name.into(),

@@ -302,23 +302,6 @@ pub fn spawn(state: AppState, mut shutdown: watch::Receiver<bool>) -> anyhow::Re
     }))
 }
 
-/// Layer: after a request that may have changed something (any method but
-/// GET/HEAD/OPTIONS) has been answered — its transaction committed — wakes
-/// this process's webhook worker, so events go out at once rather than at
-/// the next poll.
-pub async fn wake_after_writes(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let writes = !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
-    let response = next.run(req).await;
-    if writes {
-        state.webhooks_wakeup.notify_one();
-    }
-    response
-}
-
 /// Deletes `succeeded`/`failed` deliveries' messages older than `keep`
 /// (the worker's hourly cleanup), so the log shows recent history.
 pub async fn delete_old(db: &Db, now: DateTime<Utc>, keep: chrono::Duration) -> Result<u64, sqlx::Error> {

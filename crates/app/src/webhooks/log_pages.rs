@@ -14,7 +14,6 @@ use super::service;
 use super::store::{self, DeliveryRow, EndpointRow};
 use crate::error::{AppError, AppResult};
 use crate::policy::{Permission, WorkspaceCtx};
-use crate::settings::{SECTIONS, section};
 use crate::state::AppState;
 use crate::web::{Flash, Page, redirect_with_flash, time};
 
@@ -157,13 +156,14 @@ pub async fn delivery_page(
     let attempts: Vec<AttemptView> =
         store::attempts_of(&state.db, &delivery.id).await?.into_iter().map(|a| attempt_view(a, &ctx, now)).collect();
     let message_id = delivery.message_id.clone();
-    page.render(
+    crate::settings::render(
         &state,
+        &page,
+        StatusCode::OK,
+        "developer",
         "webhooks/delivery.html",
         context! {
             title => format!("Delivery of {}", delivery.event_type),
-            sections => SECTIONS,
-            section => section("developer"),
             ws_id => ctx.workspace.id.to_string(),
             endpoint => context! { id => endpoint.id, url => endpoint.url, enabled => endpoint.enabled },
             message_id => message_id,

@@ -14,11 +14,11 @@ use serde::Serialize;
 
 use super::log_pages::{self, LogQuery};
 use super::model::{EndpointChange, NewEndpoint};
+use super::service;
 use super::store::{self, EndpointRow};
-use super::{events, service};
 use crate::error::{AppError, AppResult};
+use crate::events;
 use crate::policy::{Permission, WorkspaceCtx};
-use crate::settings::{SECTIONS, section};
 use crate::state::AppState;
 use crate::web::flash::redirect;
 use crate::web::{Flash, Page, redirect_with_flash, time};
@@ -119,9 +119,9 @@ impl EndpointForm {
     }
 
     fn view(&self) -> minijinja::Value {
-        let choices: Vec<EventChoice> = events::CATALOGUE
+        let choices: Vec<EventChoice> = events::catalogue()
             .iter()
-            .filter(|e| e.name != events::TEST)
+            .filter(|e| e.subscribable)
             .map(|e| EventChoice {
                 name: e.name,
                 description: e.description,
@@ -152,14 +152,14 @@ async fn render_new(
     errors: BTreeMap<String, String>,
     status: StatusCode,
 ) -> AppResult<Response> {
-    page.render_status(
+    crate::settings::render(
         state,
+        &page,
         status,
+        "developer",
         "webhooks/new.html",
         context! {
             title => "Add webhook endpoint",
-            sections => SECTIONS,
-            section => section("developer"),
             ws_id => ctx.workspace.id.to_string(),
             form => form.view(),
             errors => errors,
@@ -250,15 +250,14 @@ pub(super) async fn render_endpoint(
     let form = extras.form.unwrap_or_else(|| EndpointForm::from_row(row));
     let default_since = (now - chrono::Duration::hours(24)).with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string();
     let secret_shown = extras.revealed.is_some() || extras.rotated.is_some();
-    let mut response = page
-        .render_status(
-            state,
-            status,
-            "webhooks/endpoint.html",
-            context! {
-                title => format!("Webhook endpoint {}", row.url),
-                sections => SECTIONS,
-                section => section("developer"),
+    let mut response = crate::settings::render(
+        state,
+        &page,
+        status,
+        "developer",
+        "webhooks/endpoint.html",
+        context! {
+            title => format!("Webhook endpoint {}", row.url),
                 ws_id => ctx.workspace.id.to_string(),
                 endpoint => context! {
                     id => row.id,

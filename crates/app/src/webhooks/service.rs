@@ -10,9 +10,10 @@ use switchboard_db::{Tx, execute, fetch_all, fetch_optional};
 use super::delivery::{Claimed, Outcome};
 use super::model::{EndpointChange, NewEndpoint};
 use super::store::{self, EndpointRow};
-use super::{enqueue, events, secret};
+use super::{enqueue, secret};
 use crate::audit::{self, Changes, Origin, Target};
 use crate::error::{AppError, AppResult};
+use crate::events;
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
 
@@ -67,7 +68,7 @@ pub async fn create(state: &AppState, ctx: &WorkspaceCtx, new: NewEndpoint) -> A
         .field("event_types", (), &row.event_types.0)
         .field("enabled", (), row.enabled)
         .field("secret", (), "[redacted]");
-    audit::record(&mut tx, &Origin::from_ctx(ctx), "webhook_endpoint.created", &target(&row), &changes, now).await?;
+    audit::record(&mut tx, &Origin::from_ctx(ctx), &super::CREATED, &target(&row), &changes, now).await?;
     tx.commit().await?;
     state.webhooks_wakeup.notify_one();
     Ok((row, signing_secret))
@@ -107,8 +108,7 @@ pub async fn update(state: &AppState, ctx: &WorkspaceCtx, id: &str, change: Endp
     if !changes.is_empty() {
         after.updated_at = now;
         store::update_endpoint(&mut tx, &after).await?;
-        audit::record(&mut tx, &Origin::from_ctx(ctx), "webhook_endpoint.updated", &target(&after), &changes, now)
-            .await?;
+        audit::record(&mut tx, &Origin::from_ctx(ctx), &super::UPDATED, &target(&after), &changes, now).await?;
     }
     tx.commit().await?;
     state.webhooks_wakeup.notify_one();
@@ -126,7 +126,7 @@ pub async fn delete(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> AppResult
         .field("description", &row.description, ())
         .field("event_types", &row.event_types.0, ())
         .field("enabled", row.enabled, ());
-    audit::record(&mut tx, &Origin::from_ctx(ctx), "webhook_endpoint.deleted", &target(&row), &changes, now).await?;
+    audit::record(&mut tx, &Origin::from_ctx(ctx), &super::DELETED, &target(&row), &changes, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -140,8 +140,7 @@ pub async fn reveal_secret(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> Ap
     let row = find(&mut tx, ctx, id).await?;
     let plain = secret::open(&state.server_key, &row.id, &row.secret_enc)?;
     let changes = Changes::new().field("secret_viewed", (), true);
-    audit::record(&mut tx, &Origin::from_ctx(ctx), "webhook_endpoint.secret_viewed", &target(&row), &changes, now)
-        .await?;
+    audit::record(&mut tx, &Origin::from_ctx(ctx), &super::SECRET_VIEWED, &target(&row), &changes, now).await?;
     tx.commit().await?;
     Ok(plain)
 }
@@ -173,8 +172,7 @@ pub async fn rotate_secret(
         (),
         row.previous_secret_until,
     );
-    audit::record(&mut tx, &Origin::from_ctx(ctx), "webhook_endpoint.secret_rotated", &target(&row), &changes, now)
-        .await?;
+    audit::record(&mut tx, &Origin::from_ctx(ctx), &super::SECRET_ROTATED, &target(&row), &changes, now).await?;
     tx.commit().await?;
     Ok((row, fresh))
 }
@@ -189,10 +187,11 @@ pub async fn send_test(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> AppRes
         return Err(AppError::conflict("endpoint_disabled", "Enable the endpoint before sending it a test event."));
     }
     let data = json!({"endpoint_id": row.id, "message": "A test event from Switchboard. It changes nothing."});
-    let payload = enqueue::envelope(events::TEST, &row.workspace_id, now, data);
-    let msg = enqueue::message(&mut tx, &row.workspace_id, events::TEST, &payload, &[&row], now).await?;
+    let payload = events::envelope(&events::WEBHOOK_TEST, &ctx.workspace.id, now, data);
+    let msg =
+        enqueue::message(&mut tx, &row.workspace_id, events::WEBHOOK_TEST.name, &payload, &[&row.id], now).await?;
     let changes = Changes::new().field("message_id", (), &msg);
-    audit::record(&mut tx, &Origin::from_ctx(ctx), "webhook_endpoint.test_sent", &target(&row), &changes, now).await?;
+    audit::record(&mut tx, &Origin::from_ctx(ctx), &super::TEST_SENT, &target(&row), &changes, now).await?;
     tx.commit().await?;
     state.webhooks_wakeup.notify_one();
     Ok(msg)
@@ -214,15 +213,7 @@ pub async fn resend(state: &AppState, ctx: &WorkspaceCtx, delivery_id: &str) -> 
     }
     let id = store::insert_delivery(&mut tx, ws, &endpoint.id, &delivery.message_id, &delivery.event_type, now).await?;
     let changes = Changes::new().field("message_id", (), &delivery.message_id).field("delivery_id", (), &id);
-    audit::record(
-        &mut tx,
-        &Origin::from_ctx(ctx),
-        "webhook_endpoint.delivery_resent",
-        &target(&endpoint),
-        &changes,
-        now,
-    )
-    .await?;
+    audit::record(&mut tx, &Origin::from_ctx(ctx), &super::DELIVERY_RESENT, &target(&endpoint), &changes, now).await?;
     tx.commit().await?;
     state.webhooks_wakeup.notify_one();
     Ok(id)
@@ -257,8 +248,7 @@ pub async fn recover(state: &AppState, ctx: &WorkspaceCtx, id: &str, since: Date
         store::insert_delivery(&mut tx, &endpoint.workspace_id, &endpoint.id, message_id, event_type, now).await?;
     }
     let changes = Changes::new().field("since", (), since).field("messages_recovered", (), failed.len());
-    audit::record(&mut tx, &Origin::from_ctx(ctx), "webhook_endpoint.recovered", &target(&endpoint), &changes, now)
-        .await?;
+    audit::record(&mut tx, &Origin::from_ctx(ctx), &super::RECOVERED, &target(&endpoint), &changes, now).await?;
     tx.commit().await?;
     state.webhooks_wakeup.notify_one();
     Ok(failed.len())
@@ -378,15 +368,7 @@ async fn update_endpoint_health(
     store::update_endpoint(&mut *tx, &after).await?;
     let workspace_id: WorkspaceId = ws.parse().map_err(|e| anyhow::anyhow!("stored workspace ID {ws:?}: {e}"))?;
     let changes = Changes::new().field("enabled", true, false).field("disabled_reason", (), &reason);
-    audit::record(
-        tx,
-        &Origin::system(workspace_id.clone()),
-        "webhook_endpoint.disabled",
-        &target(&after),
-        &changes,
-        now,
-    )
-    .await?;
+    audit::record(tx, &Origin::system(workspace_id.clone()), &super::DISABLED, &target(&after), &changes, now).await?;
     email_admins(tx, state, &workspace_id, &after, &reason, now).await?;
     Ok(())
 }

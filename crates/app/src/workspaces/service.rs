@@ -27,7 +27,7 @@ pub async fn create(state: &AppState, session: &Session, meta: &ClientMeta, raw_
     members::upsert_active(&mut tx, &id, &session.user_id, Role::Admin, now).await?;
     let origin = Origin::user(id.clone(), &session.user_id, &session.user_name, meta);
     let changes = Changes::new().field("name", (), name.as_str()).field("timezone", (), "UTC");
-    audit::record(&mut tx, &origin, "workspace.created", &target(&workspace), &changes, now).await?;
+    audit::record(&mut tx, &origin, &super::CREATED, &target(&workspace), &changes, now).await?;
     tx.commit().await?;
     Ok(workspace)
 }
@@ -91,7 +91,7 @@ pub async fn update(state: &AppState, ctx: &WorkspaceCtx, input: WorkspaceUpdate
         updated_at: now,
         ..before
     };
-    audit::record(&mut tx, &Origin::from_ctx(ctx), "workspace.updated", &target(&after), &changes, now).await?;
+    audit::record(&mut tx, &Origin::from_ctx(ctx), &super::UPDATED, &target(&after), &changes, now).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -136,7 +136,7 @@ async fn commit_logo(
         return Ok((before, None));
     }
     store::set_logo_version(&mut tx, &before.id, version, now).await?;
-    let action = if version.is_some() { "workspace.logo_updated" } else { "workspace.logo_removed" };
+    let action = if version.is_some() { &super::LOGO_UPDATED } else { &super::LOGO_REMOVED };
     let changes = Changes::new().field(
         "logo",
         before.logo_version.map(|v| files::logo_url(&before.id, v, 256)),

@@ -59,7 +59,7 @@ async fn a_rolled_back_change_leaves_no_entry() {
     audit::record(
         &mut tx,
         &Origin::system(ws.clone()),
-        "workspace.updated",
+        &switchboard::workspaces::UPDATED,
         &Target::new("workspace", &ws, "Acme Voice"),
         &changes,
         app.clock_now(),
@@ -75,7 +75,7 @@ async fn a_rolled_back_change_leaves_no_entry() {
     audit::record(
         &mut tx,
         &Origin::system(ws.clone()),
-        "workspace.updated",
+        &switchboard::workspaces::UPDATED,
         &Target::new("workspace", &ws, "Acme Voice"),
         &changes,
         app.clock_now(),

@@ -1,6 +1,10 @@
 //! The audit log's hash chain: valid after real changes, broken by any
 //! edit, removal or truncation (and verify names where), append-only on
 //! PostgreSQL, and gap-free under concurrent writers in two processes.
+const TEST_GROUP: switchboard::audit::ActionGroup =
+    switchboard::audit::ActionGroup { title: "Tests", filter: "test.*" };
+const TEST_CHANGED: switchboard::audit::Action =
+    switchboard::audit::Action::new("test.changed", "Test change", &TEST_GROUP);
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use switchboard::audit::{self, Changes, Origin, Target, chain};
@@ -128,7 +132,7 @@ async fn concurrent_writers_in_two_processes_leave_one_chain_without_gaps() {
                 let mut tx = state.db.begin().await.expect("begin");
                 let target = Target::new("workspace", &ws, format!("writer {w} change {i}"));
                 let changes = Changes::new().field("counter", i, i + 1);
-                audit::record(&mut tx, &Origin::system(ws.clone()), "test.changed", &target, &changes, now)
+                audit::record(&mut tx, &Origin::system(ws.clone()), &TEST_CHANGED, &target, &changes, now)
                     .await
                     .expect("record");
                 // Every third change rolls back: it must leave no gap.

@@ -96,9 +96,16 @@ async fn exports_stream_every_matching_entry_as_csv_or_json_lines() {
     for i in 0..2_345 {
         let target = Target::new("member", format!("mem_{i}"), format!("Person, \"{i}\"\nwith a line break"));
         let changes = Changes::new().field("role", "viewer", "member");
-        audit::record(&mut tx, &Origin::system(ws.clone()), "member.role_changed", &target, &changes, app.clock_now())
-            .await
-            .expect("record");
+        audit::record(
+            &mut tx,
+            &Origin::system(ws.clone()),
+            &switchboard::members::ROLE_CHANGED,
+            &target,
+            &changes,
+            app.clock_now(),
+        )
+        .await
+        .expect("record");
     }
     tx.commit().await.expect("commit");
 

@@ -68,9 +68,16 @@ async fn the_page_lists_entries_newest_first_in_workspace_time_and_each_filter_n
     let mut tx = app.state.db.begin().await.expect("begin");
     let target = Target::new("member", "mem_1", "Grace Hopper");
     let changes = Changes::new().field("role", "viewer", "member");
-    audit::record(&mut tx, &Origin::system(ws.clone()), "member.role_changed", &target, &changes, app.clock_now())
-        .await
-        .expect("record");
+    audit::record(
+        &mut tx,
+        &Origin::system(ws.clone()),
+        &switchboard::members::ROLE_CHANGED,
+        &target,
+        &changes,
+        app.clock_now(),
+    )
+    .await
+    .expect("record");
     tx.commit().await.expect("commit");
 
     let (status, html) = page(&admin, "").await;
@@ -136,9 +143,16 @@ async fn load_more_carries_the_cursor_and_filters_and_never_repeats_an_entry() {
         let target = Target::new("member", format!("mem_{i}"), format!("Person {i}"));
         let changes = Changes::new().field("role", "viewer", "member");
         // Same time for all: the ID breaks ties.
-        audit::record(&mut tx, &Origin::system(ws.clone()), "member.role_changed", &target, &changes, app.clock_now())
-            .await
-            .expect("record");
+        audit::record(
+            &mut tx,
+            &Origin::system(ws.clone()),
+            &switchboard::members::ROLE_CHANGED,
+            &target,
+            &changes,
+            app.clock_now(),
+        )
+        .await
+        .expect("record");
     }
     tx.commit().await.expect("commit");
 

@@ -29,8 +29,13 @@ async fn claims_respect_the_endpoint_limit_and_take_expired_leases_first() {
     let mut tx = db.begin().await.expect("begin");
     for n in 0..5 {
         let now = app.clock_now() + Duration::milliseconds(n);
-        let payload = enqueue::envelope("workspace.updated", &ws, now, json!({ "n": n }));
-        let all: Vec<&store::EndpointRow> = endpoints.iter().collect();
+        let payload = switchboard::events::envelope(
+            &switchboard::workspaces::UPDATED_EVENT,
+            &ws.parse().expect("ws"),
+            now,
+            json!({ "n": n }),
+        );
+        let all: Vec<&str> = endpoints.iter().map(|e| e.id.as_str()).collect();
         enqueue::message(&mut tx, &ws, "workspace.updated", &payload, &all, now).await.expect("enqueue");
     }
     tx.commit().await.expect("commit");

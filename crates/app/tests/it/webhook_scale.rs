@@ -128,8 +128,15 @@ async fn two_processes_deliver_ten_thousand_messages_once_each() {
         let now = Utc::now();
         let mut tx = db.begin().await.expect("begin");
         for n in batch * BATCH..(batch + 1) * BATCH {
-            let payload = enqueue::envelope("workspace.updated", &ws, now, json!({ "n": n }));
-            enqueue::message(&mut tx, &ws, "workspace.updated", &payload, &[&endpoint], now).await.expect("enqueue");
+            let payload = switchboard::events::envelope(
+                &switchboard::workspaces::UPDATED_EVENT,
+                &ws.parse().expect("ws"),
+                now,
+                json!({ "n": n }),
+            );
+            enqueue::message(&mut tx, &ws, "workspace.updated", &payload, &[endpoint.id.as_str()], now)
+                .await
+                .expect("enqueue");
         }
         tx.commit().await.expect("commit");
     }

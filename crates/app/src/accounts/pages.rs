@@ -8,11 +8,11 @@ use axum::response::Response;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::model::{EmailAddress, Password, PersonName};
-use super::session::{self, MaybeSession, NewSession};
-use super::throttle::{self, ThrottleKey};
-use super::{password, users};
 use crate::audit::{self, Changes, Origin, Target};
+use crate::auth::model::{EmailAddress, Password, PersonName};
+use crate::auth::session::{self, MaybeSession, NewSession};
+use crate::auth::throttle::{self, ThrottleKey};
+use crate::auth::{password, users};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::flash::{local_path, redirect};
@@ -278,7 +278,7 @@ pub async fn signin(
         let target = Target::new("user", &user_id, email.as_str());
         // The new session starts in this workspace: that is what changed here.
         let changes = Changes::new().field("current_workspace", (), ws.id.as_str());
-        audit::record(&mut tx, &origin, "member.signed_in", &target, &changes, now).await?;
+        audit::record(&mut tx, &origin, &crate::members::SIGNED_IN, &target, &changes, now).await?;
     }
     tx.commit().await?;
     let mut response = redirect(local_path(&form.next, "/"));

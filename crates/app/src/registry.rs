@@ -1,0 +1,22 @@
+//! The feature list: the one place that names every feature. The router,
+//! the Settings sidebar, the OpenAPI tags, the job registry, the hourly
+//! maintenance, workspace deletion and the audit and event catalogues all
+//! iterate over it. Adding a feature is its folder, its migrations, its
+//! templates and one line here.
+use crate::feature::Feature;
+
+/// Every feature, in the order their routes, tags and catalogue entries
+/// appear.
+pub fn all() -> Vec<Feature> {
+    vec![
+        crate::accounts::FEATURE,
+        crate::workspaces::FEATURE,
+        crate::general::FEATURE,
+        crate::members::FEATURE,
+        crate::invitations::FEATURE,
+        crate::profile::FEATURE,
+        crate::developer::FEATURE,
+        crate::webhooks::FEATURE,
+        crate::audit::FEATURE,
+    ]
+}
