@@ -22,8 +22,8 @@ use crate::auth::api_token::{self, ApiCaller};
 use crate::auth::session::{self, Session, SignedIn};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::tenancy::{self, Workspace};
 use crate::web::ClientMeta;
-use crate::workspaces::store::{self as workspaces, Workspace};
 
 /// Who is acting, in which workspace, with which role. Built once per
 /// request from the session or from an API token.
@@ -133,14 +133,13 @@ impl FromRequestParts<AppState> for WorkspaceCtx {
 /// whose workspace is gone (or whose membership ended) moves to the user's
 /// first remaining workspace.
 pub async fn resolve(state: &AppState, session: Arc<Session>, meta: ClientMeta) -> Result<WorkspaceCtx, AppError> {
-    use crate::members::store as members;
     if let Some(ws_id) = &session.current_workspace_id
-        && let Some(role) = members::active_role(&state.db, ws_id, &session.user_id).await?
-        && let Some(workspace) = workspaces::find(&state.db, ws_id).await?
+        && let Some(role) = tenancy::active_role(&state.db, ws_id, &session.user_id).await?
+        && let Some(workspace) = tenancy::find_workspace(&state.db, ws_id).await?
     {
         return Ok(WorkspaceCtx::for_session(session, workspace, role, meta));
     }
-    let mut list = workspaces::list_for_user(&state.db, &session.user_id).await?;
+    let mut list = tenancy::workspaces_of(&state.db, &session.user_id).await?;
     if list.is_empty() {
         return Err(AppError::conflict("no_workspace", "Create a workspace first."));
     }

@@ -12,11 +12,11 @@ pub fn all() -> Vec<Feature> {
         crate::accounts::FEATURE,
         crate::workspaces::FEATURE,
         crate::general::FEATURE,
+        crate::profile::FEATURE,
         crate::members::FEATURE,
         crate::invitations::FEATURE,
-        crate::profile::FEATURE,
         crate::developer::FEATURE,
-        crate::webhooks::FEATURE,
         crate::audit::FEATURE,
+        crate::webhooks::FEATURE,
     ]
 }

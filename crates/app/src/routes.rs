@@ -18,7 +18,8 @@ use crate::error::AppError;
 use crate::policy::{self, Permission};
 use crate::settings;
 use crate::state::AppState;
-use crate::web::middleware as mw;
+use crate::web::{assets, middleware as mw};
+use crate::{docs, files, ops};
 
 /// Request bodies above this are refused before a handler sees them.
 pub const MAX_BODY_BYTES: usize = csrf::MAX_FORM_BYTES;
@@ -112,8 +113,23 @@ impl Routes {
             (feature.routes)(&mut routes);
         }
         settings::planned_sections(&state.features, &mut routes);
+        platform_routes(&mut routes);
         routes
     }
+}
+
+/// The platform's own routes: probes, static assets, stored files and the
+/// API reference.
+fn platform_routes(r: &mut Routes) {
+    r.pages(Access::Public)
+        .get("/healthz", ops::healthz)
+        .get("/readyz", ops::readyz)
+        .get("/metrics", ops::metrics)
+        .get("/static/{name}", assets::serve_asset)
+        .get("/docs/api", docs::api_page);
+    r.pages(Access::SignedIn)
+        .get("/files/logo/{workspace_id}/{version}/{file}", files::serve_logo)
+        .get("/files/avatar/{user_id}/{version}/{file}", files::serve_avatar);
 }
 
 /// The layer that enforces `access`.

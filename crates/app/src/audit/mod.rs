@@ -21,7 +21,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use switchboard_core::{AuditEntryId, UserId, WorkspaceId};
-use switchboard_db::{IntoExec, Tx, execute, fetch_all, fetch_one, fetch_optional};
+use switchboard_db::{IntoExec, Tx, execute, fetch_all, fetch_one};
 
 pub use catalogue::{Action, ActionGroup};
 use futures_util::FutureExt;
@@ -252,9 +252,7 @@ pub async fn record(
         .await?;
     }
     if !listeners.wanting(&events::AUDIT_ENTRY_CREATED).is_empty() {
-        let tz: Option<(String,)> =
-            fetch_optional!(&mut *tx, (String,), "SELECT timezone FROM workspaces WHERE id = $1", ws)?;
-        let tz = tz.and_then(|(t,)| t.parse::<chrono_tz::Tz>().ok()).unwrap_or(chrono_tz::UTC);
+        let tz = crate::tenancy::timezone(&mut *tx, &origin.workspace_id).await?;
         let entry = AuditEntry {
             id: id.to_string(),
             actor_type: origin.actor_type.to_string(),

@@ -15,7 +15,6 @@ use super::catalogue::{action_label, target_label};
 use super::query::{self, Filter, decode_cursor, encode_cursor};
 use super::view::{self, EntryRow};
 use crate::error::{AppError, AppResult};
-use crate::members::store::{self as members, MemberQuery};
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
 use crate::web::Page;
@@ -136,19 +135,9 @@ struct Choice {
 /// The actor select: members (whatever their status, so past members'
 /// entries stay findable), tokens (revoked ones too), and System.
 async fn actor_choices(state: &AppState, ctx: &WorkspaceCtx) -> AppResult<(Vec<Choice>, Vec<Choice>)> {
-    let q = MemberQuery { search: "", after: None, limit: MAX_ACTORS };
-    let people = members::list(&state.db, &ctx.workspace.id, &q)
-        .await?
-        .into_iter()
-        .map(|m| Choice { value: m.user_id.to_string(), label: format!("{} ({})", m.name, m.email) })
-        .collect();
-    let tokens = crate::developer::store::list(&state.db, &ctx.workspace.id)
-        .await?
-        .into_iter()
-        .take(MAX_ACTORS as usize)
-        .map(|t| Choice { value: t.id.to_string(), label: t.name })
-        .collect();
-    Ok((people, tokens))
+    let (people, tokens) = crate::tenancy::actors(&state.db, &ctx.workspace.id, MAX_ACTORS).await?;
+    let choice = |(value, label): (String, String)| Choice { value, label };
+    Ok((people.into_iter().map(choice).collect(), tokens.into_iter().map(choice).collect()))
 }
 
 pub async fn audit_log_page(

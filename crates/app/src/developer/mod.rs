@@ -2,7 +2,7 @@
 //! and team IDs, and experimental features. Token authentication itself
 //! lives in `auth::api_token`; the token format in `auth::token_format`.
 pub mod api;
-pub mod features;
+pub use crate::experiments as features;
 pub mod model;
 pub mod pages;
 pub mod service;

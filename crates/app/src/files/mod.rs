@@ -51,7 +51,7 @@ pub async fn serve_logo(
     let size = parse_size(&file).ok_or_else(not_found)?;
     // Any workspace the user is an active member of, not only the current
     // one: the switcher shows them all.
-    crate::members::store::active_role(&state.db, &workspace_id, &session.user_id).await?.ok_or_else(not_found)?;
+    crate::tenancy::active_role(&state.db, &workspace_id, &session.user_id).await?.ok_or_else(not_found)?;
     serve(&state, &logo_key(&workspace_id, version, size)).await
 }
 

@@ -155,7 +155,7 @@ mod tests {
             user_id: switchboard_core::UserId::new(),
             user_name: "Ada".into(),
             role: switchboard_core::Role::Admin,
-            workspace: crate::workspaces::store::Workspace {
+            workspace: crate::tenancy::Workspace {
                 id: switchboard_core::WorkspaceId::new(),
                 name: "Acme Voice".into(),
                 website: None,

@@ -17,11 +17,11 @@ use crate::auth::csrf::ANON_CSRF_COOKIE;
 use crate::auth::model::initials;
 use crate::auth::session::Session;
 use crate::auth::users;
-use crate::developer::features;
 use crate::error::AppResult;
+use crate::experiments as features;
 use crate::policy::WorkspaceCtx;
 use crate::state::AppState;
-use crate::workspaces::store as workspaces;
+use crate::tenancy;
 
 pub struct Page {
     pub session: Option<Arc<Session>>,
@@ -128,7 +128,7 @@ impl Page {
                 email: u.email,
                 phone: u.phone_e164,
             });
-            for entry in workspaces::list_for_user(&state.db, &session.user_id).await? {
+            for entry in tenancy::workspaces_of(&state.db, &session.user_id).await? {
                 let ws = &entry.workspace;
                 let is_current = session.current_workspace_id.as_ref() == Some(&ws.id);
                 let view = WorkspaceView {

@@ -3,44 +3,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use switchboard_core::{UserId, WorkspaceId};
-use switchboard_db::{IntoExec, execute, fetch_all, fetch_optional};
+use switchboard_db::{IntoExec, execute, fetch_optional};
 
 use super::model::{CompanyWebsite, Timezone, WorkspaceName};
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
-pub struct Workspace {
-    #[sqlx(try_from = "String")]
-    pub id: WorkspaceId,
-    pub name: String,
-    pub website: Option<String>,
-    pub timezone: String,
-    pub logo_version: Option<i64>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// Experimental features switched on or off here; read it through
-    /// [`crate::developer::features::is_enabled`].
-    #[serde(skip)]
-    pub experimental_features: sqlx::types::Json<BTreeMap<String, bool>>,
-}
-
-impl Workspace {
-    /// The stored timezone; UTC if the tz database no longer knows it.
-    pub fn tz(&self) -> chrono_tz::Tz {
-        Timezone::parse(&self.timezone).unwrap_or_else(|_| Timezone::utc()).tz()
-    }
-
-    pub fn logo_url(&self, size: u32) -> Option<String> {
-        self.logo_version.map(|v| crate::files::logo_url(&self.id, v, size))
-    }
-}
-
-/// A workspace in a user's list, with the user's role in it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct WorkspaceForUser {
-    #[sqlx(flatten)]
-    pub workspace: Workspace,
-    pub role: String,
-}
+pub use crate::tenancy::{Workspace, WorkspaceForUser};
 
 pub async fn insert<'a>(
     ex: impl IntoExec<'a>,
@@ -69,14 +36,7 @@ pub async fn insert<'a>(
     })
 }
 
-pub async fn find<'a>(ex: impl IntoExec<'a>, id: &WorkspaceId) -> Result<Option<Workspace>, sqlx::Error> {
-    fetch_optional!(
-        ex,
-        Workspace,
-        "SELECT id, name, website, timezone, logo_version, created_at, updated_at, experimental_features FROM workspaces WHERE id = $1",
-        id.as_str()
-    )
-}
+pub use crate::tenancy::find_workspace as find;
 
 /// Locks the row for the rest of the transaction on PostgreSQL (SQLite's
 /// `BEGIN IMMEDIATE` already serialises writers), so a read-modify-write
@@ -94,18 +54,7 @@ pub async fn find_for_update<'a>(ex: impl IntoExec<'a>, id: &WorkspaceId) -> Res
     fetch_optional!(ex, Workspace, sql, id.as_str())
 }
 
-/// The workspaces where the user is an active member, by name.
-pub async fn list_for_user<'a>(ex: impl IntoExec<'a>, user_id: &UserId) -> Result<Vec<WorkspaceForUser>, sqlx::Error> {
-    fetch_all!(
-        ex,
-        WorkspaceForUser,
-        "SELECT w.id, w.name, w.website, w.timezone, w.logo_version, w.created_at, w.updated_at, w.experimental_features, m.role
-         FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
-         WHERE m.user_id = $1 AND m.status = 'active'
-         ORDER BY w.name, w.id",
-        user_id.as_str()
-    )
-}
+pub use crate::tenancy::workspaces_of as list_for_user;
 
 pub struct WorkspaceFields<'a> {
     pub name: &'a WorkspaceName,

@@ -1,7 +1,7 @@
-//! The catalogue of experimental features, and the one question code asks
+//! Experimental features: the catalogue, and the one question code asks
 //! about them: [`is_enabled`]. A feature is added here, with its default;
 //! Admins switch it per workspace on Settings → Developer.
-use crate::workspaces::store::Workspace;
+use crate::tenancy::Workspace;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Feature {
