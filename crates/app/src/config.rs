@@ -223,7 +223,7 @@ pub struct Config {
     pub webhooks: WebhookConfig,
 }
 
-/// How webhooks are delivered (see [`crate::webhooks`]).
+/// How webhooks are delivered (the webhooks feature reads it).
 #[derive(Debug, Clone)]
 pub struct WebhookConfig {
     pub retry_schedule: Vec<Duration>,

@@ -14,8 +14,8 @@ use crate::developer::store;
 use crate::error::AppError;
 use crate::secrets::sha256_hex;
 use crate::state::AppState;
+use crate::tenancy::Workspace;
 use crate::web::ClientMeta;
-use crate::workspaces::store::Workspace;
 
 /// The token behind a request, left in the request extensions as
 /// `Arc<ApiCaller>` by the authentication layer. A token acts for the

@@ -211,6 +211,42 @@ async fn every_mutating_route_leaves_a_complete_entry_and_no_secret() {
     }
     assert!(failures.is_empty(), "audit coverage gaps:\n{}", failures.join("\n"));
     assert_no_secret_in_the_log(&w).await;
+    assert_events_carry_their_declared_fields(&w.entries().await);
+}
+
+/// Every entry's action is catalogued, and for every action that publishes
+/// an event, the fields its service writes are the event's declared
+/// fields: none undeclared, and each declared one written by some entry.
+fn assert_events_carry_their_declared_fields(entries: &[AuditEntry]) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let actions = switchboard::audit::catalogue::actions();
+    let mut written: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for e in entries {
+        let Some(action) = actions.iter().find(|a| a.name == e.action) else {
+            failures.push(format!("{} is not in any feature's catalogue", e.action));
+            continue;
+        };
+        let Some(event) = action.event else { continue };
+        for field in e.changes.0.0.keys() {
+            if !event.fields.contains(&field.as_str()) {
+                failures.push(format!("{} writes {field:?}, which {} does not declare", e.action, event.name));
+            }
+            written.entry(event.name).or_default().insert(field.clone());
+        }
+    }
+    for event in switchboard::events::catalogue().iter().filter(|e| e.subscribable) {
+        if matches!(event.payload, switchboard::events::Payload::Custom(_)) {
+            continue;
+        }
+        let seen = written.get(event.name).cloned().unwrap_or_default();
+        for field in event.fields {
+            if !seen.contains(*field) {
+                failures.push(format!("{} declares {field:?}, which no entry in the walk wrote", event.name));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "event fields drifted:\n{}", failures.join("\n"));
 }
 
 /// Fails if any secret made during the test, or its SHA-256, or any stored

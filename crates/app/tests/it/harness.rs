@@ -319,7 +319,23 @@ impl TestApp {
         Self::spawn_configured(switchboard::jobs::registry(), configure).await
     }
 
+    /// [`TestApp::spawn`] with features of the test's own registered after
+    /// the real ones (a fake feature's routes, jobs, deletion hook).
+    pub async fn spawn_with_features(extra: Vec<switchboard::feature::Feature>) -> TestApp {
+        let mut features = switchboard::registry::all();
+        features.extend(extra);
+        Self::spawn_full(switchboard::jobs::registry(), |_| {}, features).await
+    }
+
     async fn spawn_configured(jobs: switchboard::jobs::Registry, configure: impl FnOnce(&mut CommonArgs)) -> TestApp {
+        Self::spawn_full(jobs, configure, switchboard::registry::all()).await
+    }
+
+    async fn spawn_full(
+        jobs: switchboard::jobs::Registry,
+        configure: impl FnOnce(&mut CommonArgs),
+        features: Vec<switchboard::feature::Feature>,
+    ) -> TestApp {
         // Server errors show up in a failing test's output.
         let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,switchboard=error").try_init();
         let dir = tempfile::tempdir().expect("temp dir");
@@ -332,8 +348,9 @@ impl TestApp {
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let start = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).single().expect("time");
         let clock = Arc::new(ManualClock::new(start));
-        let state =
-            switchboard::server::build_state_with_jobs(config, url.clone(), clock.clone(), jobs).await.expect("state");
+        let state = switchboard::server::build_state_with(config, url.clone(), clock.clone(), jobs, features)
+            .await
+            .expect("state");
         let app = switchboard::routes::router(state.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
