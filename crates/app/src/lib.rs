@@ -11,6 +11,7 @@ pub mod error;
 pub mod files;
 pub mod home;
 pub mod images;
+pub mod inbound;
 pub mod invitations;
 pub mod jobs;
 pub mod members;
