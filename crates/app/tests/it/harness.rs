@@ -319,7 +319,26 @@ impl TestApp {
         Self::spawn_configured(switchboard::jobs::registry(), configure).await
     }
 
+    /// [`TestApp::spawn_with_args`] plus extra inbound routes (built from the
+    /// state, usually through `switchboard::inbound::stack`), merged the way
+    /// `routes::router` mounts inbound routers: outside the session, CSRF and
+    /// rate-limit layers, inside the request-ID and security-header layers.
+    pub async fn spawn_with_inbound(
+        configure: impl FnOnce(&mut CommonArgs),
+        inbound: impl FnOnce(&AppState) -> axum::Router<AppState>,
+    ) -> TestApp {
+        Self::spawn_inner(switchboard::jobs::registry(), configure, Some(Box::new(inbound))).await
+    }
+
     async fn spawn_configured(jobs: switchboard::jobs::Registry, configure: impl FnOnce(&mut CommonArgs)) -> TestApp {
+        Self::spawn_inner(jobs, configure, None).await
+    }
+
+    async fn spawn_inner(
+        jobs: switchboard::jobs::Registry,
+        configure: impl FnOnce(&mut CommonArgs),
+        inbound: Option<InboundRoutes<'_>>,
+    ) -> TestApp {
         // Server errors show up in a failing test's output.
         let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,switchboard=error").try_init();
         let dir = tempfile::tempdir().expect("temp dir");
@@ -334,7 +353,10 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(start));
         let state =
             switchboard::server::build_state_with_jobs(config, url.clone(), clock.clone(), jobs).await.expect("state");
-        let app = switchboard::routes::router(state.clone());
+        let mut app = switchboard::routes::router(state.clone());
+        if let Some(inbound) = inbound {
+            app = app.merge(with_outer_layers(inbound(&state), &state));
+        }
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -345,6 +367,18 @@ impl TestApp {
         });
         TestApp { url, state, clock, _dir: dir, shutdown: Some(tx) }
     }
+}
+
+type InboundRoutes<'a> = Box<dyn FnOnce(&AppState) -> axum::Router<AppState> + 'a>;
+
+/// The layers `routes::router` puts around every route, inbound ones too.
+pub fn with_outer_layers(inbound: axum::Router<AppState>, state: &AppState) -> axum::Router {
+    use axum::middleware::{from_fn, from_fn_with_state};
+    use switchboard::web::middleware as mw;
+    inbound
+        .layer(from_fn_with_state(state.clone(), mw::security_headers))
+        .layer(from_fn(mw::request_context))
+        .with_state(state.clone())
 }
 
 /// A client like a browser's: a cookie jar, no automatic redirects.

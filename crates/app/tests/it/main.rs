@@ -16,6 +16,7 @@ mod developer;
 mod docs;
 mod files;
 mod idempotency;
+mod inbound;
 mod jobs;
 mod members;
 mod ops;
