@@ -126,7 +126,10 @@ mod tests {
         assert_eq!(verify(&v.key, "c2hvcnQ=", &v.timestamp, body, t, FIVE_MINUTES), Err(Rejection::Malformed));
         assert_eq!(verify(&v.key, &v.signature, "yesterday", body, t, FIVE_MINUTES), Err(Rejection::Malformed));
         // A bad key is this server's fault, not the caller's.
-        assert_eq!(verify("c2hvcnQ=", &v.signature, &v.timestamp, body, t, FIVE_MINUTES), Err(Rejection::NotConfigured));
+        assert_eq!(
+            verify("c2hvcnQ=", &v.signature, &v.timestamp, body, t, FIVE_MINUTES),
+            Err(Rejection::NotConfigured)
+        );
         assert!(parse_public_key(&STANDARD.encode([0u8; 32])).is_err(), "the identity point is a weak key");
     }
 }

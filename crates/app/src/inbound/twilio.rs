@@ -22,7 +22,13 @@ pub const HEADER: &str = "x-twilio-signature";
 
 /// What Twilio signed besides the URL: the POST parameters of a form body,
 /// or nothing (a GET, or a JSON body covered by `bodySHA256`).
-pub fn verify(auth_token: &str, url: &str, form_body: Option<&[u8]>, body: &[u8], signature: &str) -> Result<(), Rejection> {
+pub fn verify(
+    auth_token: &str,
+    url: &str,
+    form_body: Option<&[u8]>,
+    body: &[u8],
+    signature: &str,
+) -> Result<(), Rejection> {
     let signature = STANDARD.decode(signature.trim()).map_err(|_| Rejection::Malformed)?;
     let params = match body_sha256_param(url) {
         Some(expected_hex) => {
@@ -120,7 +126,9 @@ mod tests {
     #[test]
     fn a_changed_param_url_token_or_signature_is_refused() {
         let v = twilio_vector();
-        let check = |token: &str, url: &str, form: &str, sig: &str| verify(token, url, Some(form.as_bytes()), form.as_bytes(), sig);
+        let check = |token: &str, url: &str, form: &str, sig: &str| {
+            verify(token, url, Some(form.as_bytes()), form.as_bytes(), sig)
+        };
         let changed = v.form.replace("Digits=1234", "Digits=9999");
         assert_eq!(check(&v.token, &v.url, &changed, &v.signature), Err(Rejection::BadSignature));
         let extra = format!("{}&Extra=1", v.form);

@@ -42,15 +42,12 @@ fn telnyx_key() -> (SigningKey, String) {
 }
 
 /// Echoes what the handler was given: the body, and who was verified.
-async fn echo(verified: Verified, headers: HeaderMap, body: Bytes) -> (HeaderMap, Bytes) {
+async fn echo(verified: Verified, body: Bytes) -> (HeaderMap, Bytes) {
     let mut out = HeaderMap::new();
     out.insert("x-verified-vendor", HeaderValue::from_static(verified.vendor.name()));
     if let Some(account) = verified.account.and_then(|a| HeaderValue::from_str(&a).ok()) {
         out.insert("x-verified-account", account);
     }
-    // Proves no session was loaded for this route.
-    let had_cookie = headers.contains_key("cookie");
-    out.insert("x-had-cookie", HeaderValue::from_static(if had_cookie { "yes" } else { "no" }));
     (out, body)
 }
 
@@ -79,7 +76,8 @@ async fn spawn() -> TestApp {
 
 /// A body that would break under any re-encoding: odd spacing, Unicode,
 /// escapes, no trailing newline.
-const STRIPE_BODY: &str = "{\"id\":\"evt_1\",  \"object\":\"event\",\"type\":\"invoice.paid\",\"note\":\"caf\u{e9} \\u00e9\\n\"}";
+const STRIPE_BODY: &str =
+    "{\"id\":\"evt_1\",  \"object\":\"event\",\"type\":\"invoice.paid\",\"note\":\"caf\u{e9} \\u00e9\\n\"}";
 
 async fn post_stripe(app: &TestApp, body: &str, header: Option<String>) -> reqwest::Response {
     let mut req = app.client().post(app.at("/inbound/test/stripe")).header("content-type", "application/json");
