@@ -9,6 +9,8 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
+use crate::secrets::Secret;
+
 #[derive(Debug, Parser)]
 #[command(name = "switchboard", version, about = "Workspace and settings control plane for voice-AI agent platforms")]
 pub struct Cli {
@@ -155,6 +157,24 @@ pub struct CommonArgs {
     /// for processes that should only serve requests.
     #[arg(long, env = "SWITCHBOARD_WEBHOOK_WORKER", global = true)]
     pub webhook_worker: Option<bool>,
+    #[command(flatten)]
+    pub inbound: InboundArgs,
+}
+
+/// Secrets that check vendor callbacks (see [`crate::inbound`]). Give them
+/// by environment or in the TOML file's `[inbound]` table rather than as
+/// flags, which other users of the machine can read from the process list.
+#[derive(Debug, Args, Default)]
+pub struct InboundArgs {
+    /// Stripe's signing secret for this server's webhook endpoint (`whsec_…`).
+    #[arg(long, env = "SWITCHBOARD_STRIPE_WEBHOOK_SECRET", hide_env_values = true, global = true)]
+    pub stripe_webhook_secret: Option<String>,
+    /// The Twilio auth token that signs callbacks to this server's own account.
+    #[arg(long, env = "SWITCHBOARD_TWILIO_AUTH_TOKEN", hide_env_values = true, global = true)]
+    pub twilio_auth_token: Option<String>,
+    /// Telnyx's public key (base64) for checking its Ed25519 callback signatures.
+    #[arg(long, env = "SWITCHBOARD_TELNYX_PUBLIC_KEY", global = true)]
+    pub telnyx_public_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
@@ -191,6 +211,16 @@ struct FileConfig {
     webhook_disable_after: Option<String>,
     webhook_lease: Option<String>,
     webhook_worker: Option<bool>,
+    inbound: Option<InboundFile>,
+}
+
+/// The TOML file's `[inbound]` table.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct InboundFile {
+    stripe_webhook_secret: Option<String>,
+    twilio_auth_token: Option<String>,
+    telnyx_public_key: Option<String>,
 }
 
 /// `Debug` prints the database and SMTP URLs without their passwords.
@@ -221,6 +251,37 @@ pub struct Config {
     /// Audit entries older than this are removed; `None` keeps them forever.
     pub audit_retention: Option<Duration>,
     pub webhooks: WebhookConfig,
+    pub inbound: InboundConfig,
+}
+
+/// The platform's own secrets for checking vendor callbacks; an inbound
+/// route whose secret is missing refuses every request (401, logged).
+/// `Debug` prints `<redacted>` for the secrets.
+#[derive(Debug, Clone, Default)]
+pub struct InboundConfig {
+    pub stripe_webhook_secret: Option<Secret>,
+    pub twilio_auth_token: Option<Secret>,
+    /// Base64 of a 32-byte Ed25519 public key; checked at start-up.
+    pub telnyx_public_key: Option<String>,
+}
+
+impl InboundConfig {
+    fn resolve(args: &InboundArgs, file: Option<InboundFile>) -> anyhow::Result<InboundConfig> {
+        let file = file.unwrap_or_default();
+        let pick = |arg: &Option<String>, file: Option<String>| {
+            arg.clone().or(file).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+        };
+        let telnyx_public_key = pick(&args.telnyx_public_key, file.telnyx_public_key);
+        if let Some(key) = &telnyx_public_key {
+            crate::inbound::telnyx::parse_public_key(key)
+                .map_err(|_| anyhow::anyhow!("--telnyx-public-key is not a base64 Ed25519 public key (32 bytes)"))?;
+        }
+        Ok(InboundConfig {
+            stripe_webhook_secret: pick(&args.stripe_webhook_secret, file.stripe_webhook_secret).map(Secret::new),
+            twilio_auth_token: pick(&args.twilio_auth_token, file.twilio_auth_token).map(Secret::new),
+            telnyx_public_key,
+        })
+    }
 }
 
 /// How webhooks are delivered (the webhooks feature reads it).
@@ -291,6 +352,7 @@ impl std::fmt::Debug for Config {
             .field("server_key_file", &self.server_key_file)
             .field("audit_retention", &self.audit_retention)
             .field("webhooks", &self.webhooks)
+            .field("inbound", &self.inbound)
             .finish()
     }
 }
@@ -307,6 +369,7 @@ impl Config {
             None => FileConfig::default(),
         };
         let webhooks = WebhookConfig::resolve(args, &file)?;
+        let inbound = InboundConfig::resolve(&args.inbound, file.inbound)?;
         let listen = args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         let data_dir = args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("./data"));
         let database_url =
@@ -348,6 +411,7 @@ impl Config {
         };
         Ok(Config {
             webhooks,
+            inbound,
             server_key_file,
             audit_retention,
             api_rate_limit,
@@ -578,6 +642,37 @@ mod tests {
         assert_eq!(config.api_rate_limit, Some(DEFAULT_API_RATE_LIMIT));
         let args = CommonArgs { ip_rate_limit: Some("off".into()), ..Default::default() };
         assert_eq!(Config::resolve(&args).expect("resolves").ip_rate_limit, None);
+    }
+
+    #[test]
+    fn inbound_secrets_come_from_flags_or_the_toml_table_and_debug_hides_them() {
+        let config = Config::resolve(&CommonArgs::default()).expect("defaults resolve");
+        assert!(config.inbound.stripe_webhook_secret.is_none() && config.inbound.telnyx_public_key.is_none());
+        let dir = std::env::temp_dir().join(format!("sb-config-inbound-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("switchboard.toml");
+        std::fs::write(
+            &file,
+            "[inbound]\nstripe_webhook_secret = \"whsec_from_file\"\ntwilio_auth_token = \"tw-from-file\"\n\
+             telnyx_public_key = \"A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=\"\n",
+        )
+        .expect("write");
+        let mut args = CommonArgs { config: Some(file.clone()), ..Default::default() };
+        args.inbound.stripe_webhook_secret = Some("whsec_from_flag".into());
+        let config = Config::resolve(&args).expect("resolves");
+        let inbound = &config.inbound;
+        assert_eq!(inbound.stripe_webhook_secret.as_ref().map(Secret::expose), Some("whsec_from_flag"));
+        assert_eq!(inbound.twilio_auth_token.as_ref().map(Secret::expose), Some("tw-from-file"));
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("whsec_from_flag") && !printed.contains("tw-from-file"), "{printed}");
+
+        std::fs::write(&file, "[inbound]\ntelnyx_public_key = \"bm90IGEga2V5\"\n").expect("write");
+        let args = CommonArgs { config: Some(file.clone()), ..Default::default() };
+        let err = Config::resolve(&args).expect_err("a key that is not 32 bytes is refused");
+        assert!(format!("{err:#}").contains("--telnyx-public-key"), "{err:#}");
+        std::fs::write(&file, "[inbound]\nstripe_secret = \"x\"\n").expect("write");
+        let args = CommonArgs { config: Some(file), ..Default::default() };
+        assert!(Config::resolve(&args).is_err(), "unknown keys in [inbound] are refused");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod files;
 pub mod general;
 pub mod home;
 pub mod images;
+pub mod inbound;
 pub mod invitations;
 pub mod jobs;
 pub mod members;

@@ -324,17 +324,30 @@ impl TestApp {
     pub async fn spawn_with_features(extra: Vec<switchboard::feature::Feature>) -> TestApp {
         let mut features = switchboard::registry::all();
         features.extend(extra);
-        Self::spawn_full(switchboard::jobs::registry(), |_| {}, features).await
+        Self::spawn_full(switchboard::jobs::registry(), |_| {}, features, None).await
+    }
+
+    /// [`TestApp::spawn_with_args`] plus extra inbound routes (built from the
+    /// state, usually through `switchboard::inbound::stack`), merged the way
+    /// `routes::router` mounts inbound routers: outside the session, CSRF and
+    /// rate-limit layers, inside the request-ID and security-header layers.
+    pub async fn spawn_with_inbound(
+        configure: impl FnOnce(&mut CommonArgs),
+        inbound: impl FnOnce(&AppState) -> axum::Router<AppState>,
+    ) -> TestApp {
+        Self::spawn_full(switchboard::jobs::registry(), configure, switchboard::registry::all(), Some(Box::new(inbound)))
+            .await
     }
 
     async fn spawn_configured(jobs: switchboard::jobs::Registry, configure: impl FnOnce(&mut CommonArgs)) -> TestApp {
-        Self::spawn_full(jobs, configure, switchboard::registry::all()).await
+        Self::spawn_full(jobs, configure, switchboard::registry::all(), None).await
     }
 
     async fn spawn_full(
         jobs: switchboard::jobs::Registry,
         configure: impl FnOnce(&mut CommonArgs),
         features: Vec<switchboard::feature::Feature>,
+        inbound: Option<InboundRoutes<'_>>,
     ) -> TestApp {
         // Server errors show up in a failing test's output.
         let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,switchboard=error").try_init();
@@ -351,7 +364,10 @@ impl TestApp {
         let state = switchboard::server::build_state_with(config, url.clone(), clock.clone(), jobs, features)
             .await
             .expect("state");
-        let app = switchboard::routes::router(state.clone());
+        let mut app = switchboard::routes::router(state.clone());
+        if let Some(inbound) = inbound {
+            app = app.merge(with_outer_layers(inbound(&state), &state));
+        }
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -362,6 +378,18 @@ impl TestApp {
         });
         TestApp { url, state, clock, _dir: dir, shutdown: Some(tx) }
     }
+}
+
+type InboundRoutes<'a> = Box<dyn FnOnce(&AppState) -> axum::Router<AppState> + 'a>;
+
+/// The layers `routes::router` puts around every route, inbound ones too.
+pub fn with_outer_layers(inbound: axum::Router<AppState>, state: &AppState) -> axum::Router {
+    use axum::middleware::{from_fn, from_fn_with_state};
+    use switchboard::web::middleware as mw;
+    inbound
+        .layer(from_fn_with_state(state.clone(), mw::security_headers))
+        .layer(from_fn(mw::request_context))
+        .with_state(state.clone())
 }
 
 /// A client like a browser's: a cookie jar, no automatic redirects.

@@ -18,6 +18,7 @@ mod docs;
 mod feature_registration;
 mod files;
 mod idempotency;
+mod inbound;
 mod jobs;
 mod members;
 mod ops;
