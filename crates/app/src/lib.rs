@@ -21,6 +21,8 @@ pub mod ratelimit;
 pub mod routes;
 pub mod secrets;
 pub mod server;
+pub mod key_rotation;
+pub mod sealed;
 pub mod server_key;
 pub mod settings;
 pub mod state;

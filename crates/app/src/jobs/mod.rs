@@ -147,7 +147,7 @@ impl fmt::Debug for Registry {
 
 /// The app's handlers: one line per kind of job.
 pub fn registry() -> Registry {
-    Registry::new().with(email::SendEmail)
+    Registry::new().with(email::SendEmail).with(crate::key_rotation::Reseal)
 }
 
 #[cfg(test)]

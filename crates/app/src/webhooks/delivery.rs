@@ -146,11 +146,11 @@ pub async fn attempt(state: &AppState, client: &reqwest::Client, claimed: Claime
 /// The secrets that sign now: the current one, and the previous one during
 /// a rotation's overlap.
 fn live_secrets(state: &AppState, endpoint: &store::EndpointRow, now: DateTime<Utc>) -> anyhow::Result<Vec<String>> {
-    let mut secrets = vec![secret::open(&state.server_key, &endpoint.id, &endpoint.secret_enc)?];
+    let mut secrets = vec![secret::open(&state.server_key, &endpoint.id, &endpoint.secret_enc)?.into_exposed()];
     if let (Some(previous), Some(until)) = (&endpoint.previous_secret_enc, endpoint.previous_secret_until)
         && until > now
     {
-        secrets.push(secret::open(&state.server_key, &endpoint.id, previous)?);
+        secrets.push(secret::open(&state.server_key, &endpoint.id, previous)?.into_exposed());
     }
     Ok(secrets)
 }

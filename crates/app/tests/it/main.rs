@@ -17,6 +17,7 @@ mod docs;
 mod files;
 mod idempotency;
 mod jobs;
+mod key_rotation;
 mod members;
 mod ops;
 mod permissions;
