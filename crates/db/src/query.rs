@@ -91,8 +91,9 @@ impl Query {
         self
     }
 
-    /// Binds `value` without writing it; write it with [`Query::push_param`]
-    /// (once or more).
+    /// Binds `value` as the next number without writing it; write it with
+    /// [`Query::push_param`] (once or more). Text that writes its own `$1…`
+    /// binds its values with this, in the order of their numbers.
     pub fn param(&mut self, value: impl Into<Arg>) -> Param {
         self.args.push(value.into());
         Param(self.args.len())

@@ -45,13 +45,13 @@ pub async fn insert<'a>(
     )
     .none_on_unique()?;
     Ok(inserted.map(|_| User {
-            id,
-            name: new.name.as_str().to_string(),
-            email: new.email.as_str().to_string(),
-            phone_e164: None,
-            avatar_version: None,
-            created_at: now,
-            updated_at: now,
+        id,
+        name: new.name.as_str().to_string(),
+        email: new.email.as_str().to_string(),
+        phone_e164: None,
+        avatar_version: None,
+        created_at: now,
+        updated_at: now,
     }))
 }
 
