@@ -27,7 +27,7 @@ use switchboard::auth::model::{EmailAddress, PersonName};
 use switchboard::auth::{token_format, users};
 use switchboard::config::{CommonArgs, Config};
 use switchboard::secrets::sha256_hex;
-use switchboard::server_key::ServerKey;
+use switchboard::server_key::ServerKeys;
 use switchboard::webhooks::{enqueue, secret, store};
 use switchboard_core::{ApiTokenId, Role, WorkspaceId};
 use switchboard_db::{Db, fetch_scalar};
@@ -74,7 +74,7 @@ struct Setup {
 
 async fn setup(
     url: &str,
-    key: &ServerKey,
+    key: &ServerKeys,
     receiver: &str,
     types: &[&str],
     endpoints_wanted: usize,
@@ -229,7 +229,7 @@ async fn main() -> anyhow::Result<()> {
     let url = std::env::var("SWITCHBOARD_BENCH_DATABASE_URL")
         .unwrap_or_else(|_| format!("sqlite:{}", dir.path().join("bench.db").display()));
     let backend = if url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
-    let key = ServerKey::load_or_create(&dir.path().join("server.key"))?;
+    let key = ServerKeys::load_or_create(&dir.path().join("server.key"))?;
     let (base, log) = receiver().await?;
     println!("webhook delivery bench on {backend}: {events} events over {ENDPOINTS} endpoints");
 

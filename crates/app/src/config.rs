@@ -32,6 +32,18 @@ pub enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Manage the server key.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Make a new server key the current one, keep the old one in the
+    /// keyring (`<server key file>.previous`) to open what it sealed and to
+    /// verify its audit checkpoints, and enqueue the job that re-seals every
+    /// stored secret under the new key. Restart the other processes after it.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
-//! `switchboard`: `serve` (the default), `migrate`, `members add`, `audit verify`, `audit checkpoint`.
+//! `switchboard`: `serve` (the default), `migrate`, `members add`, `audit verify`, `audit checkpoint`,
+//! `key rotate`.
 use clap::Parser;
-use switchboard::config::{AuditCommand, Cli, Command, Config, MembersCommand};
+use switchboard::config::{AuditCommand, Cli, Command, Config, KeyCommand, MembersCommand};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -29,6 +30,9 @@ async fn main() -> std::process::ExitCode {
         Command::Audit(AuditCommand::Checkpoint { workspace }) => {
             switchboard::audit::cli::checkpoint(&config, &workspace).await
         }
+        Command::Key(KeyCommand::Rotate) => switchboard::key_rotation::rotate(&config).await.map(|(old, new)| {
+            println!("The server key is now {new}; {old} is kept in the keyring. Re-sealing stored secrets is queued.");
+        }),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -52,7 +52,7 @@ pub async fn build_state_with(
     )
     .context("configuring outgoing email (--smtp-url, --email-from)")?;
     tracing::info!(kind = email.kind(), "outgoing email configured");
-    let server_key = crate::server_key::ServerKey::load_or_create(&config.server_key_file)
+    let server_key = crate::server_key::ServerKeys::load_or_create(&config.server_key_file)
         .context("loading the server key (--server-key-file)")?;
     Ok(AppState::new(Inner {
         db,

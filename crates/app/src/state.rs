@@ -32,7 +32,8 @@ pub struct Inner {
     pub email: Arc<dyn switchboard_providers::email::EmailSender>,
     /// Signs audit checkpoints (and, through subkeys, whatever else needs
     /// a secret only this server holds).
-    pub server_key: crate::server_key::ServerKey,
+    /// The current server key and the keyring (see [`crate::server_key`]).
+    pub server_key: crate::server_key::ServerKeys,
     /// Wakes this process's webhook worker after a change that may have
     /// enqueued events (other processes find them on their next poll).
     pub webhooks_wakeup: Arc<tokio::sync::Notify>,

@@ -53,3 +53,32 @@ pub fn allow_audit_retention(backend: Backend) -> Option<&'static str> {
         Backend::Postgres => Some("SELECT set_config('switchboard.audit_delete', 'retention', true)"),
     }
 }
+
+/// Maps a unique-constraint violation where the insert happens:
+/// `store::insert(..).await.on_unique(|| AppError::conflict(..))?`.
+/// The violation is decoded by [`is_unique_violation`] for both backends.
+pub trait UniqueViolationExt<T>: Sized {
+    /// `Err(conflict())` on a unique violation; any other error converts with `From`.
+    fn on_unique<E: From<sqlx::Error>>(self, conflict: impl FnOnce() -> E) -> Result<T, E>;
+
+    /// `Ok(None)` on a unique violation: the row was there already.
+    fn none_on_unique(self) -> Result<Option<T>, sqlx::Error>;
+}
+
+impl<T> UniqueViolationExt<T> for Result<T, sqlx::Error> {
+    fn on_unique<E: From<sqlx::Error>>(self, conflict: impl FnOnce() -> E) -> Result<T, E> {
+        match self {
+            Ok(v) => Ok(v),
+            Err(e) if is_unique_violation(&e) => Err(conflict()),
+            Err(e) => Err(E::from(e)),
+        }
+    }
+
+    fn none_on_unique(self) -> Result<Option<T>, sqlx::Error> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if is_unique_violation(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}

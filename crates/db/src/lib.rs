@@ -1,14 +1,17 @@
 //! One database handle over SQLite and PostgreSQL.
 //!
 //! Feature code writes one query text (portable SQL with `$1` placeholders)
-//! and runs it on either backend through the macros below; anything that
-//! must differ per backend lives in [`dialect`]. sqlx's `Any` driver is the
+//! and runs it on either backend through the macros below, or, when the
+//! text is assembled at run time, through a [`Query`]; anything that must
+//! differ per backend lives in [`dialect`]. sqlx's `Any` driver is the
 //! rejected alternative: it cannot decode TIMESTAMPTZ.
 pub mod dialect;
 mod pool;
+mod query;
 
-pub use dialect::{Backend, is_unique_violation};
+pub use dialect::{Backend, UniqueViolationExt, is_unique_violation};
 pub use pool::{Db, DbError, Exec, IntoExec, Tx};
+pub use query::{Arg, Param, Query};
 /// Re-exported so the macros work in crates that do not name sqlx.
 pub use sqlx;
 

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Request, header};
 use chrono::{DateTime, Utc};
-use switchboard::audit::query::{self, Arg, Filter};
+use switchboard::audit::query::{self, Filter};
 use switchboard::auth::model::{EmailAddress, PersonName};
 use switchboard::auth::{session, users};
 use switchboard::clock::SystemClock;
@@ -109,24 +109,21 @@ fn cursor_at(time: DateTime<Utc>) -> String {
 
 /// The plan of the query a filter runs (AUDIT_BENCH_EXPLAIN=1).
 async fn explain(db: &Db, ws: &WorkspaceId, filter: &Filter) -> anyhow::Result<String> {
-    let (sql, args) = query::page_sql(ws, filter, None, 51);
-    let sql = match db {
-        Db::Sqlite(_) => format!("EXPLAIN QUERY PLAN {sql}"),
-        Db::Postgres(_) => format!("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}"),
+    /// One line of a plan: SQLite's `detail` column, PostgreSQL's `QUERY PLAN`.
+    #[derive(sqlx::FromRow)]
+    struct PlanLine {
+        #[sqlx(default)]
+        detail: Option<String>,
+        #[sqlx(rename = "QUERY PLAN", default)]
+        plan: Option<String>,
+    }
+    let q = query::page_query(ws, filter, None, 51);
+    let q = match db {
+        Db::Sqlite(_) => q.prefixed("EXPLAIN QUERY PLAN "),
+        Db::Postgres(_) => q.prefixed("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "),
     };
-    let lines: Vec<String> = switchboard_db::__dispatch!(db, e => {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for arg in args {
-            q = match arg {
-                Arg::Text(v) => q.bind(v),
-                Arg::Time(v) => q.bind(v),
-                Arg::Int(v) => q.bind(v),
-            };
-        }
-        use sqlx::Row;
-        let rows = q.fetch_all(e).await?;
-        rows.iter().map(|r| r.try_get::<String, _>(r.len() - 1).unwrap_or_default()).collect()
-    });
+    let rows: Vec<PlanLine> = q.fetch_all(db).await?;
+    let lines: Vec<String> = rows.into_iter().map(|r| r.detail.or(r.plan).unwrap_or_default()).collect();
     Ok(lines.join("\n      "))
 }
 

@@ -12,7 +12,7 @@ use switchboard_db::{Db, IntoExec, fetch_all, fetch_optional};
 
 use super::Changes;
 use super::checkpoint;
-use crate::server_key::ServerKey;
+use crate::server_key::ServerKeys;
 
 /// The "previous hash" of a chain's first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -157,7 +157,7 @@ const PAGE: i64 = 5_000;
 /// Recomputes the workspace's chain from its first entry (or from the
 /// signed checkpoint retention last cut it at), a page at a time (memory
 /// stays flat however long the log), and checks it ends at the stored head.
-pub async fn verify(db: &Db, key: &ServerKey, workspace_id: &WorkspaceId) -> Result<Report, sqlx::Error> {
+pub async fn verify(db: &Db, key: &ServerKeys, workspace_id: &WorkspaceId) -> Result<Report, sqlx::Error> {
     let ws = workspace_id.as_str();
     let head: Option<(i64, String)> =
         fetch_optional!(db, (i64, String), "SELECT seq, hash FROM audit_chain_heads WHERE workspace_id = $1", ws)?;

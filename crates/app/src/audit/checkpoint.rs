@@ -19,7 +19,7 @@ use crate::api::ApiQuery;
 use crate::error::{AppError, AppResult};
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::secrets::constant_time_eq;
-use crate::server_key::{ServerKey, hmac_sha256};
+use crate::server_key::{ServerKey, ServerKeys, hmac_sha256};
 use crate::state::AppState;
 
 /// The subkey's purpose; changing it invalidates every checkpoint.
@@ -69,9 +69,14 @@ pub fn sign(key: &ServerKey, workspace_id: &str, seq: i64, hash: &str, now: Date
     }
 }
 
-/// Whether this server's key made `checkpoint` (and nothing in it changed).
-pub fn signature_valid(key: &ServerKey, checkpoint: &Checkpoint) -> bool {
-    let expected = sign_fields(key, checkpoint);
+/// Whether one of this server's keys (the current one, or one kept in the
+/// keyring since a rotation) made `checkpoint`, and nothing in it changed.
+/// The checkpoint names its key; an unknown key ID is an invalid signature.
+pub fn signature_valid(keys: &ServerKeys, checkpoint: &Checkpoint) -> bool {
+    let Some(key) = keys.find(&checkpoint.key_id) else {
+        return false;
+    };
+    let expected = sign_fields(&key, checkpoint);
     constant_time_eq(&expected, &checkpoint.signature.to_ascii_lowercase())
 }
 
@@ -82,7 +87,7 @@ fn sign_fields(key: &ServerKey, c: &Checkpoint) -> String {
 /// A signed checkpoint of the workspace's chain head.
 pub async fn of_head(
     db: &Db,
-    key: &ServerKey,
+    keys: &ServerKeys,
     workspace_id: &WorkspaceId,
     now: DateTime<Utc>,
 ) -> Result<Checkpoint, sqlx::Error> {
@@ -93,7 +98,7 @@ pub async fn of_head(
         workspace_id.as_str()
     )?;
     let (seq, hash) = head.unwrap_or((0, GENESIS.to_string()));
-    Ok(sign(key, workspace_id.as_str(), seq, &hash, now))
+    Ok(sign(&keys.current(), workspace_id.as_str(), seq, &hash, now))
 }
 
 /// The newest checkpoint retention cut the chain at, if any.
@@ -123,11 +128,11 @@ pub struct CheckpointCheck {
 /// Checks a checkpoint an auditor kept against the workspace's log today.
 pub async fn check(
     db: &Db,
-    key: &ServerKey,
+    keys: &ServerKeys,
     workspace_id: &WorkspaceId,
     checkpoint: &Checkpoint,
 ) -> Result<CheckpointCheck, sqlx::Error> {
-    let report = chain::verify(db, key, workspace_id).await?;
+    let report = chain::verify(db, keys, workspace_id).await?;
     let ws = workspace_id.as_str();
     let stored: Option<(String,)> = fetch_optional!(
         db,
@@ -137,7 +142,7 @@ pub async fn check(
         checkpoint.seq
     )?;
     let cut = latest_cut(db, ws).await?;
-    let reason = if !signature_valid(key, checkpoint) {
+    let reason = if !signature_valid(keys, checkpoint) {
         Some("signature_invalid")
     } else if checkpoint.workspace_id != ws {
         Some("other_workspace")
@@ -198,16 +203,20 @@ mod tests {
         let key = ServerKey::parse(&"A".repeat(43).chars().chain("=".chars()).collect::<String>()).expect("key");
         let at = Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).single().expect("time");
         let c = sign(&key, "ws_1", 42, &"a".repeat(64), at);
-        assert!(signature_valid(&key, &c));
+        let keys = ServerKeys::single(key);
+        assert!(signature_valid(&keys, &c));
         for edit in [
             Checkpoint { seq: 43, ..c.clone() },
             Checkpoint { hash: "b".repeat(64), ..c.clone() },
             Checkpoint { workspace_id: "ws_2".into(), ..c.clone() },
             Checkpoint { signed_at: "2026-11-29T12:00:01.000000Z".into(), ..c.clone() },
         ] {
-            assert!(!signature_valid(&key, &edit), "{edit:?}");
+            assert!(!signature_valid(&keys, &edit), "{edit:?}");
         }
         let other = ServerKey::parse(&format!("{}=", "Q".repeat(43))).expect("key");
-        assert!(!signature_valid(&other, &c));
+        assert!(!signature_valid(&ServerKeys::single(other.clone()), &c));
+        // Another key under this key's name does not pass either.
+        let renamed = Checkpoint { key_id: other.key_id(), ..c.clone() };
+        assert!(!signature_valid(&ServerKeys::single(other), &renamed));
     }
 }

@@ -8,14 +8,14 @@ use switchboard_core::WorkspaceId;
 use super::chain;
 use super::checkpoint::{self, Checkpoint};
 use crate::config::Config;
-use crate::server_key::ServerKey;
+use crate::server_key::ServerKeys;
 
 /// Verifies one workspace's chain, or every chain; prints a line per
 /// workspace. With `checkpoint`, also checks that checkpoint against the
 /// workspace's log. `Ok(false)` when anything is broken.
 pub async fn verify(config: &Config, workspace: Option<&str>, checkpoint_file: Option<&Path>) -> anyhow::Result<bool> {
     let db = crate::server::connect(config).await?;
-    let key = ServerKey::load_or_create(&config.server_key_file)?;
+    let key = ServerKeys::load_or_create(&config.server_key_file)?;
     let ids: Vec<String> = match workspace {
         Some(id) => vec![parse_workspace(id)?.to_string()],
         None => chain::chained_workspaces(&db).await?,
@@ -73,7 +73,7 @@ pub async fn verify(config: &Config, workspace: Option<&str>, checkpoint_file: O
 /// Prints a signed checkpoint of the workspace's chain head as JSON.
 pub async fn checkpoint(config: &Config, workspace: &str) -> anyhow::Result<()> {
     let db = crate::server::connect(config).await?;
-    let key = ServerKey::load_or_create(&config.server_key_file)?;
+    let key = ServerKeys::load_or_create(&config.server_key_file)?;
     let now = chrono::Utc::now();
     let signed =
         checkpoint::of_head(&db, &key, &parse_workspace(workspace)?, now).await.context("signing the checkpoint")?;

@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, SecondsFormat, Utc};
 use switchboard_core::WorkspaceId;
-use switchboard_db::{IntoExec, fetch_optional};
+use switchboard_db::{IntoExec, Query, fetch_optional};
 
 use super::AuditEntry;
 use crate::error::AppError;
@@ -63,60 +63,30 @@ pub async fn page<'a>(
     cursor: Option<&Cursor>,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    let (sql, args) = page_sql(workspace_id, filter, cursor, limit);
-    switchboard_db::__dispatch!(ex, e => {
-        let mut q = sqlx::query_as::<_, AuditEntry>(sqlx::AssertSqlSafe(sql));
-        for arg in args {
-            q = match arg {
-                Arg::Text(v) => q.bind(v),
-                Arg::Time(v) => q.bind(v),
-                Arg::Int(v) => q.bind(v),
-            };
-        }
-        q.fetch_all(e).await
-    })
+    page_query(workspace_id, filter, cursor, limit).fetch_all(ex).await
 }
 
-/// A bound value of a built query.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Arg {
-    Text(String),
-    Time(DateTime<Utc>),
-    Int(i64),
-}
-
-/// The query text and its arguments: only the conditions of the set
-/// filters are written (still one text for both databases). A condition
-/// switched off by a NULL parameter (`$2 IS NULL OR …`) reads the same but
-/// keeps SQLite from using an index for it, and at millions of entries a
-/// page must come from an index read newest first, never a sort of every
-/// match (migration 0007 has one index per filter). Public for the
-/// benchmark, which prints each filter's query plan.
-pub fn page_sql(
-    workspace_id: &WorkspaceId,
-    filter: &Filter,
-    cursor: Option<&Cursor>,
-    limit: i64,
-) -> (String, Vec<Arg>) {
-    let mut sql = String::from(
+/// The page's query: only the conditions of the set filters are written
+/// (still one text for both databases). A condition switched off by a NULL
+/// parameter (`$2 IS NULL OR …`) reads the same but keeps SQLite from using
+/// an index for it, and at millions of entries a page must come from an
+/// index read newest first, never a sort of every match (migration 0007 has
+/// one index per filter). Public for the benchmark, which prints each
+/// filter's query plan.
+pub fn page_query(workspace_id: &WorkspaceId, filter: &Filter, cursor: Option<&Cursor>, limit: i64) -> Query {
+    let mut q = Query::new(
         "SELECT id, actor_type, actor_id, actor_name, action, target_type, target_id, target_name, changes, ip,
                 user_agent, created_at
          FROM audit_log
-         WHERE workspace_id = $1",
+         WHERE workspace_id = ",
     );
-    let mut args = vec![Arg::Text(workspace_id.to_string())];
-    // Appends `arg` and returns its placeholder.
-    let bind = |args: &mut Vec<Arg>, arg: Arg| {
-        args.push(arg);
-        format!("${}", args.len())
-    };
+    q.bind(workspace_id.as_str());
     if let Some(actor) = &filter.actor {
         if actor == "system" {
             // The server's own entries have no actor ID.
-            sql.push_str(" AND actor_id IS NULL AND actor_type = 'system'");
+            q.push(" AND actor_id IS NULL AND actor_type = 'system'");
         } else {
-            let p = bind(&mut args, Arg::Text(actor.clone()));
-            sql.push_str(&format!(" AND actor_id = {p}"));
+            q.push(" AND actor_id = ").bind(actor.as_str());
         }
     }
     if let Some(action) = &filter.action {
@@ -126,43 +96,36 @@ pub fn page_sql(
             // databases, see migration 0007), so an index serves it where
             // LIKE 'member.%' would not.
             Some(group) => {
-                let lo = bind(&mut args, Arg::Text(format!("{group}.")));
-                let hi = bind(&mut args, Arg::Text(format!("{group}/")));
-                sql.push_str(&format!(" AND action >= {lo} AND action < {hi}"));
+                q.push(" AND action >= ").bind(format!("{group}."));
+                q.push(" AND action < ").bind(format!("{group}/"));
             }
             None => {
-                let p = bind(&mut args, Arg::Text(action.clone()));
-                sql.push_str(&format!(" AND action = {p}"));
+                q.push(" AND action = ").bind(action.as_str());
             }
         }
     }
     if let Some(kind) = &filter.target_type {
-        let p = bind(&mut args, Arg::Text(kind.clone()));
-        sql.push_str(&format!(" AND target_type = {p}"));
+        q.push(" AND target_type = ").bind(kind.as_str());
     }
     if let Some(from) = filter.from {
-        let p = bind(&mut args, Arg::Time(from));
-        sql.push_str(&format!(" AND created_at >= {p}"));
+        q.push(" AND created_at >= ").bind(from);
     }
     if let Some(to) = filter.to {
-        let p = bind(&mut args, Arg::Time(to));
-        sql.push_str(&format!(" AND created_at < {p}"));
+        q.push(" AND created_at < ").bind(to);
     }
     if let Some(search) = &filter.search {
         // No index serves a substring: this reads entries newest first
         // until a page is found (see the README's Benchmarks).
-        let p = bind(&mut args, Arg::Text(format!("%{}%", escape_like(search))));
-        sql.push_str(&format!(" AND lower(target_name) LIKE {p} ESCAPE '\\'"));
+        q.push(" AND lower(target_name) LIKE ").bind(format!("%{}%", escape_like(search))).push(" ESCAPE '\\'");
     }
     if let Some((time, id)) = cursor {
         // `created_at <= t` first, so the cursor is an index range bound.
-        let t = bind(&mut args, Arg::Time(*time));
-        let i = bind(&mut args, Arg::Text(id.clone()));
-        sql.push_str(&format!(" AND created_at <= {t} AND (created_at < {t} OR id < {i})"));
+        let t = q.param(*time);
+        q.push(" AND created_at <= ").push_param(t).push(" AND (created_at < ").push_param(t);
+        q.push(" OR id < ").bind(id.as_str()).push(")");
     }
-    let l = bind(&mut args, Arg::Int(limit));
-    sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {l}"));
-    (sql, args)
+    q.push(" ORDER BY created_at DESC, id DESC LIMIT ").bind(limit);
+    q
 }
 
 /// An entry with its place in the hash chain, for the detail view.
@@ -219,6 +182,7 @@ fn escape_like(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use switchboard_db::Arg;
 
     #[test]
     fn filters_are_trimmed_and_checked() {
@@ -237,17 +201,20 @@ mod tests {
     #[test]
     fn only_set_filters_are_written_and_a_group_is_a_range() {
         let ws = WorkspaceId::new();
-        let (sql, args) = page_sql(&ws, &Filter::default(), None, 51);
+        let q = page_query(&ws, &Filter::default(), None, 51);
+        let (sql, args) = (q.sql(), q.args());
         assert!(sql.ends_with("WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"), "{sql}");
         assert_eq!(args.len(), 2);
         let filter = Filter { action: Some("member.*".into()), actor: Some("system".into()), ..Filter::default() };
-        let (sql, args) = page_sql(&ws, &filter, None, 51);
+        let q = page_query(&ws, &filter, None, 51);
+        let (sql, args) = (q.sql(), q.args());
         assert!(sql.contains("actor_id IS NULL AND actor_type = 'system' AND action >= $2 AND action < $3"), "{sql}");
-        assert_eq!(args[1..3], [Arg::Text("member.".into()), Arg::Text("member/".into())]);
+        assert_eq!(args[1..3], [Arg::from("member."), Arg::from("member/")]);
         let cursor = (Utc::now(), "aud_1".to_string());
-        let (sql, args) = page_sql(&ws, &Filter { search: Some("a_b".into()), ..Filter::default() }, Some(&cursor), 5);
+        let q = page_query(&ws, &Filter { search: Some("a_b".into()), ..Filter::default() }, Some(&cursor), 5);
+        let (sql, args) = (q.sql(), q.args());
         assert!(sql.contains("LIKE $2 ESCAPE '\\' AND created_at <= $3 AND (created_at < $3 OR id < $4)"), "{sql}");
-        assert_eq!(args[1], Arg::Text("%a\\_b%".into()));
+        assert_eq!(args[1], Arg::from("%a\\_b%"));
         assert_eq!(args.len(), 5);
     }
 

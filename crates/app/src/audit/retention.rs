@@ -15,7 +15,7 @@ use switchboard_db::{Db, execute, fetch_optional, fetch_scalar};
 
 use super::checkpoint::{self, Checkpoint};
 use super::{Changes, Origin, Target, chain};
-use crate::server_key::ServerKey;
+use crate::server_key::ServerKeys;
 
 /// Rows deleted per transaction, so a first run over years of entries
 /// never holds a long lock or a huge transaction.
@@ -30,7 +30,7 @@ pub struct Cut {
 }
 
 /// Applies `retention` to every workspace's log as of `now`.
-pub async fn apply(db: &Db, key: &ServerKey, retention: Duration, now: DateTime<Utc>) -> anyhow::Result<Vec<Cut>> {
+pub async fn apply(db: &Db, key: &ServerKeys, retention: Duration, now: DateTime<Utc>) -> anyhow::Result<Vec<Cut>> {
     let cutoff = now - chrono::Duration::from_std(retention)?;
     let mut cuts = Vec::new();
     for ws in chain::chained_workspaces(db).await? {
@@ -43,7 +43,7 @@ pub async fn apply(db: &Db, key: &ServerKey, retention: Duration, now: DateTime<
 
 async fn cut_workspace(
     db: &Db,
-    key: &ServerKey,
+    key: &ServerKeys,
     ws: &str,
     cutoff: DateTime<Utc>,
     retention: Duration,
@@ -79,7 +79,7 @@ async fn cut_workspace(
         let Some((hash,)) = hash else {
             anyhow::bail!("audit entry {last_removed} of {ws} is missing; run `switchboard audit verify`");
         };
-        let signed = checkpoint::sign(key, ws, last_removed, &hash, now);
+        let signed = checkpoint::sign(&key.current(), ws, last_removed, &hash, now);
         execute!(
             &mut tx,
             "INSERT INTO audit_checkpoints (workspace_id, seq, hash, signed_at, key_id, signature, created_at)

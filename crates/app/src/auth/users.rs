@@ -1,7 +1,7 @@
 //! The `users` table: accounts and their profile fields.
 use chrono::{DateTime, Utc};
 use switchboard_core::UserId;
-use switchboard_db::{IntoExec, Tx, execute, fetch_optional, fetch_scalar};
+use switchboard_db::{IntoExec, Tx, UniqueViolationExt, execute, fetch_optional, fetch_scalar};
 
 use super::model::{EmailAddress, PersonName};
 
@@ -31,7 +31,7 @@ pub async fn insert<'a>(
     now: DateTime<Utc>,
 ) -> Result<Option<User>, sqlx::Error> {
     let id = UserId::new();
-    let result = execute!(
+    let inserted = execute!(
         ex,
         "INSERT INTO users (id, name, name_normalized, email, email_normalized, password_hash, created_at, updated_at)
          VALUES ($1, $2, $7, $3, $4, $5, $6, $6)",
@@ -42,20 +42,17 @@ pub async fn insert<'a>(
         new.password_hash,
         now,
         new.name.as_str().to_lowercase(),
-    );
-    match result {
-        Ok(_) => Ok(Some(User {
-            id,
-            name: new.name.as_str().to_string(),
-            email: new.email.as_str().to_string(),
-            phone_e164: None,
-            avatar_version: None,
-            created_at: now,
-            updated_at: now,
-        })),
-        Err(e) if switchboard_db::is_unique_violation(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+    )
+    .none_on_unique()?;
+    Ok(inserted.map(|_| User {
+        id,
+        name: new.name.as_str().to_string(),
+        email: new.email.as_str().to_string(),
+        phone_e164: None,
+        avatar_version: None,
+        created_at: now,
+        updated_at: now,
+    }))
 }
 
 pub async fn find<'a>(ex: impl IntoExec<'a>, id: &UserId) -> Result<Option<User>, sqlx::Error> {

@@ -43,13 +43,17 @@ impl TokenRow {
     }
 }
 
-const SELECT: &str =
-    "SELECT t.id, t.workspace_id, t.name, t.role, t.token_prefix, t.created_by, u.name AS creator_name,
+/// A literal, so queries `concat!` it at compile time rather than splice it at run time.
+macro_rules! token_select {
+    () => {
+        "SELECT t.id, t.workspace_id, t.name, t.role, t.token_prefix, t.created_by, u.name AS creator_name,
         t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.revoked_at, t.revoked_reason,
         m.role AS creator_role, m.status AS creator_status
     FROM api_tokens t
     JOIN users u ON u.id = t.created_by
-    LEFT JOIN memberships m ON m.workspace_id = t.workspace_id AND m.user_id = t.created_by";
+    LEFT JOIN memberships m ON m.workspace_id = t.workspace_id AND m.user_id = t.created_by"
+    };
+}
 
 /// What is kept of a token's secret: its hash, and the prefix shown in the list.
 pub struct StoredSecret {
@@ -85,8 +89,8 @@ pub async fn insert<'a>(
 
 /// The workspace's tokens, newest first (revoked ones too: the list says why they stopped).
 pub async fn list<'a>(ex: impl IntoExec<'a>, workspace_id: &WorkspaceId) -> Result<Vec<TokenRow>, sqlx::Error> {
-    let sql = format!("{SELECT} WHERE t.workspace_id = $1 ORDER BY t.created_at DESC, t.id DESC LIMIT 1000");
-    fetch_all!(ex, TokenRow, sqlx::AssertSqlSafe(sql), workspace_id.as_str())
+    let sql = concat!(token_select!(), " WHERE t.workspace_id = $1 ORDER BY t.created_at DESC, t.id DESC LIMIT 1000");
+    fetch_all!(ex, TokenRow, sql, workspace_id.as_str())
 }
 
 pub async fn find<'a>(
@@ -94,8 +98,8 @@ pub async fn find<'a>(
     workspace_id: &WorkspaceId,
     id: &ApiTokenId,
 ) -> Result<Option<TokenRow>, sqlx::Error> {
-    let sql = format!("{SELECT} WHERE t.workspace_id = $1 AND t.id = $2");
-    fetch_optional!(ex, TokenRow, sqlx::AssertSqlSafe(sql), workspace_id.as_str(), id.as_str())
+    let sql = concat!(token_select!(), " WHERE t.workspace_id = $1 AND t.id = $2");
+    fetch_optional!(ex, TokenRow, sql, workspace_id.as_str(), id.as_str())
 }
 
 /// What authenticating a request needs: the token, its creator's

@@ -71,8 +71,12 @@ pub async fn insert<'a>(ex: impl IntoExec<'a>, new: &NewInvitation<'_>) -> Resul
     Ok(())
 }
 
-const COLUMNS: &str =
-    "id, workspace_id, email, email_normalized, role, status, invited_by, send_count, created_at, sent_at, expires_at";
+/// A literal, so queries `concat!` it at compile time rather than splice it at run time.
+macro_rules! invitation_columns {
+    () => {
+        "id, workspace_id, email, email_normalized, role, status, invited_by, send_count, created_at, sent_at, expires_at"
+    };
+}
 
 pub async fn find<'a>(
     ex: impl IntoExec<'a>,
@@ -82,7 +86,7 @@ pub async fn find<'a>(
     fetch_optional!(
         ex,
         Invitation,
-        sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM invitations WHERE workspace_id = $1 AND id = $2")),
+        concat!("SELECT ", invitation_columns!(), " FROM invitations WHERE workspace_id = $1 AND id = $2"),
         workspace_id.as_str(),
         id.as_str()
     )
@@ -96,9 +100,11 @@ pub async fn find_pending_by_email<'a>(
     fetch_optional!(
         ex,
         Invitation,
-        sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM invitations WHERE workspace_id = $1 AND email_normalized = $2 AND status = 'pending'"
-        )),
+        concat!(
+            "SELECT ",
+            invitation_columns!(),
+            " FROM invitations WHERE workspace_id = $1 AND email_normalized = $2 AND status = 'pending'"
+        ),
         workspace_id.as_str(),
         email_normalized
     )
@@ -112,7 +118,7 @@ pub async fn find_by_token_hash<'a>(
     fetch_optional!(
         ex,
         Invitation,
-        sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM invitations WHERE token_hash = $1")),
+        concat!("SELECT ", invitation_columns!(), " FROM invitations WHERE token_hash = $1"),
         token_hash
     )
 }
@@ -126,9 +132,11 @@ pub async fn list_pending<'a>(
     fetch_all!(
         ex,
         Invitation,
-        sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM invitations WHERE workspace_id = $1 AND status = 'pending' ORDER BY created_at DESC, id DESC LIMIT $2"
-        )),
+        concat!(
+            "SELECT ",
+            invitation_columns!(),
+            " FROM invitations WHERE workspace_id = $1 AND status = 'pending' ORDER BY created_at DESC, id DESC LIMIT $2"
+        ),
         workspace_id.as_str(),
         limit
     )

@@ -149,7 +149,7 @@ impl fmt::Debug for Registry {
 /// The platform's own job kinds; building the app adds every registered
 /// feature's (`Feature::jobs`).
 pub fn registry() -> Registry {
-    Registry::new().with(email::SendEmail)
+    Registry::new().with(email::SendEmail).with(crate::key_rotation::Reseal)
 }
 
 #[cfg(test)]

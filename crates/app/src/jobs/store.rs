@@ -3,13 +3,12 @@
 //! Every update that ends a run is fenced by `attempts`: each claim bumps it,
 //! so a worker whose lease expired (and whose job another worker claimed
 //! since) finds no row to update and cannot overwrite the newer outcome.
-use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
 use switchboard_core::{JobId, WorkspaceId};
-use switchboard_db::{Backend, IntoExec, Tx, dialect, execute, fetch_optional};
+use switchboard_db::{IntoExec, Query, Tx, dialect, execute};
 
 use super::{Job, NewJob};
 
@@ -58,37 +57,26 @@ pub(super) async fn insert(tx: &mut Tx, job: &NewJob) -> Result<JobId, sqlx::Err
 }
 
 /// The oldest due job — pending and due, or running with an expired lease —
-/// is leased to the caller in one statement. `$1` is now, `$2` the lease's end.
-fn claim_sql(backend: Backend) -> &'static str {
-    fn build(backend: Backend) -> String {
-        format!(
-            "UPDATE jobs SET status = 'running', locked_until = $2, attempts = attempts + 1
-             WHERE id = (
-                 SELECT id FROM jobs
-                 WHERE (status = 'pending' AND run_at <= $1) OR (status = 'running' AND locked_until < $1)
-                 ORDER BY run_at, id
-                 LIMIT 1
-                 {}
-             )
-             RETURNING id, workspace_id, kind, payload, attempts, run_at, created_at",
-            dialect::skip_locked(backend)
-        )
-    }
-    static SQLITE: LazyLock<String> = LazyLock::new(|| build(Backend::Sqlite));
-    static POSTGRES: LazyLock<String> = LazyLock::new(|| build(Backend::Postgres));
-    match backend {
-        Backend::Sqlite => SQLITE.as_str(),
-        Backend::Postgres => POSTGRES.as_str(),
-    }
-}
-
+/// is leased to the caller in one statement.
 pub(super) async fn claim(
     tx: &mut Tx,
     now: DateTime<Utc>,
     locked_until: DateTime<Utc>,
 ) -> Result<Option<Job>, sqlx::Error> {
-    let sql = claim_sql(tx.backend());
-    let row = fetch_optional!(tx, JobRow, sql, now, locked_until)?;
+    // $1 is now, $2 the lease's end.
+    let mut q = Query::new(
+        "UPDATE jobs SET status = 'running', locked_until = $2, attempts = attempts + 1
+         WHERE id = (
+             SELECT id FROM jobs
+             WHERE (status = 'pending' AND run_at <= $1) OR (status = 'running' AND locked_until < $1)
+             ORDER BY run_at, id
+             LIMIT 1 ",
+    );
+    q.push(dialect::skip_locked(tx.backend()))
+        .push(") RETURNING id, workspace_id, kind, payload, attempts, run_at, created_at");
+    q.param(now);
+    q.param(locked_until);
+    let row: Option<JobRow> = q.fetch_optional(&mut *tx).await?;
     row.map(Job::try_from).transpose()
 }
 

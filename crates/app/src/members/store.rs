@@ -91,6 +91,16 @@ pub fn like_pattern(term: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// The columns of [`Member`], from `memberships m JOIN users u`.
+/// A literal, so queries `concat!` it at compile time rather than splice it at run time.
+macro_rules! member_from {
+    () => {
+        "SELECT m.id, m.user_id, u.name, u.email, m.role, m.status, m.created_at, m.updated_at,
+        m.member_sort AS sort_key
+     FROM memberships m JOIN users u ON u.id = m.user_id"
+    };
+}
+
 /// Keyset pagination on (lower-cased name, membership ID) over the index
 /// `memberships_list_idx`: each page is one range read, however deep.
 pub async fn list<'a>(
@@ -102,14 +112,15 @@ pub async fn list<'a>(
     fetch_all!(
         ex,
         Member,
-        sqlx::AssertSqlSafe(format!(
-            "{MEMBER_FROM}
+        concat!(
+            member_from!(),
+            "
          WHERE m.workspace_id = $1
            AND ($2 = '' OR m.member_sort LIKE $3 ESCAPE '\\' OR m.member_email LIKE $3 ESCAPE '\\')
            AND (m.member_sort, m.id) > ($4, $5)
          ORDER BY m.member_sort, m.id
          LIMIT $6"
-        )),
+        ),
         workspace_id.as_str(),
         q.search.trim(),
         like_pattern(q.search.trim()),
@@ -119,11 +130,6 @@ pub async fn list<'a>(
     )
 }
 
-/// The columns of [`Member`], from `memberships m JOIN users u`.
-const MEMBER_FROM: &str = "SELECT m.id, m.user_id, u.name, u.email, m.role, m.status, m.created_at, m.updated_at,
-        m.member_sort AS sort_key
-     FROM memberships m JOIN users u ON u.id = m.user_id";
-
 pub async fn find_member<'a>(
     ex: impl IntoExec<'a>,
     workspace_id: &WorkspaceId,
@@ -132,7 +138,7 @@ pub async fn find_member<'a>(
     fetch_optional!(
         ex,
         Member,
-        sqlx::AssertSqlSafe(format!("{MEMBER_FROM} WHERE m.workspace_id = $1 AND m.id = $2")),
+        concat!(member_from!(), " WHERE m.workspace_id = $1 AND m.id = $2"),
         workspace_id.as_str(),
         id.as_str()
     )
@@ -147,9 +153,7 @@ pub async fn find_active_by_email<'a>(
     fetch_optional!(
         ex,
         Member,
-        sqlx::AssertSqlSafe(format!(
-            "{MEMBER_FROM} WHERE m.workspace_id = $1 AND u.email_normalized = $2 AND m.status = 'active'"
-        )),
+        concat!(member_from!(), " WHERE m.workspace_id = $1 AND u.email_normalized = $2 AND m.status = 'active'"),
         workspace_id.as_str(),
         email_normalized
     )

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use switchboard_db::{Db, dialect, execute, fetch_optional};
+use switchboard_db::{Db, Query, dialect, execute};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -55,6 +55,12 @@ pub fn client(config: &WebhookConfig) -> anyhow::Result<reqwest::Client> {
     Ok(builder.build()?)
 }
 
+/// Endpoints below their in-flight limit (`$1` now, `$3` the limit).
+const OPEN_ENDPOINTS: &str = "SELECT e.id FROM webhook_endpoints e
+     WHERE e.enabled = TRUE
+       AND (SELECT COUNT(*) FROM webhook_deliveries x
+            WHERE x.status = 'sending' AND x.next_attempt_at > $1 AND x.endpoint_id = e.id) < $3";
+
 /// Claims the next due delivery, if any: first one whose lease ran out (its
 /// worker died mid-attempt), then the longest-waiting pending one, of an
 /// enabled endpoint below `--webhook-endpoint-concurrency`.
@@ -69,26 +75,27 @@ pub fn client(config: &WebhookConfig) -> anyhow::Result<reqwest::Client> {
 /// row: with a backlog of 10,000 a claim took 1–2 s on PostgreSQL.)
 pub async fn claim_one(db: &Db, config: &WebhookConfig, now: DateTime<Utc>) -> Result<Option<Claimed>, sqlx::Error> {
     let lease_until = now + chrono::Duration::from_std(config.lease).unwrap_or(chrono::Duration::seconds(60));
-    let open_endpoints = "SELECT e.id FROM webhook_endpoints e
-         WHERE e.enabled = TRUE
-           AND (SELECT COUNT(*) FROM webhook_deliveries x
-                WHERE x.status = 'sending' AND x.next_attempt_at > $1 AND x.endpoint_id = e.id) < $3";
-    let sql = format!(
-        "UPDATE webhook_deliveries
-         SET status = 'sending', attempts = attempts + 1, next_attempt_at = $2, updated_at = $1
-         WHERE id = (
-             SELECT d.id FROM webhook_deliveries d
-             WHERE d.status = $4 AND d.next_attempt_at <= $1
-               AND EXISTS ({open_endpoints})
-               AND d.endpoint_id IN ({open_endpoints})
-             ORDER BY d.next_attempt_at
-             LIMIT 1 {})
-         RETURNING id, workspace_id, endpoint_id, message_id, event_type, attempts",
-        dialect::skip_locked(db.backend())
-    );
     let limit = i64::from(config.endpoint_concurrency);
     for status in ["sending", "pending"] {
-        let claimed = fetch_optional!(db, Claimed, sqlx::AssertSqlSafe(sql.clone()), now, lease_until, limit, status)?;
+        // $1 now, $2 the lease's end, $3 the per-endpoint limit, $4 the status.
+        let mut q = Query::new(
+            "UPDATE webhook_deliveries
+             SET status = 'sending', attempts = attempts + 1, next_attempt_at = $2, updated_at = $1
+             WHERE id = (
+                 SELECT d.id FROM webhook_deliveries d
+                 WHERE d.status = $4 AND d.next_attempt_at <= $1
+                   AND EXISTS (",
+        );
+        q.push(OPEN_ENDPOINTS).push(") AND d.endpoint_id IN (").push(OPEN_ENDPOINTS).push(")");
+        q.push(" ORDER BY d.next_attempt_at LIMIT 1 ").push(dialect::skip_locked(db.backend())).push(
+            ")
+             RETURNING id, workspace_id, endpoint_id, message_id, event_type, attempts",
+        );
+        q.param(now);
+        q.param(lease_until);
+        q.param(limit);
+        q.param(status);
+        let claimed: Option<Claimed> = q.fetch_optional(db).await?;
         if claimed.is_some() {
             return Ok(claimed);
         }
@@ -146,11 +153,11 @@ pub async fn attempt(state: &AppState, client: &reqwest::Client, claimed: Claime
 /// The secrets that sign now: the current one, and the previous one during
 /// a rotation's overlap.
 fn live_secrets(state: &AppState, endpoint: &store::EndpointRow, now: DateTime<Utc>) -> anyhow::Result<Vec<String>> {
-    let mut secrets = vec![secret::open(&state.server_key, &endpoint.id, &endpoint.secret_enc)?];
+    let mut secrets = vec![secret::open(&state.server_key, &endpoint.id, &endpoint.secret_enc)?.into_exposed()];
     if let (Some(previous), Some(until)) = (&endpoint.previous_secret_enc, endpoint.previous_secret_until)
         && until > now
     {
-        secrets.push(secret::open(&state.server_key, &endpoint.id, previous)?);
+        secrets.push(secret::open(&state.server_key, &endpoint.id, previous)?.into_exposed());
     }
     Ok(secrets)
 }

@@ -4,19 +4,26 @@
 //! and the header carries one per live secret, space-separated (both the
 //! new and the previous secret during a rotation's overlap).
 //!
-//! At rest a secret is sealed with XChaCha20-Poly1305 under a subkey of the
-//! server key, with the endpoint's ID as associated data (a sealed secret
-//! copied onto another endpoint does not open).
+//! At rest a secret is sealed under the server key ([`crate::sealed`]),
+//! with the endpoint's ID as associated data (a sealed secret copied onto
+//! another endpoint does not open).
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
-use crate::server_key::{ServerKey, hmac_sha256};
+use crate::sealed::{self, SecretString};
+use crate::server_key::{ServerKeys, hmac_sha256};
 
 const PREFIX: &str = "whsec_";
 const SECRET_BYTES: usize = 32;
-const SEALED_PREFIX: &str = "v1:";
+/// The sealing purpose of signing secrets (the subkey the first release used).
+pub const PURPOSE: &str = "webhook-secrets/v1";
+
+/// The columns that hold sealed secrets, for the re-seal job after a key
+/// rotation. Each is sealed with its row's `id` as associated data.
+pub const SEALED_COLUMNS: [crate::key_rotation::SealedColumn; 2] = [
+    crate::key_rotation::SealedColumn { table: "webhook_endpoints", column: "secret_enc", purpose: PURPOSE },
+    crate::key_rotation::SealedColumn { table: "webhook_endpoints", column: "previous_secret_enc", purpose: PURPOSE },
+];
 
 /// A new secret in the Standard Webhooks format.
 pub fn generate() -> String {
@@ -47,35 +54,16 @@ pub fn signature_header(secrets: &[&str], msg_id: &str, timestamp: i64, body: &[
     secrets.iter().filter_map(|s| sign(s, msg_id, timestamp, body)).collect::<Vec<_>>().join(" ")
 }
 
-fn cipher(key: &ServerKey) -> XChaCha20Poly1305 {
-    XChaCha20Poly1305::new(&key.subkey("webhook-secrets/v1").into())
-}
-
 /// Seals `secret` for storage on endpoint `endpoint_id`.
-pub fn seal(key: &ServerKey, endpoint_id: &str, secret: &str) -> anyhow::Result<String> {
-    let mut nonce = [0u8; 24];
-    rand::fill(&mut nonce[..]);
-    let sealed = cipher(key)
-        .encrypt(XNonce::from_slice(&nonce), Payload { msg: secret.as_bytes(), aad: endpoint_id.as_bytes() })
-        .map_err(|_| anyhow::anyhow!("could not encrypt a webhook secret"))?;
-    let mut out = nonce.to_vec();
-    out.extend_from_slice(&sealed);
-    Ok(format!("{SEALED_PREFIX}{}", STANDARD.encode(out)))
+pub fn seal(keys: &ServerKeys, endpoint_id: &str, secret: &str) -> anyhow::Result<String> {
+    Ok(sealed::seal(keys, PURPOSE, endpoint_id.as_bytes(), secret)?.into_string())
 }
 
-/// Opens a sealed secret of endpoint `endpoint_id`; an error means another
-/// server key (or a damaged row).
-pub fn open(key: &ServerKey, endpoint_id: &str, sealed: &str) -> anyhow::Result<String> {
-    let bad = || anyhow::anyhow!("webhook secret of {endpoint_id} does not open with this server key");
-    let bytes = STANDARD.decode(sealed.strip_prefix(SEALED_PREFIX).ok_or_else(bad)?).map_err(|_| bad())?;
-    if bytes.len() < 24 {
-        return Err(bad());
-    }
-    let (nonce, body) = bytes.split_at(24);
-    let plain = cipher(key)
-        .decrypt(XNonce::from_slice(nonce), Payload { msg: body, aad: endpoint_id.as_bytes() })
-        .map_err(|_| bad())?;
-    String::from_utf8(plain).map_err(|_| bad())
+/// Opens a sealed secret of endpoint `endpoint_id`; an error means a key
+/// no longer in the keyring (or a damaged row).
+pub fn open(keys: &ServerKeys, endpoint_id: &str, sealed: &str) -> anyhow::Result<SecretString> {
+    sealed::open(keys, PURPOSE, endpoint_id.as_bytes(), sealed)
+        .map_err(|e| anyhow::anyhow!("webhook secret of {endpoint_id}: {e}"))
 }
 
 #[cfg(test)]
@@ -115,12 +103,16 @@ mod tests {
 
     #[test]
     fn sealed_secrets_open_only_with_the_same_key_and_endpoint() {
-        let key = ServerKey::parse(&format!("{}=", "A".repeat(43))).expect("key");
-        let other = ServerKey::parse(&format!("{}=", "Q".repeat(43))).expect("key");
+        use crate::server_key::ServerKey;
+        let key = ServerKeys::single(ServerKey::parse(&format!("{}=", "A".repeat(43))).expect("key"));
+        let other = ServerKeys::single(ServerKey::parse(&format!("{}=", "Q".repeat(43))).expect("key"));
         let secret = generate();
         let sealed = seal(&key, "ep_1", &secret).expect("seal");
         assert!(!sealed.contains(&secret[6..]));
-        assert_eq!(open(&key, "ep_1", &sealed).expect("open"), secret);
+        assert_eq!(open(&key, "ep_1", &sealed).expect("open").expose(), &secret);
+        // The first release's format still opens.
+        let legacy = crate::sealed::seal_legacy(&key.current(), PURPOSE, b"ep_1", &secret).expect("legacy");
+        assert_eq!(open(&key, "ep_1", &legacy).expect("open legacy").expose(), &secret);
         assert!(open(&key, "ep_2", &sealed).is_err());
         assert!(open(&other, "ep_1", &sealed).is_err());
         assert!(open(&key, "ep_1", "v1:AAAA").is_err());

@@ -138,7 +138,7 @@ pub async fn reveal_secret(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> Ap
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let row = find(&mut tx, ctx, id).await?;
-    let plain = secret::open(&state.server_key, &row.id, &row.secret_enc)?;
+    let plain = secret::open(&state.server_key, &row.id, &row.secret_enc)?.into_exposed();
     let changes = Changes::new().field("secret_viewed", (), true);
     audit::record(&mut tx, &Origin::from_ctx(ctx), &super::SECRET_VIEWED, &target(&row), &changes, now).await?;
     tx.commit().await?;

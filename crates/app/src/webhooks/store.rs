@@ -29,8 +29,13 @@ impl EndpointRow {
     }
 }
 
-const ENDPOINT_COLUMNS: &str = "id, workspace_id, url, description, event_types, enabled, disabled_reason, secret_enc,
-     previous_secret_enc, previous_secret_until, failing_since, created_by, created_at, updated_at";
+/// A literal, so queries `concat!` it at compile time rather than splice it at run time.
+macro_rules! endpoint_columns {
+    () => {
+        "id, workspace_id, url, description, event_types, enabled, disabled_reason, secret_enc,
+     previous_secret_enc, previous_secret_until, failing_since, created_by, created_at, updated_at"
+    };
+}
 
 pub async fn insert_endpoint<'a>(ex: impl IntoExec<'a>, e: &EndpointRow) -> Result<(), sqlx::Error> {
     execute!(
@@ -80,20 +85,24 @@ pub async fn update_endpoint<'a>(ex: impl IntoExec<'a>, e: &EndpointRow) -> Resu
 }
 
 pub async fn find_endpoint<'a>(ex: impl IntoExec<'a>, ws: &str, id: &str) -> Result<Option<EndpointRow>, sqlx::Error> {
-    let sql = format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1 AND id = $2");
-    fetch_optional!(ex, EndpointRow, sqlx::AssertSqlSafe(sql), ws, id)
+    let sql = concat!("SELECT ", endpoint_columns!(), " FROM webhook_endpoints WHERE workspace_id = $1 AND id = $2");
+    fetch_optional!(ex, EndpointRow, sql, ws, id)
 }
 
 pub async fn list_endpoints<'a>(ex: impl IntoExec<'a>, ws: &str) -> Result<Vec<EndpointRow>, sqlx::Error> {
-    let sql =
-        format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1 ORDER BY created_at, id");
-    fetch_all!(ex, EndpointRow, sqlx::AssertSqlSafe(sql), ws)
+    let sql = concat!(
+        "SELECT ",
+        endpoint_columns!(),
+        " FROM webhook_endpoints WHERE workspace_id = $1 ORDER BY created_at, id"
+    );
+    fetch_all!(ex, EndpointRow, sql, ws)
 }
 
 /// The enabled endpoints of a workspace, for enqueueing an event.
 pub async fn enabled_endpoints<'a>(ex: impl IntoExec<'a>, ws: &str) -> Result<Vec<EndpointRow>, sqlx::Error> {
-    let sql = format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1 AND enabled = TRUE");
-    fetch_all!(ex, EndpointRow, sqlx::AssertSqlSafe(sql), ws)
+    let sql =
+        concat!("SELECT ", endpoint_columns!(), " FROM webhook_endpoints WHERE workspace_id = $1 AND enabled = TRUE");
+    fetch_all!(ex, EndpointRow, sql, ws)
 }
 
 pub async fn delete_endpoint<'a>(ex: impl IntoExec<'a>, ws: &str, id: &str) -> Result<u64, sqlx::Error> {
@@ -163,11 +172,16 @@ pub struct DeliveryRow {
     pub last_latency_ms: Option<i64>,
 }
 
-const DELIVERY_SELECT: &str = "SELECT d.id, d.endpoint_id, d.message_id, d.event_type, d.status, d.attempts,
+/// A literal, so queries `concat!` it at compile time rather than splice it at run time.
+macro_rules! delivery_select {
+    () => {
+        "SELECT d.id, d.endpoint_id, d.message_id, d.event_type, d.status, d.attempts,
         d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.updated_at,
         (SELECT a.latency_ms FROM webhook_attempts a WHERE a.delivery_id = d.id ORDER BY a.attempt DESC LIMIT 1)
             AS last_latency_ms
-     FROM webhook_deliveries d";
+     FROM webhook_deliveries d"
+    };
+}
 
 /// An endpoint's deliveries, newest first, before `before` (a delivery ID).
 pub async fn list_deliveries<'a>(
@@ -177,16 +191,17 @@ pub async fn list_deliveries<'a>(
     before: Option<&str>,
     limit: i64,
 ) -> Result<Vec<DeliveryRow>, sqlx::Error> {
-    let sql = format!(
-        "{DELIVERY_SELECT} WHERE d.workspace_id = $1 AND d.endpoint_id = $2 AND ($3 IS NULL OR d.id < $3)
+    let sql = concat!(
+        delivery_select!(),
+        " WHERE d.workspace_id = $1 AND d.endpoint_id = $2 AND ($3 IS NULL OR d.id < $3)
          ORDER BY d.id DESC LIMIT $4"
     );
-    fetch_all!(ex, DeliveryRow, sqlx::AssertSqlSafe(sql), ws, endpoint_id, before, limit)
+    fetch_all!(ex, DeliveryRow, sql, ws, endpoint_id, before, limit)
 }
 
 pub async fn find_delivery<'a>(ex: impl IntoExec<'a>, ws: &str, id: &str) -> Result<Option<DeliveryRow>, sqlx::Error> {
-    let sql = format!("{DELIVERY_SELECT} WHERE d.workspace_id = $1 AND d.id = $2");
-    fetch_optional!(ex, DeliveryRow, sqlx::AssertSqlSafe(sql), ws, id)
+    let sql = concat!(delivery_select!(), " WHERE d.workspace_id = $1 AND d.id = $2");
+    fetch_optional!(ex, DeliveryRow, sql, ws, id)
 }
 
 /// One attempt as stored.

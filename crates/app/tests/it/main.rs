@@ -20,6 +20,7 @@ mod files;
 mod idempotency;
 mod inbound;
 mod jobs;
+mod key_rotation;
 mod members;
 mod ops;
 mod permissions;
