@@ -107,7 +107,7 @@ async fn render(
     let value = |key: &str, default: &str| outcome.values.get(key).cloned().unwrap_or_else(|| default.to_string());
     crate::settings::render(
         state,
-        &page,
+        page,
         status,
         "developer",
         "developer/page.html",

@@ -71,7 +71,7 @@ async fn render_general(
     let tz = ws.tz();
     crate::settings::render(
         state,
-        &page,
+        page,
         status,
         "general",
         "settings/general.html",

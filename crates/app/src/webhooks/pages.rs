@@ -154,7 +154,7 @@ async fn render_new(
 ) -> AppResult<Response> {
     crate::settings::render(
         state,
-        &page,
+        page,
         status,
         "developer",
         "webhooks/new.html",
@@ -252,7 +252,7 @@ pub(super) async fn render_endpoint(
     let secret_shown = extras.revealed.is_some() || extras.rotated.is_some();
     let mut response = crate::settings::render(
         state,
-        &page,
+        page,
         status,
         "developer",
         "webhooks/endpoint.html",

@@ -335,8 +335,13 @@ impl TestApp {
         configure: impl FnOnce(&mut CommonArgs),
         inbound: impl FnOnce(&AppState) -> axum::Router<AppState>,
     ) -> TestApp {
-        Self::spawn_full(switchboard::jobs::registry(), configure, switchboard::registry::all(), Some(Box::new(inbound)))
-            .await
+        Self::spawn_full(
+            switchboard::jobs::registry(),
+            configure,
+            switchboard::registry::all(),
+            Some(Box::new(inbound)),
+        )
+        .await
     }
 
     async fn spawn_configured(jobs: switchboard::jobs::Registry, configure: impl FnOnce(&mut CommonArgs)) -> TestApp {
