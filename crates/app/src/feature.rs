@@ -68,6 +68,9 @@ pub struct Feature {
     /// Events it emits that are not audit entries (`credits.low`, …); the
     /// events of its actions are found through the actions.
     pub events: &'static [&'static EventType],
+    /// Columns of its tables that hold values sealed under the server key,
+    /// re-sealed after `key rotate`.
+    pub sealed_columns: &'static [crate::key_rotation::SealedColumn],
     /// The outbox `events::emit` writes to (one feature provides it).
     pub outbox: Option<&'static dyn Outbox>,
 }
@@ -94,6 +97,7 @@ impl Feature {
             actions: &[],
             targets: &[],
             events: &[],
+            sealed_columns: &[],
             outbox: None,
         }
     }

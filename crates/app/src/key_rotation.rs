@@ -3,9 +3,10 @@
 //! every stored sealed value under the new key so that old keys can leave
 //! the keyring one day.
 //!
-//! What is stored sealed is listed in [`sealed_columns`]; a feature that
-//! stores a sealed value (BYOC credentials, provider API keys) adds its
-//! column there, sealed with its row's `id` as associated data.
+//! What is stored sealed is declared by each feature's registration
+//! (`Feature::sealed_columns`); a feature that stores a sealed value (BYOC
+//! credentials, provider API keys) lists its column there, sealed with its
+//! row's `id` as associated data.
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use switchboard_db::{Db, Query};
@@ -25,9 +26,9 @@ pub struct SealedColumn {
     pub purpose: &'static str,
 }
 
-/// Every column that holds sealed values.
-pub fn sealed_columns() -> Vec<SealedColumn> {
-    crate::webhooks::secret::SEALED_COLUMNS.to_vec()
+/// Every column that holds sealed values, as the features declare them.
+pub fn sealed_columns(features: &[crate::feature::Feature]) -> Vec<SealedColumn> {
+    features.iter().flat_map(|f| f.sealed_columns.iter().copied()).collect::<Vec<_>>()
 }
 
 /// The job kind of [`Reseal`].
@@ -102,7 +103,7 @@ impl JobHandler for Reseal {
 
     async fn run(&self, state: &AppState, _job: &Job) -> Result<(), JobError> {
         state.server_key.reload()?;
-        let done = reseal(&state.db, &state.server_key, &sealed_columns()).await?;
+        let done = reseal(&state.db, &state.server_key, &sealed_columns(&state.features)).await?;
         tracing::info!(resealed = done.resealed, unreadable = done.unreadable, key_id = %state.server_key.key_id(),
             "re-sealed stored secrets under the current server key");
         if done.unreadable > 0 {

@@ -74,6 +74,7 @@ pub const FEATURE: Feature = Feature {
     actions: ACTIONS,
     targets: &[("webhook_endpoint", "Webhook endpoint")],
     outbox: Some(&enqueue::OUTBOX),
+    sealed_columns: &secret::SEALED_COLUMNS,
     ..Feature::new("webhooks")
 };
 
