@@ -22,6 +22,7 @@ mod ops;
 mod permissions;
 mod profile;
 mod ratelimit;
+mod schema_checks;
 mod smtp;
 mod walk;
 mod webhook_claims;
