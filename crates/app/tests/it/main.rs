@@ -24,6 +24,7 @@ mod profile;
 mod ratelimit;
 mod schema_checks;
 mod smtp;
+mod tenant_walk;
 mod walk;
 mod webhook_claims;
 mod webhook_crash;
