@@ -15,6 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::api::openapi::ApiDoc;
 use crate::auth::{api_token, csrf, session};
 use crate::error::AppError;
+use crate::inbound::Verifier;
 use crate::policy::{self, Permission};
 use crate::settings;
 use crate::state::AppState;
@@ -38,13 +39,16 @@ pub enum Access {
     Editor,
     /// Admins: Settings.
     Admin,
+    /// Vendor callbacks: no session, CSRF or per-IP limit; a signature
+    /// check (`inbound::stack`) runs before the handler instead.
+    Inbound,
 }
 
 impl Access {
     /// The permission the kind's layer asks the policy for, if any.
     pub fn permission(self) -> Option<Permission> {
         match self {
-            Access::Public | Access::SignedIn => None,
+            Access::Public | Access::SignedIn | Access::Inbound => None,
             Access::Member => Some(Permission::ViewWorkspace),
             Access::Editor => Some(Permission::EditResources),
             Access::Admin => Some(Permission::ManageSettings),
@@ -67,10 +71,18 @@ struct PageRoute {
 
 /// What the features mount, each route with its kind. A feature's
 /// `routes` function adds to it; [`router`] and [`route_table`] read it.
+struct InboundRoute {
+    info: RouteInfo,
+    route: MethodRouter<AppState>,
+    verifier: Verifier,
+    body_limit: usize,
+}
+
 #[derive(Default)]
 pub struct Routes {
     pages: Vec<PageRoute>,
     api: Vec<(Access, OpenApiRouter<AppState>)>,
+    inbound: Vec<InboundRoute>,
 }
 
 /// Page routes of one access kind, added in a chain.
@@ -107,6 +119,21 @@ impl Routes {
         self
     }
 
+    /// A vendor callback: `verifier` checks the signature before the
+    /// handler sees the body (at most `body_limit` bytes).
+    pub fn inbound(
+        &mut self,
+        method: &str,
+        path: &str,
+        route: MethodRouter<AppState>,
+        verifier: Verifier,
+        body_limit: usize,
+    ) -> &mut Self {
+        let info = RouteInfo { method: method.into(), path: path.into(), access: Access::Inbound };
+        self.inbound.push(InboundRoute { info, route, verifier, body_limit });
+        self
+    }
+
     fn of(state: &AppState) -> Routes {
         let mut routes = Routes::default();
         for feature in state.features.iter() {
@@ -133,9 +160,9 @@ fn platform_routes(r: &mut Routes) {
 }
 
 /// The layer that enforces `access`.
-fn guard<S: Clone + Send + Sync + 'static>(state: &AppState, access: Access, router: Router<S>) -> Router<S> {
+fn guard(state: &AppState, access: Access, router: Router<AppState>) -> Router<AppState> {
     match access {
-        Access::Public => router,
+        Access::Public | Access::Inbound => router,
         Access::SignedIn => router.route_layer(from_fn(policy::require_signed_in)),
         Access::Member => router.route_layer(from_fn_with_state(state.clone(), policy::require_member)),
         Access::Editor => router.route_layer(from_fn_with_state(state.clone(), policy::require_editor)),
@@ -158,6 +185,7 @@ fn page_routers(state: &AppState, pages: Vec<PageRoute>) -> Vec<Router<AppState>
 pub fn route_table(state: &AppState) -> Vec<RouteInfo> {
     let routes = Routes::of(state);
     let mut table: Vec<RouteInfo> = routes.pages.iter().map(|p| p.info.clone()).collect();
+    table.extend(routes.inbound.iter().map(|r| r.info.clone()));
     table.push(RouteInfo { method: "GET".into(), path: "/api/v1/openapi.json".into(), access: Access::Public });
     for (access, group) in routes.api {
         let (_, doc) = group.split_for_parts();
@@ -195,6 +223,11 @@ pub fn router(state: AppState) -> Router {
     for pages in page_routers(&state, routes.pages) {
         app = app.merge(pages);
     }
+    let mut inbound = Router::new();
+    for route in routes.inbound {
+        let one = Router::new().route(&route.info.path, route.route);
+        inbound = inbound.merge(crate::inbound::stack(one, route.verifier, route.body_limit, &state));
+    }
     app.merge(api)
         .fallback(|| async { AppError::not_found("This page") })
         .layer(from_fn(csrf::protect))
@@ -204,6 +237,9 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), session::load_session))
         .layer(from_fn(mw::client_meta))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Vendor callbacks join here: outside the session, CSRF, rate-limit,
+        // page-error and body-limit layers above, inside the ones below.
+        .merge(inbound.layer(from_fn(mw::client_meta)))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
@@ -219,7 +255,7 @@ pub fn router(state: AppState) -> Router {
 fn api_router(state: &AppState, groups: Vec<(Access, OpenApiRouter<AppState>)>) -> OpenApiRouter<AppState> {
     groups.into_iter().fold(OpenApiRouter::with_openapi(ApiDoc::openapi()), |all, (access, group)| {
         let group = match access {
-            Access::Public => group,
+            Access::Public | Access::Inbound => group,
             Access::SignedIn => group.route_layer(from_fn(policy::require_signed_in)),
             Access::Member => group.route_layer(from_fn_with_state(state.clone(), policy::require_member)),
             Access::Editor => group.route_layer(from_fn_with_state(state.clone(), policy::require_editor)),

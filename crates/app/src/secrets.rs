@@ -22,27 +22,9 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
-/// A secret held in memory (a vendor's webhook secret or auth token): its
-/// `Debug` prints `<redacted>`, so logging a config or a struct holding one
-/// never prints the value. Read it with [`Secret::expose`] where it is used.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+/// A secret held in memory (a vendor's webhook secret or auth token):
+/// the one redacting type, [`crate::sealed::Secret`], holding a `String`.
+pub type Secret = crate::sealed::SecretString;
 
 #[cfg(test)]
 mod tests {
@@ -66,7 +48,7 @@ mod tests {
 
     #[test]
     fn a_secret_debug_prints_redacted() {
-        let secret = Secret::new("whsec_do_not_print");
+        let secret = Secret::new("whsec_do_not_print".to_string());
         assert_eq!(format!("{secret:?}"), "<redacted>");
         assert_eq!(secret.expose(), "whsec_do_not_print");
     }

@@ -22,6 +22,8 @@ use crate::harness::TestApp;
 const PINGED: EventType =
     EventType::custom("gadget.pinged", "A gadget answered a ping.", "gadget", &["gadget_id"], || json!({}));
 
+const GADGET_SECRET: &str = "whsec_gadgets";
+
 static RELEASED: AtomicUsize = AtomicUsize::new(0);
 
 struct ReleaseGadgets;
@@ -49,6 +51,16 @@ async fn make_gadget(
 const GADGETS: Feature = Feature {
     routes: |r: &mut Routes| {
         r.pages(Access::Editor).post("/gadgets", make_gadget);
+        let secret = |_: &AppState, _: &switchboard::inbound::InboundRequest<'_>| {
+            Some(switchboard::inbound::Credential::platform(switchboard::secrets::Secret::new(GADGET_SECRET.to_string())))
+        };
+        r.inbound(
+            "POST",
+            "/inbound/gadgets",
+            axum::routing::post(|body: axum::body::Bytes| async move { body }),
+            switchboard::inbound::Verifier::stripe(switchboard::inbound::secret_fn(secret)),
+            64 * 1024,
+        );
     },
     jobs: |jobs| jobs.with(ReleaseGadgets),
     // The carrier-side release is a job enqueued in the deletion's own
@@ -98,6 +110,20 @@ async fn a_registered_feature_gets_its_route_kind_jobs_deletion_hook_and_events(
         assert_eq!(res.status() == StatusCode::OK, allowed, "{role}: {}", res.status());
     }
     assert_eq!(admin.api(reqwest::Method::POST, "/gadgets", None).await.status(), StatusCode::OK);
+
+    // Its inbound route is signed, not signed in: no session or CSRF, and
+    // an unsigned call is 401 before the handler.
+    assert!(table.iter().any(|r| r.path == "/inbound/gadgets" && r.access == Access::Inbound));
+    let body = r#"{"id":"evt_1"}"#;
+    let now = app.clock_now().timestamp();
+    let signature = format!("t={now},v1={}", switchboard::inbound::stripe::sign(GADGET_SECRET, now, body.as_bytes()));
+    let client = reqwest::Client::new();
+    let signed = client.post(app.at("/inbound/gadgets")).header("stripe-signature", signature).body(body).send();
+    let signed = signed.await.expect("post");
+    assert_eq!(signed.status(), StatusCode::OK);
+    assert_eq!(signed.text().await.expect("body"), body);
+    let unsigned = client.post(app.at("/inbound/gadgets")).body(body).send().await.expect("post");
+    assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
 
     // An event that is not an audit entry goes to the outbox through emit,
     // in the caller's transaction: rolled back, it is gone.
