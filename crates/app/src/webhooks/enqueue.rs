@@ -3,7 +3,7 @@
 //! entry, so an event exists exactly when its change committed.
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
-use switchboard_core::WebhookMessageId;
+use switchboard_core::{WebhookMessageId, WorkspaceId};
 use switchboard_db::{Tx, fetch_optional};
 
 use super::events::{self, AUDIT_ENTRY_CREATED};
@@ -27,14 +27,14 @@ pub fn envelope(event_type: &str, workspace_id: &str, now: DateTime<Utc>, data: 
 /// Stores one message and a delivery to each of `endpoints`.
 pub async fn message(
     tx: &mut Tx,
-    workspace_id: &str,
+    workspace_id: &WorkspaceId,
     event_type: &str,
     payload: &str,
     endpoints: &[&EndpointRow],
     now: DateTime<Utc>,
-) -> Result<String, sqlx::Error> {
-    let id = WebhookMessageId::new().to_string();
-    store::insert_message(&mut *tx, &id, workspace_id, event_type, payload, now).await?;
+) -> Result<WebhookMessageId, sqlx::Error> {
+    let id = WebhookMessageId::new();
+    store::insert_message(&mut *tx, workspace_id, &id, event_type, payload, now).await?;
     for endpoint in endpoints {
         store::insert_delivery(&mut *tx, workspace_id, &endpoint.id, &id, event_type, now).await?;
     }
@@ -51,7 +51,8 @@ pub async fn from_audit_entry(
     entry: impl FnOnce() -> AuditEntry,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let endpoints = store::enabled_endpoints(&mut *tx, workspace_id).await?;
+    let ws: WorkspaceId = workspace_id.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let endpoints = store::enabled_endpoints(&mut *tx, &ws).await?;
     if endpoints.is_empty() {
         return Ok(());
     }
@@ -66,7 +67,7 @@ pub async fn from_audit_entry(
                 "audit_entry_id": entry.id,
             });
             let payload = envelope(event.name, workspace_id, now, data);
-            message(tx, workspace_id, event.name, &payload, &subscribed, now).await?;
+            message(tx, &ws, event.name, &payload, &subscribed, now).await?;
         }
     }
     let subscribed: Vec<&EndpointRow> = endpoints.iter().filter(|e| e.subscribes_to(AUDIT_ENTRY_CREATED)).collect();
@@ -76,7 +77,7 @@ pub async fn from_audit_entry(
         let tz = tz.and_then(|(t,)| t.parse::<chrono_tz::Tz>().ok()).unwrap_or(chrono_tz::UTC);
         let data = json!({ "entry": AuditEntryResponse::new(entry, tz) });
         let payload = envelope(AUDIT_ENTRY_CREATED, workspace_id, now, data);
-        message(tx, workspace_id, AUDIT_ENTRY_CREATED, &payload, &subscribed, now).await?;
+        message(tx, &ws, AUDIT_ENTRY_CREATED, &payload, &subscribed, now).await?;
     }
     Ok(())
 }
