@@ -9,6 +9,8 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
+use crate::web::client_ip::TrustedProxies;
+
 #[derive(Debug, Parser)]
 #[command(name = "switchboard", version, about = "Workspace and settings control plane for voice-AI agent platforms")]
 pub struct Cli {
@@ -155,6 +157,10 @@ pub struct CommonArgs {
     /// for processes that should only serve requests.
     #[arg(long, env = "SWITCHBOARD_WEBHOOK_WORKER", global = true)]
     pub webhook_worker: Option<bool>,
+    /// Reverse proxies (IPs and CIDRs, comma-separated, e.g. `10.0.0.0/8`)
+    /// whose `X-Forwarded-For` names the client; none by default.
+    #[arg(long, env = "SWITCHBOARD_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
@@ -191,6 +197,7 @@ struct FileConfig {
     webhook_disable_after: Option<String>,
     webhook_lease: Option<String>,
     webhook_worker: Option<bool>,
+    trusted_proxies: Option<String>,
 }
 
 /// `Debug` prints the database and SMTP URLs without their passwords.
@@ -221,6 +228,8 @@ pub struct Config {
     /// Audit entries older than this are removed; `None` keeps them forever.
     pub audit_retention: Option<Duration>,
     pub webhooks: WebhookConfig,
+    /// Peers whose `X-Forwarded-For` names the client (see [`TrustedProxies`]).
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// How webhooks are delivered (see [`crate::webhooks`]).
@@ -291,6 +300,7 @@ impl std::fmt::Debug for Config {
             .field("server_key_file", &self.server_key_file)
             .field("audit_retention", &self.audit_retention)
             .field("webhooks", &self.webhooks)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -346,7 +356,14 @@ impl Config {
                 format!("audit retention (--audit-retention) {raw:?}: write a duration such as 400d, or forever")
             })?),
         };
+        let trusted_proxies = match args.trusted_proxies.clone().or(file.trusted_proxies) {
+            Some(raw) => {
+                TrustedProxies::parse(&raw).with_context(|| format!("trusted proxies (--trusted-proxies) {raw:?}"))?
+            }
+            None => TrustedProxies::default(),
+        };
         Ok(Config {
+            trusted_proxies,
             webhooks,
             server_key_file,
             audit_retention,
@@ -578,6 +595,17 @@ mod tests {
         assert_eq!(config.api_rate_limit, Some(DEFAULT_API_RATE_LIMIT));
         let args = CommonArgs { ip_rate_limit: Some("off".into()), ..Default::default() };
         assert_eq!(Config::resolve(&args).expect("resolves").ip_rate_limit, None);
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_flags_or_toml_and_bad_ones_stop_start_up() {
+        assert_eq!(Config::resolve(&CommonArgs::default()).expect("defaults").trusted_proxies, TrustedProxies::default());
+        let args = CommonArgs { trusted_proxies: Some("10.0.0.0/8, 192.0.2.7".into()), ..Default::default() };
+        let config = Config::resolve(&args).expect("resolves");
+        assert!(config.trusted_proxies.contains("192.0.2.7".parse().expect("ip")));
+        let args = CommonArgs { trusted_proxies: Some("lb.internal".into()), ..Default::default() };
+        let err = Config::resolve(&args).expect_err("refused");
+        assert!(format!("{err:#}").contains("--trusted-proxies"), "{err:#}");
     }
 
     #[test]

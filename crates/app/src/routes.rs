@@ -95,7 +95,9 @@ fn page_groups(state: &AppState) -> Vec<Group> {
         .get("/files/logo/{workspace_id}/{version}/{file}", files::serve_logo)
         .get("/files/avatar/{user_id}/{version}/{file}", files::serve_avatar);
 
-    let member = Group::new(Access::Member).post("/workspace/leave", members::pages::leave_workspace);
+    let member = Group::new(Access::Member)
+        .get("/workspace/leave", members::pages::leave_workspace_page)
+        .post("/workspace/leave", members::pages::leave_workspace);
 
     let mut admin = Group::new(Access::Admin)
         .get("/settings", settings::settings_index)
@@ -106,6 +108,7 @@ fn page_groups(state: &AppState) -> Vec<Group> {
         .post("/settings/general/delete", members::pages::delete_workspace)
         .post("/settings/members/invite", members::pages::invite_member)
         .post("/settings/members/{id}/role", members::pages::change_role)
+        .get("/settings/members/{id}/remove", members::pages::remove_member_page)
         .post("/settings/members/{id}/remove", members::pages::remove_member)
         .post("/settings/invitations/{id}/resend", members::pages::resend_invitation)
         .post("/settings/invitations/{id}/revoke", members::pages::revoke_invitation)
@@ -193,7 +196,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), api_token::authenticate))
         .layer(from_fn_with_state(state.clone(), mw::page_errors))
         .layer(from_fn_with_state(state.clone(), session::load_session))
-        .layer(from_fn(mw::client_meta))
+        .layer(from_fn_with_state(state.clone(), mw::client_meta))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

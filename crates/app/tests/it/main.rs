@@ -12,6 +12,8 @@ mod audit_log;
 mod audit_page;
 mod audit_retention;
 mod cli;
+mod client_ip;
+mod confirm_pages;
 mod developer;
 mod docs;
 mod files;
