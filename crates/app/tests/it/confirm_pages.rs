@@ -25,9 +25,10 @@ fn workspace_field(html: &str) -> String {
 /// Follows the confirmation link from `from` and submits its form, as a
 /// browser without JavaScript does.
 async fn confirm_without_js(user: &mut Visitor, from: &str, link_prefix: &str) -> reqwest::Response {
-    let html = user.get_text(from).await;
+    // minijinja escapes `/` in attributes as `&#x2f;` (browsers decode it).
+    let html = user.get_text(from).await.replace("&#x2f;", "/");
     let link = link_to(&html, link_prefix).unwrap_or_else(|| panic!("no link to {link_prefix} on {from}"));
-    let page = user.get_text(&link).await;
+    let page = user.get_text(&link).await.replace("&#x2f;", "/");
     assert!(page.contains(&format!("<form method=\"post\" action=\"{link}\"")), "{page}");
     user.csrf = csrf_from_html(&page);
     let ws = workspace_field(&page);
