@@ -599,7 +599,10 @@ mod tests {
 
     #[test]
     fn trusted_proxies_come_from_flags_or_toml_and_bad_ones_stop_start_up() {
-        assert_eq!(Config::resolve(&CommonArgs::default()).expect("defaults").trusted_proxies, TrustedProxies::default());
+        assert_eq!(
+            Config::resolve(&CommonArgs::default()).expect("defaults").trusted_proxies,
+            TrustedProxies::default()
+        );
         let args = CommonArgs { trusted_proxies: Some("10.0.0.0/8, 192.0.2.7".into()), ..Default::default() };
         let config = Config::resolve(&args).expect("resolves");
         assert!(config.trusted_proxies.contains("192.0.2.7".parse().expect("ip")));

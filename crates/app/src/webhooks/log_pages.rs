@@ -158,12 +158,11 @@ pub async fn delivery_page(
     let payload = raw.map(|p| {
         serde_json::from_str::<Value>(&p).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or(p)
     });
-    let attempts: Vec<AttemptView> =
-        store::attempts_of(&state.db, &ctx.workspace.id, &delivery.id)
-            .await?
-            .into_iter()
-            .map(|a| attempt_view(a, &ctx, now))
-            .collect();
+    let attempts: Vec<AttemptView> = store::attempts_of(&state.db, &ctx.workspace.id, &delivery.id)
+        .await?
+        .into_iter()
+        .map(|a| attempt_view(a, &ctx, now))
+        .collect();
     let message_id = delivery.message_id.clone();
     page.render(
         &state,
@@ -248,7 +247,10 @@ pub async fn recover(
                 1 => "1 failed message was queued again.".to_string(),
                 n => format!("{n} failed messages were queued again."),
             };
-            Ok(redirect_with_flash(&format!("{}#deliveries", endpoint_path(endpoint.id.as_str())), Flash::success(text)))
+            Ok(redirect_with_flash(
+                &format!("{}#deliveries", endpoint_path(endpoint.id.as_str())),
+                Flash::success(text),
+            ))
         }
         Err(err) => {
             let Some(errors) = err.field_messages() else { return conflict_as_toast(err, endpoint.id.as_str()) };

@@ -299,7 +299,11 @@ pub struct NewAttempt<'a> {
     pub response_body: Option<&'a str>,
 }
 
-pub async fn insert_attempt<'a>(ex: impl IntoExec<'a>, ws: &WorkspaceId, a: &NewAttempt<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert_attempt<'a>(
+    ex: impl IntoExec<'a>,
+    ws: &WorkspaceId,
+    a: &NewAttempt<'_>,
+) -> Result<(), sqlx::Error> {
     execute!(
         ex,
         "INSERT INTO webhook_attempts (id, workspace_id, delivery_id, attempt, started_at, latency_ms, status_code,

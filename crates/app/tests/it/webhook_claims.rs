@@ -24,14 +24,21 @@ async fn claims_respect_the_endpoint_limit_and_take_expired_leases_first() {
     let mut endpoints = Vec::new();
     for n in 0..2 {
         let (id, _) = add_endpoint(&admin, &format!("http://127.0.0.1:9/{n}"), json!(["workspace.updated"])).await;
-        endpoints.push(store::find_endpoint(db, &ws.parse().expect("ws"), &id.parse().expect("id")).await.expect("find").expect("endpoint"));
+        endpoints.push(
+            store::find_endpoint(db, &ws.parse().expect("ws"), &id.parse().expect("id"))
+                .await
+                .expect("find")
+                .expect("endpoint"),
+        );
     }
     let mut tx = db.begin().await.expect("begin");
     for n in 0..5 {
         let now = app.clock_now() + Duration::milliseconds(n);
         let payload = enqueue::envelope("workspace.updated", &ws, now, json!({ "n": n }));
         let all: Vec<&store::EndpointRow> = endpoints.iter().collect();
-        enqueue::message(&mut tx, &ws.parse().expect("ws"), "workspace.updated", &payload, &all, now).await.expect("enqueue");
+        enqueue::message(&mut tx, &ws.parse().expect("ws"), "workspace.updated", &payload, &all, now)
+            .await
+            .expect("enqueue");
     }
     tx.commit().await.expect("commit");
     app.clock.advance(Duration::seconds(1));

@@ -28,12 +28,17 @@ async fn deliveries_in_flight_when_the_server_is_killed_arrive_after_a_restart()
 
     // The messages, due now on the wall clock, enqueued as a change would.
     let db = &app.state.db;
-    let endpoint = store::find_endpoint(db, &ws.parse().expect("ws"), &endpoint_id.parse().expect("id")).await.expect("find").expect("endpoint");
+    let endpoint = store::find_endpoint(db, &ws.parse().expect("ws"), &endpoint_id.parse().expect("id"))
+        .await
+        .expect("find")
+        .expect("endpoint");
     let now = Utc::now();
     let mut tx = db.begin().await.expect("begin");
     for n in 0..MESSAGES {
         let payload = enqueue::envelope("workspace.updated", &ws, now, json!({ "n": n }));
-        enqueue::message(&mut tx, &ws.parse().expect("ws"), "workspace.updated", &payload, &[&endpoint], now).await.expect("enqueue");
+        enqueue::message(&mut tx, &ws.parse().expect("ws"), "workspace.updated", &payload, &[&endpoint], now)
+            .await
+            .expect("enqueue");
     }
     tx.commit().await.expect("commit");
 

@@ -127,7 +127,9 @@ pub async fn deliveries(db: &Db, endpoint_id: &str) -> Vec<Delivery> {
 pub async fn attempts_of(db: &Db, delivery_id: &str) -> Vec<AttemptRow> {
     let ws = fetch_scalar!(db, String, "SELECT workspace_id FROM webhook_deliveries WHERE id = $1", delivery_id)
         .expect("the delivery's workspace");
-    store::attempts_of(db, &ws.parse().expect("ws"), &delivery_id.parse().expect("delivery id")).await.expect("attempts")
+    store::attempts_of(db, &ws.parse().expect("ws"), &delivery_id.parse().expect("delivery id"))
+        .await
+        .expect("attempts")
 }
 
 /// The earliest time a pending delivery is due.

@@ -102,10 +102,7 @@ mod tests {
     fn log_fields_hold_the_domain_and_the_file_only() {
         let path = Path::new("/data/outbox/x.eml");
         let fields = LogFields::new("Ann Example <ann@example.com>", path);
-        assert_eq!(
-            fields,
-            LogFields { recipient_domain: "example.com".into(), file: "/data/outbox/x.eml".into() }
-        );
+        assert_eq!(fields, LogFields { recipient_domain: "example.com".into(), file: "/data/outbox/x.eml".into() });
         assert_eq!(LogFields::new("ann@example.org", path).recipient_domain, "example.org");
         assert_eq!(LogFields::new("no address", path).recipient_domain, "");
     }
