@@ -342,18 +342,9 @@ async fn update_endpoint_health(
     after.disabled_reason = Some(reason.clone());
     after.updated_at = now;
     store::update_endpoint(&mut *tx, ws, &after).await?;
-    let workspace_id: WorkspaceId = ws.clone();
     let changes = Changes::new().field("enabled", true, false).field("disabled_reason", (), &reason);
-    audit::record(
-        tx,
-        &Origin::system(workspace_id.clone()),
-        "webhook_endpoint.disabled",
-        &target(&after),
-        &changes,
-        now,
-    )
-    .await?;
-    email_admins(tx, state, &workspace_id, &after, &reason, now).await?;
+    audit::record(tx, &Origin::system(ws.clone()), "webhook_endpoint.disabled", &target(&after), &changes, now).await?;
+    email_admins(tx, state, ws, &after, &reason, now).await?;
     Ok(())
 }
 
