@@ -102,24 +102,24 @@ async fn setup(
     switchboard::developer::store::insert(&mut tx, &ws, &ApiTokenId::new(), &new, &stored, &admin.id, now).await?;
     let mut endpoints = Vec::new();
     for n in 0..endpoints_wanted {
-        let id = switchboard_core::WebhookEndpointId::new().to_string();
+        let id = switchboard_core::WebhookEndpointId::new();
         let row = store::EndpointRow {
             id: id.clone(),
-            workspace_id: ws.to_string(),
+            workspace_id: ws.clone(),
             url: format!("{receiver}/{n}"),
             description: String::new(),
             event_types: sqlx::types::Json(types.iter().map(|t| t.to_string()).collect()),
             enabled: true,
             disabled_reason: None,
-            secret_enc: secret::seal(key, &id, &secret::generate())?,
+            secret_enc: secret::seal(key, id.as_str(), &secret::generate())?,
             previous_secret_enc: None,
             previous_secret_until: None,
             failing_since: None,
-            created_by: admin.id.to_string(),
+            created_by: admin.id.clone(),
             created_at: now,
             updated_at: now,
         };
-        store::insert_endpoint(&mut tx, &row).await?;
+        store::insert_endpoint(&mut tx, &ws, &row).await?;
         endpoints.push(row);
     }
     tx.commit().await?;
@@ -152,7 +152,7 @@ async fn pending(db: &Db) -> anyhow::Result<i64> {
 
 /// Enqueues `n` events for every endpoint; returns the deliveries made.
 async fn enqueue_events(s: &Setup, n: usize) -> anyhow::Result<usize> {
-    let refs: Vec<&str> = s.endpoints.iter().map(|e| e.id.as_str()).collect();
+    let refs: Vec<&switchboard_core::WebhookEndpointId> = s.endpoints.iter().map(|e| &e.id).collect();
     let per = n / refs.len();
     for chunk in 0..per.div_ceil(500) {
         let mut tx = s.db.begin().await?;
@@ -164,7 +164,7 @@ async fn enqueue_events(s: &Setup, n: usize) -> anyhow::Result<usize> {
                 now,
                 serde_json::json!({"n": i}),
             );
-            enqueue::message(&mut tx, s.ws.as_str(), "webhook.test", &payload, &refs, now).await?;
+            enqueue::message(&mut tx, &s.ws, "webhook.test", &payload, &refs, now).await?;
         }
         tx.commit().await?;
     }

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
 use crate::secrets::Secret;
+use crate::web::client_ip::TrustedProxies;
 
 #[derive(Debug, Parser)]
 #[command(name = "switchboard", version, about = "Workspace and settings control plane for voice-AI agent platforms")]
@@ -171,6 +172,10 @@ pub struct CommonArgs {
     pub webhook_worker: Option<bool>,
     #[command(flatten)]
     pub inbound: InboundArgs,
+    /// Reverse proxies (IPs and CIDRs, comma-separated, e.g. `10.0.0.0/8`)
+    /// whose `X-Forwarded-For` names the client; none by default.
+    #[arg(long, env = "SWITCHBOARD_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
 }
 
 /// Secrets that check vendor callbacks (see [`crate::inbound`]). Give them
@@ -224,6 +229,7 @@ struct FileConfig {
     webhook_lease: Option<String>,
     webhook_worker: Option<bool>,
     inbound: Option<InboundFile>,
+    trusted_proxies: Option<String>,
 }
 
 /// The TOML file's `[inbound]` table.
@@ -264,6 +270,8 @@ pub struct Config {
     pub audit_retention: Option<Duration>,
     pub webhooks: WebhookConfig,
     pub inbound: InboundConfig,
+    /// Peers whose `X-Forwarded-For` names the client (see [`TrustedProxies`]).
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The platform's own secrets for checking vendor callbacks; an inbound
@@ -365,6 +373,7 @@ impl std::fmt::Debug for Config {
             .field("audit_retention", &self.audit_retention)
             .field("webhooks", &self.webhooks)
             .field("inbound", &self.inbound)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -421,7 +430,14 @@ impl Config {
                 format!("audit retention (--audit-retention) {raw:?}: write a duration such as 400d, or forever")
             })?),
         };
+        let trusted_proxies = match args.trusted_proxies.clone().or(file.trusted_proxies) {
+            Some(raw) => {
+                TrustedProxies::parse(&raw).with_context(|| format!("trusted proxies (--trusted-proxies) {raw:?}"))?
+            }
+            None => TrustedProxies::default(),
+        };
         Ok(Config {
+            trusted_proxies,
             webhooks,
             inbound,
             server_key_file,
@@ -685,6 +701,17 @@ mod tests {
         std::fs::write(&file, "[inbound]\nstripe_secret = \"x\"\n").expect("write");
         let args = CommonArgs { config: Some(file), ..Default::default() };
         assert!(Config::resolve(&args).is_err(), "unknown keys in [inbound] are refused");
+    fn trusted_proxies_come_from_flags_or_toml_and_bad_ones_stop_start_up() {
+        assert_eq!(
+            Config::resolve(&CommonArgs::default()).expect("defaults").trusted_proxies,
+            TrustedProxies::default()
+        );
+        let args = CommonArgs { trusted_proxies: Some("10.0.0.0/8, 192.0.2.7".into()), ..Default::default() };
+        let config = Config::resolve(&args).expect("resolves");
+        assert!(config.trusted_proxies.contains("192.0.2.7".parse().expect("ip")));
+        let args = CommonArgs { trusted_proxies: Some("lb.internal".into()), ..Default::default() };
+        let err = Config::resolve(&args).expect_err("refused");
+        assert!(format!("{err:#}").contains("--trusted-proxies"), "{err:#}");
     }
 
     #[test]

@@ -235,11 +235,11 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), api_token::authenticate))
         .layer(from_fn_with_state(state.clone(), mw::page_errors))
         .layer(from_fn_with_state(state.clone(), session::load_session))
-        .layer(from_fn(mw::client_meta))
+        .layer(from_fn_with_state(state.clone(), mw::client_meta))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Vendor callbacks join here: outside the session, CSRF, rate-limit,
         // page-error and body-limit layers above, inside the ones below.
-        .merge(inbound.layer(from_fn(mw::client_meta)))
+        .merge(inbound.layer(from_fn_with_state(state.clone(), mw::client_meta)))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),

@@ -79,6 +79,26 @@ pub async fn connect(config: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// A warning for a server that people reach from elsewhere but that only
+/// writes emails to the outbox: invitations would never arrive.
+pub fn email_warning(public_url: &str, smtp_url: Option<&str>) -> Option<String> {
+    if smtp_url.is_some_and(|u| !u.trim().is_empty()) {
+        return None;
+    }
+    let host = url::Url::parse(public_url).ok()?.host()?.to_owned();
+    let loopback = match host {
+        url::Host::Domain(name) => name == "localhost" || name.ends_with(".localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    (!loopback).then(|| {
+        format!(
+            "no SMTP server is configured (--smtp-url) but the public URL {public_url} is not loopback: \
+             emails (invitations) are only written to the outbox folder and nobody receives them"
+        )
+    })
+}
+
 /// A database URL without its password, for messages.
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {
@@ -105,6 +125,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let public_url = config.public_url.clone().unwrap_or_else(|| local_url(addr));
+    if let Some(warning) = email_warning(&public_url, config.smtp_url.as_deref()) {
+        tracing::warn!("{warning}");
+    }
     let state = build_state(config, public_url.clone(), Arc::new(SystemClock)).await?;
     let db = state.db.clone();
     let (stop_worker, worker_shutdown) = tokio::sync::watch::channel(false);
@@ -167,4 +190,20 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::email_warning;
+
+    #[test]
+    fn outbox_mode_warns_only_off_loopback() {
+        for local in ["http://127.0.0.1:8080", "http://localhost:3000", "http://[::1]:8080", "http://sb.localhost"] {
+            assert_eq!(email_warning(local, None), None, "{local}");
+        }
+        let warning = email_warning("https://sb.example.com", None).expect("a warning");
+        assert!(warning.contains("https://sb.example.com") && warning.contains("--smtp-url"), "{warning}");
+        assert!(email_warning("http://10.0.0.5:8080", Some("")).is_some());
+        assert_eq!(email_warning("https://sb.example.com", Some("smtp://mail.example.com")), None);
+    }
 }

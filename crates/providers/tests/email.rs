@@ -84,6 +84,49 @@ async fn outbox_writes_one_eml_file_per_message() {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
 }
 
+/// A `MakeWriter` that keeps what the log printed.
+#[derive(Clone, Default)]
+struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLog {
+    type Writer = CapturedLog;
+    fn make_writer(&'a self) -> CapturedLog {
+        self.clone()
+    }
+}
+
+/// Invitation links are single-use secrets: the outbox log line says where
+/// the file is and the recipient's domain, never the link, the subject or
+/// who exactly the recipient is.
+#[tokio::test]
+async fn outbox_log_names_the_file_but_never_the_links() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("outbox");
+    let outbox = OutboxSender::new(dir.clone(), DEFAULT_FROM.into());
+    let log = CapturedLog::default();
+    let subscriber = tracing_subscriber::fmt().with_writer(log.clone()).with_ansi(false).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    outbox.send(&message("bob@example.com", "inv_1.1@sb.example.com")).await.unwrap();
+    let printed = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let file = eml_files(&dir).pop().unwrap();
+    assert!(printed.contains("email written to the outbox"), "{printed}");
+    assert!(printed.contains(&file.display().to_string()), "{printed}");
+    assert!(printed.contains("example.com"), "{printed}");
+    for secret in ["abc123", "https://", "invitations/", "bob@", "Join Acme"] {
+        assert!(!printed.contains(secret), "the log shows {secret:?}: {printed}");
+    }
+}
+
 #[tokio::test]
 async fn outbox_refuses_bad_addresses_permanently() {
     let temp = tempfile::tempdir().unwrap();

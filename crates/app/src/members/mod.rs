@@ -48,9 +48,12 @@ pub const FEATURE: Feature = Feature {
 };
 
 fn routes(r: &mut Routes) {
-    r.pages(Access::Member).post("/workspace/leave", pages::leave_workspace);
+    r.pages(Access::Member)
+        .get("/workspace/leave", pages::leave_workspace_page)
+        .post("/workspace/leave", pages::leave_workspace);
     r.pages(Access::Admin)
         .post("/settings/members/{id}/role", pages::change_role)
+        .get("/settings/members/{id}/remove", pages::remove_member_page)
         .post("/settings/members/{id}/remove", pages::remove_member)
         .post("/settings/invitations/{id}/resend", pages::resend_invitation)
         .post("/settings/invitations/{id}/revoke", pages::revoke_invitation);

@@ -63,6 +63,46 @@ pub async fn revoke_invitation(
     Ok(redirect_with_flash(GENERAL, Flash::success(format!("The invitation to {} was revoked.", invitation.email))))
 }
 
+/// The confirmation page for Remove, where the Members table's button leads
+/// without JavaScript (with it, a dialog asks the same question).
+pub async fn remove_member_page(
+    State(state): State<AppState>,
+    ctx: WorkspaceCtx,
+    page: Page,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    ctx.require(Permission::ManageMembers)?;
+    let member = service::find_active(&state, &ctx, &id).await?;
+    let ctx_value = context! {
+        title => format!("Remove {}", member.name),
+        heading => format!("Remove {}", member.name),
+        message => format!(
+            "Remove {} ({}) from {}? They lose access at once and need a new invitation to come back.",
+            member.name, member.email, ctx.workspace.name
+        ),
+        action => format!("/settings/members/{}/remove", member.id),
+        confirm => format!("Remove {}", member.name),
+        back => GENERAL,
+        workspace_id => ctx.workspace.id.to_string(),
+    };
+    page.render(&state, "confirm.html", ctx_value).await
+}
+
+/// The confirmation page for Leave Workspace (see [`remove_member_page`]).
+pub async fn leave_workspace_page(State(state): State<AppState>, ctx: WorkspaceCtx, page: Page) -> AppResult<Response> {
+    ctx.require(Permission::ViewWorkspace)?;
+    let ctx_value = context! {
+        title => "Leave workspace",
+        heading => format!("Leave {}", ctx.workspace.name),
+        message => format!("Leave {}? You will need a new invitation to come back.", ctx.workspace.name),
+        action => "/workspace/leave",
+        confirm => "Leave workspace",
+        back => "/",
+        workspace_id => ctx.workspace.id.to_string(),
+    };
+    page.render(&state, "confirm.html", ctx_value).await
+}
+
 /// Any member may leave (the Danger Zone for Admins, the switcher for all).
 pub async fn leave_workspace(State(state): State<AppState>, ctx: WorkspaceCtx) -> AppResult<Response> {
     ctx.require(Permission::ViewWorkspace)?;

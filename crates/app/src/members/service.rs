@@ -42,6 +42,17 @@ async fn load_active(tx: &mut Tx, ctx: &WorkspaceCtx, member_id: &str) -> AppRes
     Ok(member)
 }
 
+/// An active member of this workspace, for a confirmation page.
+pub async fn find_active(state: &AppState, ctx: &WorkspaceCtx, member_id: &str) -> AppResult<Member> {
+    ctx.require(Permission::ManageMembers)?;
+    let id: MembershipId = member_id.parse().map_err(|_| not_found())?;
+    let member = store::find_member(&state.db, &ctx.workspace.id, &id).await?.ok_or_else(not_found)?;
+    if member.status != "active" {
+        return Err(not_found());
+    }
+    Ok(member)
+}
+
 pub fn last_admin_error(workspace_name: &str, doing: &str) -> AppError {
     AppError::conflict(
         "last_admin",

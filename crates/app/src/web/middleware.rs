@@ -57,9 +57,13 @@ pub async fn request_context(req: Request, next: Next) -> Response {
     response
 }
 
-/// Records the peer address and user agent for audit entries.
-pub async fn client_meta(mut req: Request, next: Next) -> Response {
-    let ip = req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+/// Records the client's address (the peer's, or behind a trusted proxy the
+/// one it forwards) and user agent, for rate limits, throttling and audit.
+pub async fn client_meta(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let ip = req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| {
+        let forwarded = req.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+        state.config.trusted_proxies.client_ip(c.0.ip(), forwarded).to_string()
+    });
     let user_agent =
         req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|ua| ua.chars().take(512).collect());
     req.extensions_mut().insert(ClientMeta { ip, user_agent });

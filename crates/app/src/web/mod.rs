@@ -2,6 +2,7 @@
 //! layout's data (user, switcher, toasts), flash messages across redirects,
 //! and the HTTP middleware.
 pub mod assets;
+pub mod client_ip;
 pub mod flash;
 pub mod middleware;
 pub mod page;

@@ -1,55 +1,61 @@
-//! minijinja templates, embedded in the binary. Printing an undefined value is an
-//! error (semi-strict mode: `{% if x %}` may test a missing key), and a test
-//! renders every template.
+//! minijinja templates from `crates/app/templates/`. Release builds embed
+//! the folder (build.rs, minijinja-embed); builds with debug assertions read
+//! it from disk on every render, so an edited template shows on the next
+//! reload without a rebuild. Printing an undefined value is an error in both
+//! (semi-strict mode: `{% if x %}` may test a missing key), and a test renders
+//! every template in the folder with a fixture context.
+#[cfg(not(debug_assertions))]
 use std::sync::Arc;
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
-macro_rules! templates {
-    ($($name:literal),* $(,)?) => {
-        &[$(($name, include_str!(concat!("../../templates/", $name)))),*]
-    };
-}
+/// The templates folder, for builds that read it at run time (and tests).
+pub const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
 
-/// Every template, by name. Adding a file means adding it here.
-pub const SOURCES: &[(&str, &str)] = templates![
-    "base.html",
-    "macros.html",
-    "home.html",
-    "auth/signup.html",
-    "auth/signin.html",
-    "workspaces/new.html",
-    "profile/form.html",
-    "profile/page.html",
-    "settings/layout.html",
-    "settings/general.html",
-    "settings/unavailable.html",
-    "developer/page.html",
-    "webhooks/macros.html",
-    "webhooks/new.html",
-    "webhooks/endpoint.html",
-    "webhooks/delivery.html",
-    "audit/list.html",
-    "audit/detail.html",
-    "docs/api.html",
-    "errors/error.html",
-    "invitations/landing.html",
-];
+/// What both kinds of build set up the same way.
+fn configure(env: &mut Environment<'static>) {
+    env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+}
 
 #[derive(Clone)]
-pub struct Templates(Arc<Environment<'static>>);
+pub struct Templates {
+    #[cfg(not(debug_assertions))]
+    env: Arc<Environment<'static>>,
+}
 
 impl Templates {
+    /// The embedded templates (release), or the folder's (debug). Fails when
+    /// the folder is missing, so a misplaced binary says so at start.
     pub fn load() -> anyhow::Result<Self> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
-        for (name, source) in SOURCES {
-            env.add_template(name, source)?;
+        #[cfg(not(debug_assertions))]
+        {
+            let mut env = Environment::new();
+            configure(&mut env);
+            minijinja_embed::load_templates!(&mut env);
+            Ok(Self { env: Arc::new(env) })
         }
-        Ok(Self(Arc::new(env)))
+        #[cfg(debug_assertions)]
+        {
+            anyhow::ensure!(std::path::Path::new(DIR).is_dir(), "the templates folder {DIR} is missing");
+            Ok(Self {})
+        }
     }
 
+    #[cfg(not(debug_assertions))]
     pub fn render(&self, name: &str, ctx: Value) -> Result<String, minijinja::Error> {
-        self.0.get_template(name)?.render(ctx)
+        self.env.get_template(name)?.render(ctx)
+    }
+
+    /// A fresh environment per render: it reads the templates this render
+    /// needs from disk, so edits apply at once. Debug builds only.
+    #[cfg(debug_assertions)]
+    pub fn render(&self, name: &str, ctx: Value) -> Result<String, minijinja::Error> {
+        let mut env = Environment::new();
+        configure(&mut env);
+        env.set_loader(minijinja::path_loader(DIR));
+        env.get_template(name)?.render(ctx)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,6 +7,7 @@ use axum::http::{StatusCode, header};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use switchboard_core::{WebhookDeliveryId, WebhookEndpointId};
 use utoipa::{IntoParams, ToSchema};
 
 use super::model::{EndpointChange, NewEndpoint};
@@ -44,7 +45,7 @@ pub struct EndpointResponse {
 impl From<EndpointRow> for EndpointResponse {
     fn from(r: EndpointRow) -> Self {
         EndpointResponse {
-            id: r.id,
+            id: r.id.into(),
             url: r.url,
             description: r.description,
             event_types: r.event_types.0,
@@ -113,7 +114,7 @@ pub async fn list_endpoints(
     ctx: WorkspaceCtx,
 ) -> AppResult<Json<ListResponse<EndpointResponse>>> {
     ctx.require(Permission::ManageSettings)?;
-    let rows = store::list_endpoints(&state.db, ctx.workspace.id.as_str()).await?;
+    let rows = store::list_endpoints(&state.db, &ctx.workspace.id).await?;
     Ok(Json(ListResponse { data: rows.into_iter().map(Into::into).collect(), next_cursor: None }))
 }
 
@@ -145,9 +146,9 @@ pub async fn get_endpoint(
     Path(id): Path<String>,
 ) -> AppResult<Json<EndpointResponse>> {
     ctx.require(Permission::ManageSettings)?;
-    let row = store::find_endpoint(&state.db, ctx.workspace.id.as_str(), &id)
-        .await?
-        .ok_or_else(|| AppError::not_found("The webhook endpoint"))?;
+    let not_found = || AppError::not_found("The webhook endpoint");
+    let id: WebhookEndpointId = id.parse().map_err(|_| not_found())?;
+    let row = store::find_endpoint(&state.db, &ctx.workspace.id, &id).await?.ok_or_else(not_found)?;
     Ok(Json(row.into()))
 }
 
@@ -253,7 +254,7 @@ pub async fn send_test(
     Path(id): Path<String>,
 ) -> AppResult<(StatusCode, Json<QueuedResponse>)> {
     let msg = service::send_test(&state, &ctx, &id).await?;
-    Ok((StatusCode::ACCEPTED, Json(QueuedResponse { message_id: Some(msg), delivery_id: None, messages: None })))
+    Ok((StatusCode::ACCEPTED, Json(QueuedResponse { message_id: Some(msg.into()), delivery_id: None, messages: None })))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -306,9 +307,9 @@ pub struct DeliveryResponse {
 impl From<DeliveryRow> for DeliveryResponse {
     fn from(d: DeliveryRow) -> Self {
         DeliveryResponse {
-            id: d.id,
-            endpoint_id: d.endpoint_id,
-            message_id: d.message_id,
+            id: d.id.into(),
+            endpoint_id: d.endpoint_id.into(),
+            message_id: d.message_id.into(),
             event_type: d.event_type,
             status: d.status,
             attempts: d.attempts,
@@ -390,16 +391,22 @@ pub async fn list_deliveries(
     ApiQuery(q): ApiQuery<DeliveryQuery>,
 ) -> AppResult<Json<ListResponse<DeliveryResponse>>> {
     ctx.require(Permission::ManageSettings)?;
-    let ws = ctx.workspace.id.as_str();
-    store::find_endpoint(&state.db, ws, &id).await?.ok_or_else(|| AppError::not_found("The webhook endpoint"))?;
+    let ws = &ctx.workspace.id;
+    let not_found = || AppError::not_found("The webhook endpoint");
+    let id: WebhookEndpointId = id.parse().map_err(|_| not_found())?;
+    store::find_endpoint(&state.db, ws, &id).await?.ok_or_else(not_found)?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=100).contains(&limit) {
         return Err(AppError::field("limit", "limit must be between 1 and 100."));
     }
-    let mut rows = store::list_deliveries(&state.db, ws, &id, q.cursor.as_deref(), limit + 1).await?;
+    let cursor: Option<WebhookDeliveryId> = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(raw) => Some(raw.parse().map_err(|_| AppError::field("cursor", "cursor is not a next_cursor value."))?),
+        None => None,
+    };
+    let mut rows = store::list_deliveries(&state.db, ws, &id, cursor.as_ref(), limit + 1).await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
-        rows.last().map(|d| d.id.clone())
+        rows.last().map(|d| d.id.to_string())
     } else {
         None
     };
@@ -419,11 +426,12 @@ pub async fn get_delivery(
     Path(id): Path<String>,
 ) -> AppResult<Json<DeliveryDetail>> {
     ctx.require(Permission::ManageSettings)?;
-    let delivery = store::find_delivery(&state.db, ctx.workspace.id.as_str(), &id)
-        .await?
-        .ok_or_else(|| AppError::not_found("The webhook delivery"))?;
-    let payload = store::message_payload(&state.db, &delivery.message_id).await?.unwrap_or_default();
-    let attempts = store::attempts_of(&state.db, &delivery.id).await?;
+    let ws = &ctx.workspace.id;
+    let not_found = || AppError::not_found("The webhook delivery");
+    let id: WebhookDeliveryId = id.parse().map_err(|_| not_found())?;
+    let delivery = store::find_delivery(&state.db, ws, &id).await?.ok_or_else(not_found)?;
+    let payload = store::message_payload(&state.db, ws, &delivery.message_id).await?.unwrap_or_default();
+    let attempts = store::attempts_of(&state.db, ws, &delivery.id).await?;
     Ok(Json(DeliveryDetail {
         delivery: delivery.into(),
         payload,
@@ -446,6 +454,6 @@ pub async fn resend(
     let delivery_id = service::resend(&state, &ctx, &id).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(QueuedResponse { message_id: None, delivery_id: Some(delivery_id), messages: None }),
+        Json(QueuedResponse { message_id: None, delivery_id: Some(delivery_id.into()), messages: None }),
     ))
 }

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use switchboard_db::{Db, Query, dialect, execute};
+use switchboard_core::{WebhookDeliveryId, WebhookEndpointId, WebhookMessageId, WorkspaceId};
+use switchboard_db::{Db, Query, dialect, execute, fetch_optional};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -31,10 +32,14 @@ const POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// A claimed delivery and what sending it needs.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
-    pub id: String,
-    pub workspace_id: String,
-    pub endpoint_id: String,
-    pub message_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: WebhookDeliveryId,
+    #[sqlx(try_from = "String")]
+    pub workspace_id: WorkspaceId,
+    #[sqlx(try_from = "String")]
+    pub endpoint_id: WebhookEndpointId,
+    #[sqlx(try_from = "String")]
+    pub message_id: WebhookMessageId,
     pub event_type: String,
     pub attempts: i32,
 }
@@ -123,14 +128,14 @@ impl Outcome {
 /// Sends one claimed delivery and records the outcome.
 pub async fn attempt(state: &AppState, client: &reqwest::Client, claimed: Claimed) -> anyhow::Result<Outcome> {
     let endpoint = store::find_endpoint(&state.db, &claimed.workspace_id, &claimed.endpoint_id).await?;
-    let payload = store::message_payload(&state.db, &claimed.message_id).await?;
+    let payload = store::message_payload(&state.db, &claimed.workspace_id, &claimed.message_id).await?;
     let (Some(endpoint), Some(payload)) = (endpoint, payload) else {
         // Deleted meanwhile (the cascade removes the delivery too).
         anyhow::bail!("delivery {} lost its endpoint or message", claimed.id);
     };
     let now = state.clock.now();
     let outcome = match live_secrets(state, &endpoint, now) {
-        Ok(secrets) => send(state, client, &endpoint.url, &claimed.message_id, &secrets, payload).await,
+        Ok(secrets) => send(state, client, &endpoint.url, claimed.message_id.as_str(), &secrets, payload).await,
         Err(err) => {
             // Nothing can be signed. Recorded as a failed attempt, so the
             // retry schedule runs its course and ends, rather than the
@@ -153,11 +158,11 @@ pub async fn attempt(state: &AppState, client: &reqwest::Client, claimed: Claime
 /// The secrets that sign now: the current one, and the previous one during
 /// a rotation's overlap.
 fn live_secrets(state: &AppState, endpoint: &store::EndpointRow, now: DateTime<Utc>) -> anyhow::Result<Vec<String>> {
-    let mut secrets = vec![secret::open(&state.server_key, &endpoint.id, &endpoint.secret_enc)?.into_exposed()];
+    let mut secrets = vec![secret::open(&state.server_key, endpoint.id.as_str(), &endpoint.secret_enc)?.into_exposed()];
     if let (Some(previous), Some(until)) = (&endpoint.previous_secret_enc, endpoint.previous_secret_until)
         && until > now
     {
-        secrets.push(secret::open(&state.server_key, &endpoint.id, previous)?.into_exposed());
+        secrets.push(secret::open(&state.server_key, endpoint.id.as_str(), previous)?.into_exposed());
     }
     Ok(secrets)
 }

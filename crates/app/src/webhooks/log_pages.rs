@@ -8,6 +8,7 @@ use chrono::{NaiveDateTime, TimeZone, Utc};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use switchboard_core::WebhookDeliveryId;
 
 use super::pages::{Extras, endpoint_path, find, render_endpoint};
 use super::service;
@@ -57,7 +58,7 @@ fn delivery_view(d: DeliveryRow, ctx: &WorkspaceCtx, now: chrono::DateTime<Utc>)
         // time is its lease.
         next_retry: d.next_attempt_at.filter(|_| d.status == "pending").map(|at| time::view(at, tz, now)),
         created: time::view(d.created_at, tz, now),
-        id: d.id,
+        id: d.id.into(),
         event_type: d.event_type,
         status: d.status,
         last_status: d.last_status,
@@ -75,12 +76,13 @@ pub(super) async fn log_view(
     q: &LogQuery,
 ) -> AppResult<minijinja::Value> {
     let now = state.clock.now();
-    let before = q.before.as_deref().filter(|b| !b.is_empty());
+    // A cursor that is not a delivery ID (edited by hand) shows the newest page.
+    let before: Option<WebhookDeliveryId> = q.before.as_deref().and_then(|b| b.parse().ok());
     let mut rows =
-        store::list_deliveries(&state.db, ctx.workspace.id.as_str(), &endpoint.id, before, PAGE_SIZE + 1).await?;
+        store::list_deliveries(&state.db, &ctx.workspace.id, &endpoint.id, before.as_ref(), PAGE_SIZE + 1).await?;
     let older = if rows.len() as i64 > PAGE_SIZE {
         rows.truncate(PAGE_SIZE as usize);
-        rows.last().map(|d| format!("{}?before={}#deliveries", endpoint_path(&endpoint.id), d.id))
+        rows.last().map(|d| format!("{}?before={}#deliveries", endpoint_path(endpoint.id.as_str()), d.id))
     } else {
         None
     };
@@ -88,7 +90,7 @@ pub(super) async fn log_view(
     Ok(context! {
         deliveries => deliveries,
         older => older,
-        newest => before.map(|_| format!("{}#deliveries", endpoint_path(&endpoint.id))),
+        newest => before.map(|_| format!("{}#deliveries", endpoint_path(endpoint.id.as_str()))),
     })
 }
 
@@ -99,10 +101,12 @@ async fn find_delivery(
     endpoint: &EndpointRow,
     delivery_id: &str,
 ) -> AppResult<DeliveryRow> {
-    store::find_delivery(&state.db, ctx.workspace.id.as_str(), delivery_id)
+    let not_found = || AppError::not_found("The webhook delivery");
+    let delivery_id: WebhookDeliveryId = delivery_id.parse().map_err(|_| not_found())?;
+    store::find_delivery(&state.db, &ctx.workspace.id, &delivery_id)
         .await?
         .filter(|d| d.endpoint_id == endpoint.id)
-        .ok_or_else(|| AppError::not_found("The webhook delivery"))
+        .ok_or_else(not_found)
 }
 
 #[derive(Serialize)]
@@ -148,13 +152,16 @@ pub async fn delivery_page(
     let endpoint = find(&state, &ctx, &id).await?;
     let delivery = find_delivery(&state, &ctx, &endpoint, &delivery_id).await?;
     let now = state.clock.now();
-    let raw = store::message_payload(&state.db, &delivery.message_id).await?;
+    let raw = store::message_payload(&state.db, &ctx.workspace.id, &delivery.message_id).await?;
     // Shown pretty; the body sent was the compact text, exactly as signed.
     let payload = raw.map(|p| {
         serde_json::from_str::<Value>(&p).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or(p)
     });
-    let attempts: Vec<AttemptView> =
-        store::attempts_of(&state.db, &delivery.id).await?.into_iter().map(|a| attempt_view(a, &ctx, now)).collect();
+    let attempts: Vec<AttemptView> = store::attempts_of(&state.db, &ctx.workspace.id, &delivery.id)
+        .await?
+        .into_iter()
+        .map(|a| attempt_view(a, &ctx, now))
+        .collect();
     let message_id = delivery.message_id.clone();
     crate::settings::render(
         &state,
@@ -193,12 +200,12 @@ pub async fn resend_delivery(
     ctx.require(Permission::ManageSettings)?;
     let endpoint = find(&state, &ctx, &id).await?;
     let delivery = find_delivery(&state, &ctx, &endpoint, &delivery_id).await?;
-    match service::resend(&state, &ctx, &delivery.id).await {
+    match service::resend(&state, &ctx, delivery.id.as_str()).await {
         Ok(_) => Ok(redirect_with_flash(
-            &format!("{}#deliveries", endpoint_path(&endpoint.id)),
+            &format!("{}#deliveries", endpoint_path(endpoint.id.as_str())),
             Flash::success(format!("The {} message was queued again, with the same webhook-id.", delivery.event_type)),
         )),
-        Err(err) => conflict_as_toast(err, &endpoint.id),
+        Err(err) => conflict_as_toast(err, endpoint.id.as_str()),
     }
 }
 
@@ -230,7 +237,7 @@ pub async fn recover(
     ctx.require(Permission::ManageSettings)?;
     let endpoint = find(&state, &ctx, &id).await?;
     let recovered = match parse_since(&form.since, ctx.workspace.tz()) {
-        Ok(since) => service::recover(&state, &ctx, &endpoint.id, since).await,
+        Ok(since) => service::recover(&state, &ctx, endpoint.id.as_str(), since).await,
         Err(err) => Err(err),
     };
     match recovered {
@@ -240,10 +247,13 @@ pub async fn recover(
                 1 => "1 failed message was queued again.".to_string(),
                 n => format!("{n} failed messages were queued again."),
             };
-            Ok(redirect_with_flash(&format!("{}#deliveries", endpoint_path(&endpoint.id)), Flash::success(text)))
+            Ok(redirect_with_flash(
+                &format!("{}#deliveries", endpoint_path(endpoint.id.as_str())),
+                Flash::success(text),
+            ))
         }
         Err(err) => {
-            let Some(errors) = err.field_messages() else { return conflict_as_toast(err, &endpoint.id) };
+            let Some(errors) = err.field_messages() else { return conflict_as_toast(err, endpoint.id.as_str()) };
             let extras =
                 Extras { errors, since: Some(form.since), open_dialog: Some("recover-dialog"), ..Extras::default() };
             render_endpoint(

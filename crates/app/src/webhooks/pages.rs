@@ -11,6 +11,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use minijinja::context;
 use serde::Serialize;
+use switchboard_core::WebhookEndpointId;
 
 use super::log_pages::{self, LogQuery};
 use super::model::{EndpointChange, NewEndpoint};
@@ -46,12 +47,12 @@ fn events_label(types: &[String]) -> String {
 
 /// The workspace's endpoints, for the Developer page.
 pub async fn summaries(state: &AppState, ctx: &WorkspaceCtx) -> AppResult<Vec<EndpointSummary>> {
-    let rows = store::list_endpoints(&state.db, ctx.workspace.id.as_str()).await?;
+    let rows = store::list_endpoints(&state.db, &ctx.workspace.id).await?;
     Ok(rows
         .into_iter()
         .map(|r| EndpointSummary {
             events: events_label(&r.event_types.0),
-            id: r.id,
+            id: r.id.into(),
             url: r.url,
             description: r.description,
             enabled: r.enabled,
@@ -190,7 +191,7 @@ pub async fn create_endpoint(
     };
     match created {
         Ok((row, _secret)) => Ok(redirect_with_flash(
-            &endpoint_path(&row.id),
+            &endpoint_path(row.id.as_str()),
             Flash::success("Endpoint added. Reveal its signing secret below to verify the signatures."),
         )),
         Err(err) => {
@@ -203,9 +204,9 @@ pub async fn create_endpoint(
 
 /// The endpoint, or 404 (also for another workspace's endpoint).
 pub(super) async fn find(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> AppResult<EndpointRow> {
-    store::find_endpoint(&state.db, ctx.workspace.id.as_str(), id)
-        .await?
-        .ok_or_else(|| AppError::not_found("The webhook endpoint"))
+    let not_found = || AppError::not_found("The webhook endpoint");
+    let id: WebhookEndpointId = id.parse().map_err(|_| not_found())?;
+    store::find_endpoint(&state.db, &ctx.workspace.id, &id).await?.ok_or_else(not_found)
 }
 
 /// What the endpoint page shows besides the endpoint itself.
@@ -306,7 +307,7 @@ pub async fn update_endpoint(
                 event_types: Some(types),
                 enabled: Some(form.enabled),
             };
-            service::update(&state, &ctx, &row.id, change).await
+            service::update(&state, &ctx, row.id.as_str(), change).await
         }
         Err(err) => Err(err),
     };
@@ -317,7 +318,7 @@ pub async fn update_endpoint(
             } else {
                 "Endpoint saved. It is disabled: nothing is sent to it."
             };
-            Ok(redirect_with_flash(&endpoint_path(&row.id), Flash::success(text)))
+            Ok(redirect_with_flash(&endpoint_path(row.id.as_str()), Flash::success(text)))
         }
         Err(err) => {
             let Some(errors) = err.field_messages() else { return Err(err) };
@@ -335,7 +336,7 @@ pub async fn delete_endpoint(
 ) -> AppResult<Response> {
     ctx.require(Permission::ManageSettings)?;
     let row = find(&state, &ctx, &id).await?;
-    service::delete(&state, &ctx, &row.id).await?;
+    service::delete(&state, &ctx, row.id.as_str()).await?;
     Ok(redirect_with_flash(
         "/settings/developer#webhooks",
         Flash::success(format!("The endpoint {} was deleted with its delivery log.", row.url)),
@@ -349,12 +350,12 @@ pub async fn send_test(
 ) -> AppResult<Response> {
     ctx.require(Permission::ManageSettings)?;
     let row = find(&state, &ctx, &id).await?;
-    match service::send_test(&state, &ctx, &row.id).await {
+    match service::send_test(&state, &ctx, row.id.as_str()).await {
         Ok(_) => Ok(redirect_with_flash(
-            &endpoint_path(&row.id),
+            &endpoint_path(row.id.as_str()),
             Flash::success("Test event queued. Reload to see its delivery below."),
         )),
-        Err(err) => log_pages::conflict_as_toast(err, &row.id),
+        Err(err) => log_pages::conflict_as_toast(err, row.id.as_str()),
     }
 }
 

@@ -23,7 +23,7 @@ pub async fn reveal_secret(
 ) -> AppResult<Response> {
     ctx.require(Permission::ManageSettings)?;
     let row = find(&state, &ctx, &id).await?;
-    let secret = service::reveal_secret(&state, &ctx, &row.id).await?;
+    let secret = service::reveal_secret(&state, &ctx, row.id.as_str()).await?;
     let extras = Extras { revealed: Some(secret), ..Extras::default() };
     render_endpoint(&state, &ctx, &page, &row, &LogQuery::default(), extras, StatusCode::OK).await
 }
@@ -51,7 +51,7 @@ pub async fn rotate_secret(
             .map_err(|_| AppError::field("overlap_hours", "Enter a whole number of hours between 0 and 168.")),
     };
     let rotated = match hours {
-        Ok(hours) => service::rotate_secret(&state, &ctx, &row.id, hours).await,
+        Ok(hours) => service::rotate_secret(&state, &ctx, row.id.as_str(), hours).await,
         Err(err) => Err(err),
     };
     match rotated {

@@ -4,8 +4,8 @@
 //! failing). Every change and its audit entry commit together.
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use switchboard_core::{WebhookEndpointId, WorkspaceId};
-use switchboard_db::{Tx, execute, fetch_all, fetch_optional};
+use switchboard_core::{WebhookDeliveryId, WebhookEndpointId, WebhookMessageId, WorkspaceId};
+use switchboard_db::{Tx, fetch_all, fetch_optional};
 
 use super::delivery::{Claimed, Outcome};
 use super::model::{EndpointChange, NewEndpoint};
@@ -23,7 +23,7 @@ pub const MAX_ENDPOINTS: usize = 50;
 pub const DEFAULT_ROTATION_OVERLAP_HOURS: i64 = 24;
 
 fn target(e: &EndpointRow) -> Target {
-    Target::new("webhook_endpoint", &e.id, e.url.clone())
+    Target::new("webhook_endpoint", e.id.as_str(), e.url.clone())
 }
 
 fn not_found() -> AppError {
@@ -32,36 +32,36 @@ fn not_found() -> AppError {
 
 async fn find(tx: &mut Tx, ctx: &WorkspaceCtx, id: &str) -> AppResult<EndpointRow> {
     let id: WebhookEndpointId = id.parse().map_err(|_| not_found())?;
-    store::find_endpoint(&mut *tx, ctx.workspace.id.as_str(), id.as_str()).await?.ok_or_else(not_found)
+    store::find_endpoint(&mut *tx, &ctx.workspace.id, &id).await?.ok_or_else(not_found)
 }
 
 pub async fn create(state: &AppState, ctx: &WorkspaceCtx, new: NewEndpoint) -> AppResult<(EndpointRow, String)> {
     ctx.require(Permission::ManageSettings)?;
     let new = new.validated(state.config.webhooks.allow_private_targets)?;
     let now = state.clock.now();
-    let id = WebhookEndpointId::new().to_string();
+    let id = WebhookEndpointId::new();
     let signing_secret = secret::generate();
     let row = EndpointRow {
-        id: id.clone(),
-        workspace_id: ctx.workspace.id.to_string(),
+        secret_enc: secret::seal(&state.server_key, id.as_str(), &signing_secret)?,
+        id,
+        workspace_id: ctx.workspace.id.clone(),
         url: new.url,
         description: new.description,
         event_types: sqlx::types::Json(new.event_types),
         enabled: new.enabled,
         disabled_reason: None,
-        secret_enc: secret::seal(&state.server_key, &id, &signing_secret)?,
         previous_secret_enc: None,
         previous_secret_until: None,
         failing_since: None,
-        created_by: ctx.user_id.to_string(),
+        created_by: ctx.user_id.clone(),
         created_at: now,
         updated_at: now,
     };
     let mut tx = state.db.begin().await?;
-    if store::list_endpoints(&mut tx, row.workspace_id.as_str()).await?.len() >= MAX_ENDPOINTS {
+    if store::list_endpoints(&mut tx, &ctx.workspace.id).await?.len() >= MAX_ENDPOINTS {
         return Err(AppError::field("url", format!("A workspace can have at most {MAX_ENDPOINTS} webhook endpoints.")));
     }
-    store::insert_endpoint(&mut tx, &row).await?;
+    store::insert_endpoint(&mut tx, &ctx.workspace.id, &row).await?;
     let changes = Changes::new()
         .field("url", (), &row.url)
         .field("description", (), &row.description)
@@ -107,7 +107,7 @@ pub async fn update(state: &AppState, ctx: &WorkspaceCtx, id: &str, change: Endp
         .field("enabled", before.enabled, after.enabled);
     if !changes.is_empty() {
         after.updated_at = now;
-        store::update_endpoint(&mut tx, &after).await?;
+        store::update_endpoint(&mut tx, &ctx.workspace.id, &after).await?;
         audit::record(&mut tx, &Origin::from_ctx(ctx), &super::UPDATED, &target(&after), &changes, now).await?;
     }
     tx.commit().await?;
@@ -120,7 +120,7 @@ pub async fn delete(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> AppResult
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let row = find(&mut tx, ctx, id).await?;
-    store::delete_endpoint(&mut tx, &row.workspace_id, &row.id).await?;
+    store::delete_endpoint(&mut tx, &ctx.workspace.id, &row.id).await?;
     let changes = Changes::new()
         .field("url", &row.url, ())
         .field("description", &row.description, ())
@@ -138,7 +138,7 @@ pub async fn reveal_secret(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> Ap
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let row = find(&mut tx, ctx, id).await?;
-    let plain = secret::open(&state.server_key, &row.id, &row.secret_enc)?.into_exposed();
+    let plain = secret::open(&state.server_key, row.id.as_str(), &row.secret_enc)?.into_exposed();
     let changes = Changes::new().field("secret_viewed", (), true);
     audit::record(&mut tx, &Origin::from_ctx(ctx), &super::SECRET_VIEWED, &target(&row), &changes, now).await?;
     tx.commit().await?;
@@ -164,9 +164,9 @@ pub async fn rotate_secret(
     let fresh = secret::generate();
     row.previous_secret_enc = (overlap_hours > 0).then(|| row.secret_enc.clone());
     row.previous_secret_until = (overlap_hours > 0).then(|| now + chrono::Duration::hours(overlap_hours));
-    row.secret_enc = secret::seal(&state.server_key, &row.id, &fresh)?;
+    row.secret_enc = secret::seal(&state.server_key, row.id.as_str(), &fresh)?;
     row.updated_at = now;
-    store::update_endpoint(&mut tx, &row).await?;
+    store::update_endpoint(&mut tx, &ctx.workspace.id, &row).await?;
     let changes = Changes::new().field("secret", "[redacted]", "[redacted, rotated]").field(
         "previous_secret_signs_until",
         (),
@@ -178,7 +178,7 @@ pub async fn rotate_secret(
 }
 
 /// Queues a `webhook.test` message to this endpoint only.
-pub async fn send_test(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> AppResult<String> {
+pub async fn send_test(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> AppResult<WebhookMessageId> {
     ctx.require(Permission::ManageSettings)?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
@@ -188,8 +188,7 @@ pub async fn send_test(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> AppRes
     }
     let data = json!({"endpoint_id": row.id, "message": "A test event from Switchboard. It changes nothing."});
     let payload = events::envelope(&events::WEBHOOK_TEST, &ctx.workspace.id, now, data);
-    let msg =
-        enqueue::message(&mut tx, &row.workspace_id, events::WEBHOOK_TEST.name, &payload, &[&row.id], now).await?;
+    let msg = enqueue::message(&mut tx, &ctx.workspace.id, events::WEBHOOK_TEST.name, &payload, &[&row.id], now).await?;
     let changes = Changes::new().field("message_id", (), &msg);
     audit::record(&mut tx, &Origin::from_ctx(ctx), &super::TEST_SENT, &target(&row), &changes, now).await?;
     tx.commit().await?;
@@ -199,15 +198,15 @@ pub async fn send_test(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> AppRes
 
 /// Sends one delivery's message again to its endpoint (same `webhook-id`),
 /// as a new delivery with a fresh retry schedule.
-pub async fn resend(state: &AppState, ctx: &WorkspaceCtx, delivery_id: &str) -> AppResult<String> {
+pub async fn resend(state: &AppState, ctx: &WorkspaceCtx, delivery_id: &str) -> AppResult<WebhookDeliveryId> {
     ctx.require(Permission::ManageSettings)?;
     let now = state.clock.now();
-    let ws = ctx.workspace.id.as_str();
+    let ws = &ctx.workspace.id;
+    let delivery_not_found = || AppError::not_found("The webhook delivery");
+    let delivery_id: WebhookDeliveryId = delivery_id.parse().map_err(|_| delivery_not_found())?;
     let mut tx = state.db.begin().await?;
-    let delivery = store::find_delivery(&mut tx, ws, delivery_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("The webhook delivery"))?;
-    let endpoint = find(&mut tx, ctx, &delivery.endpoint_id).await?;
+    let delivery = store::find_delivery(&mut tx, ws, &delivery_id).await?.ok_or_else(delivery_not_found)?;
+    let endpoint = find(&mut tx, ctx, delivery.endpoint_id.as_str()).await?;
     if !endpoint.enabled {
         return Err(AppError::conflict("endpoint_disabled", "Enable the endpoint before resending to it."));
     }
@@ -234,18 +233,9 @@ pub async fn recover(state: &AppState, ctx: &WorkspaceCtx, id: &str, since: Date
     }
     // Each failed message once, unless it has since been delivered (or is
     // on its way) by another delivery.
-    let failed: Vec<(String, String)> = fetch_all!(
-        &mut tx,
-        (String, String),
-        "SELECT DISTINCT d.message_id, d.event_type FROM webhook_deliveries d
-         WHERE d.endpoint_id = $1 AND d.status = 'failed' AND d.created_at >= $2
-           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries o WHERE o.endpoint_id = d.endpoint_id
-                           AND o.message_id = d.message_id AND o.status IN ('succeeded', 'pending', 'sending'))",
-        &endpoint.id,
-        since
-    )?;
+    let failed = store::failed_messages_since(&mut tx, &ctx.workspace.id, &endpoint.id, since).await?;
     for (message_id, event_type) in &failed {
-        store::insert_delivery(&mut tx, &endpoint.workspace_id, &endpoint.id, message_id, event_type, now).await?;
+        store::insert_delivery(&mut tx, &ctx.workspace.id, &endpoint.id, message_id, event_type, now).await?;
     }
     let changes = Changes::new().field("since", (), since).field("messages_recovered", (), failed.len());
     audit::record(&mut tx, &Origin::from_ctx(ctx), &super::RECOVERED, &target(&endpoint), &changes, now).await?;
@@ -274,27 +264,21 @@ pub async fn record_outcome(state: &AppState, claimed: &Claimed, outcome: &Outco
     let mut tx = state.db.begin().await?;
     // Its endpoint (and with it the delivery) may have been deleted
     // while the request was out: then there is nothing to record.
-    let exists: Option<(String,)> =
-        fetch_optional!(&mut tx, (String,), "SELECT id FROM webhook_deliveries WHERE id = $1", &claimed.id)?;
-    if exists.is_none() {
+    let ws = &claimed.workspace_id;
+    if !store::delivery_exists(&mut tx, ws, &claimed.id).await? {
         return Ok(());
     }
-    execute!(
-        &mut tx,
-        "INSERT INTO webhook_attempts (id, workspace_id, delivery_id, attempt, started_at, latency_ms, status_code,
-             error, request, response_body)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        switchboard_core::WebhookAttemptId::new().as_str(),
-        &claimed.workspace_id,
-        &claimed.id,
-        claimed.attempts,
-        outcome.started_at,
-        outcome.latency_ms,
-        outcome.status.map(i32::from),
-        outcome.error.as_deref(),
-        outcome.request.to_string(),
-        outcome.response_body.as_deref()
-    )?;
+    let attempt = store::NewAttempt {
+        delivery_id: &claimed.id,
+        attempt: claimed.attempts,
+        started_at: outcome.started_at,
+        latency_ms: outcome.latency_ms,
+        status_code: outcome.status.map(i32::from),
+        error: outcome.error.as_deref(),
+        request: outcome.request.to_string(),
+        response_body: outcome.response_body.as_deref(),
+    };
+    store::insert_attempt(&mut tx, ws, &attempt).await?;
     let gone = outcome.status == Some(410);
     let (status, next) = if outcome.succeeded() {
         ("succeeded", None)
@@ -306,20 +290,13 @@ pub async fn record_outcome(state: &AppState, claimed: &Claimed, outcome: &Outco
             None => ("failed", None),
         }
     };
-    let still_ours = execute!(
-        &mut tx,
-        "UPDATE webhook_deliveries SET status = $3, next_attempt_at = $4, last_status = $5, last_error = $6,
-             updated_at = $7
-         WHERE id = $1 AND status = 'sending' AND attempts = $2",
-        &claimed.id,
-        claimed.attempts,
+    let update = store::DeliveryUpdate {
         status,
-        next,
-        outcome.status.map(i32::from),
-        outcome.error.as_deref(),
-        now
-    )?;
-    if still_ours == 1 {
+        next_attempt_at: next,
+        last_status: outcome.status.map(i32::from),
+        last_error: outcome.error.as_deref(),
+    };
+    if store::finish_attempt(&mut tx, ws, &claimed.id, claimed.attempts, &update, now).await? {
         update_endpoint_health(&mut tx, state, claimed, outcome, now).await?;
     }
     tx.commit().await?;
@@ -335,22 +312,10 @@ async fn update_endpoint_health(
 ) -> anyhow::Result<()> {
     let (ws, id) = (&claimed.workspace_id, &claimed.endpoint_id);
     if outcome.succeeded() {
-        execute!(
-            &mut *tx,
-            "UPDATE webhook_endpoints SET failing_since = NULL WHERE workspace_id = $1 AND id = $2
-               AND failing_since IS NOT NULL",
-            ws,
-            id
-        )?;
+        store::mark_healthy(&mut *tx, ws, id).await?;
         return Ok(());
     }
-    execute!(
-        &mut *tx,
-        "UPDATE webhook_endpoints SET failing_since = $3 WHERE workspace_id = $1 AND id = $2 AND failing_since IS NULL",
-        ws,
-        id,
-        now
-    )?;
+    store::mark_failing(&mut *tx, ws, id, now).await?;
     let Some(row) = store::find_endpoint(&mut *tx, ws, id).await?.filter(|r| r.enabled) else { return Ok(()) };
     let disable_after = chrono::Duration::from_std(state.config.webhooks.disable_after)?;
     let reason = if outcome.status == Some(410) {
@@ -365,11 +330,10 @@ async fn update_endpoint_health(
     after.enabled = false;
     after.disabled_reason = Some(reason.clone());
     after.updated_at = now;
-    store::update_endpoint(&mut *tx, &after).await?;
-    let workspace_id: WorkspaceId = ws.parse().map_err(|e| anyhow::anyhow!("stored workspace ID {ws:?}: {e}"))?;
+    store::update_endpoint(&mut *tx, ws, &after).await?;
     let changes = Changes::new().field("enabled", true, false).field("disabled_reason", (), &reason);
-    audit::record(tx, &Origin::system(workspace_id.clone()), &super::DISABLED, &target(&after), &changes, now).await?;
-    email_admins(tx, state, &workspace_id, &after, &reason, now).await?;
+    audit::record(tx, &Origin::system(ws.clone()), &super::DISABLED, &target(&after), &changes, now).await?;
+    email_admins(tx, state, ws, &after, &reason, now).await?;
     Ok(())
 }
 

@@ -13,6 +13,8 @@ mod audit_page;
 mod audit_retention;
 mod boundaries;
 mod cli;
+mod client_ip;
+mod confirm_pages;
 mod developer;
 mod docs;
 mod feature_registration;

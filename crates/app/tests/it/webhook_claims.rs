@@ -24,19 +24,20 @@ async fn claims_respect_the_endpoint_limit_and_take_expired_leases_first() {
     let mut endpoints = Vec::new();
     for n in 0..2 {
         let (id, _) = add_endpoint(&admin, &format!("http://127.0.0.1:9/{n}"), json!(["workspace.updated"])).await;
-        endpoints.push(store::find_endpoint(db, &ws, &id).await.expect("find").expect("endpoint"));
+        endpoints.push(
+            store::find_endpoint(db, &ws.parse().expect("ws"), &id.parse().expect("id"))
+                .await
+                .expect("find")
+                .expect("endpoint"),
+        );
     }
     let mut tx = db.begin().await.expect("begin");
     for n in 0..5 {
         let now = app.clock_now() + Duration::milliseconds(n);
-        let payload = switchboard::events::envelope(
-            &switchboard::workspaces::UPDATED_EVENT,
-            &ws.parse().expect("ws"),
-            now,
-            json!({ "n": n }),
-        );
-        let all: Vec<&str> = endpoints.iter().map(|e| e.id.as_str()).collect();
-        enqueue::message(&mut tx, &ws, "workspace.updated", &payload, &all, now).await.expect("enqueue");
+        let ws_id = ws.parse().expect("ws");
+        let payload = switchboard::events::envelope(&switchboard::workspaces::UPDATED_EVENT, &ws_id, now, json!({ "n": n }));
+        let all: Vec<_> = endpoints.iter().map(|e| &e.id).collect();
+        enqueue::message(&mut tx, &ws_id, "workspace.updated", &payload, &all, now).await.expect("enqueue");
     }
     tx.commit().await.expect("commit");
     app.clock.advance(Duration::seconds(1));
@@ -45,7 +46,7 @@ async fn claims_respect_the_endpoint_limit_and_take_expired_leases_first() {
     let mut per_endpoint: HashMap<String, usize> = HashMap::new();
     let mut first = Vec::new();
     while let Some(c) = claim_one(db, config, app.clock_now()).await.expect("claim") {
-        *per_endpoint.entry(c.endpoint_id.clone()).or_default() += 1;
+        *per_endpoint.entry(c.endpoint_id.to_string()).or_default() += 1;
         first.push(c.id);
     }
     assert_eq!(per_endpoint.values().copied().collect::<Vec<_>>(), vec![2, 2], "{per_endpoint:?}");

@@ -28,17 +28,15 @@ async fn deliveries_in_flight_when_the_server_is_killed_arrive_after_a_restart()
 
     // The messages, due now on the wall clock, enqueued as a change would.
     let db = &app.state.db;
-    let endpoint = store::find_endpoint(db, &ws, &endpoint_id).await.expect("find").expect("endpoint");
+    let endpoint = store::find_endpoint(db, &ws.parse().expect("ws"), &endpoint_id.parse().expect("id"))
+        .await
+        .expect("find")
+        .expect("endpoint");
     let now = Utc::now();
     let mut tx = db.begin().await.expect("begin");
     for n in 0..MESSAGES {
-        let payload = switchboard::events::envelope(
-            &switchboard::workspaces::UPDATED_EVENT,
-            &ws.parse().expect("ws"),
-            now,
-            json!({ "n": n }),
-        );
-        enqueue::message(&mut tx, &ws, "workspace.updated", &payload, &[endpoint.id.as_str()], now)
+        let payload = switchboard::events::envelope(&switchboard::workspaces::UPDATED_EVENT, &ws.parse().expect("ws"), now, json!({ "n": n }));
+        enqueue::message(&mut tx, &ws.parse().expect("ws"), "workspace.updated", &payload, &[&endpoint.id], now)
             .await
             .expect("enqueue");
     }

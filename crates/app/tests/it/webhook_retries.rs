@@ -5,11 +5,11 @@
 use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use switchboard::webhooks::{delivery, store};
+use switchboard::webhooks::delivery;
 use switchboard_db::execute;
 
 use crate::harness::Visitor;
-use crate::webhook_support::{PyReceiver, advance_to, deliveries, next_due};
+use crate::webhook_support::{PyReceiver, advance_to, attempts_of, deliveries, next_due};
 use crate::webhooks::{add_endpoint, app_allowing_local_targets, receiver};
 
 async fn rename(admin: &Visitor, name: &str) {
@@ -55,7 +55,7 @@ async fn failed_attempts_are_retried_after_5s_then_5m_on_the_clock() {
 
     let d = deliveries(&app.state.db, &id).await.remove(0);
     assert_eq!((d.status.as_str(), d.attempts), ("succeeded", 3));
-    let attempts = store::attempts_of(&app.state.db, &d.id).await.expect("attempts");
+    let attempts = attempts_of(&app.state.db, &d.id).await;
     let codes: Vec<Option<i32>> = attempts.iter().map(|a| a.status_code).collect();
     assert_eq!(codes, vec![Some(500), Some(500), Some(200)]);
     let started: Vec<DateTime<Utc>> = attempts.iter().map(|a| a.started_at).collect();
@@ -89,7 +89,7 @@ async fn a_delivery_that_uses_up_the_schedule_fails() {
     let d = deliveries(&app.state.db, &id).await.remove(0);
     assert_eq!((d.status.as_str(), d.attempts, d.next_attempt_at), ("failed", schedule.len() as i32 + 1, None));
     assert_eq!(received.all().len(), schedule.len() + 1);
-    let attempts = store::attempts_of(&app.state.db, &d.id).await.expect("attempts");
+    let attempts = attempts_of(&app.state.db, &d.id).await;
     for (pair, base) in attempts.windows(2).zip(&schedule) {
         let gap = pair[1].started_at - pair[0].started_at;
         let base = Duration::from_std(*base).expect("duration");

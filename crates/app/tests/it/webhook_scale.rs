@@ -122,19 +122,17 @@ async fn two_processes_deliver_ten_thousand_messages_once_each() {
 
     // Enqueued while both run, in transactions of 1,000, as changes would.
     let db = &app.state.db;
-    let endpoint = store::find_endpoint(db, &ws, &endpoint_id).await.expect("find").expect("endpoint");
+    let endpoint = store::find_endpoint(db, &ws.parse().expect("ws"), &endpoint_id.parse().expect("id"))
+        .await
+        .expect("find")
+        .expect("endpoint");
     let started = Instant::now();
     for batch in 0..MESSAGES / BATCH {
         let now = Utc::now();
         let mut tx = db.begin().await.expect("begin");
         for n in batch * BATCH..(batch + 1) * BATCH {
-            let payload = switchboard::events::envelope(
-                &switchboard::workspaces::UPDATED_EVENT,
-                &ws.parse().expect("ws"),
-                now,
-                json!({ "n": n }),
-            );
-            enqueue::message(&mut tx, &ws, "workspace.updated", &payload, &[endpoint.id.as_str()], now)
+            let payload = switchboard::events::envelope(&switchboard::workspaces::UPDATED_EVENT, &ws.parse().expect("ws"), now, json!({ "n": n }));
+            enqueue::message(&mut tx, &ws.parse().expect("ws"), "workspace.updated", &payload, &[&endpoint.id], now)
                 .await
                 .expect("enqueue");
         }

@@ -6,11 +6,11 @@ use std::net::IpAddr;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use switchboard::webhooks::{delivery, model, store};
+use switchboard::webhooks::{delivery, model};
 use switchboard_db::execute;
 
 use crate::harness::{TestApp, problem};
-use crate::webhook_support::deliveries;
+use crate::webhook_support::{attempts_of, deliveries};
 use crate::webhooks::{add_endpoint, app_allowing_local_targets, receiver};
 
 #[tokio::test]
@@ -90,7 +90,7 @@ async fn a_name_that_resolves_to_loopback_is_refused_when_sending() {
     assert_eq!((d.status.as_str(), d.attempts), ("pending", 1), "a failed attempt, retried later");
     let error = d.last_error.clone().unwrap_or_default();
     assert!(error.contains(&format!("{name} resolves to a loopback address")), "{error}");
-    let attempts = store::attempts_of(&app.state.db, &d.id).await.expect("attempts");
+    let attempts = attempts_of(&app.state.db, &d.id).await;
     assert_eq!((attempts[0].status_code, attempts[0].error.as_deref()), (None, Some(error.as_str())));
     let detail: Value = admin.get_json(&format!("/api/v1/webhooks/deliveries/{}", d.id)).await;
     assert_eq!(detail["attempts_log"][0]["error"], error.as_str());

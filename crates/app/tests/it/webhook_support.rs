@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use switchboard_db::{Db, fetch_all};
+use switchboard::webhooks::store::{self, AttemptRow};
+use switchboard_db::{Db, fetch_all, fetch_scalar};
 
 use crate::harness::TestApp;
 
@@ -120,6 +121,15 @@ pub async fn deliveries(db: &Db, endpoint_id: &str) -> Vec<Delivery> {
         endpoint_id
     )
     .expect("deliveries")
+}
+
+/// A delivery's attempts, through the store (scoped by the delivery's workspace).
+pub async fn attempts_of(db: &Db, delivery_id: &str) -> Vec<AttemptRow> {
+    let ws = fetch_scalar!(db, String, "SELECT workspace_id FROM webhook_deliveries WHERE id = $1", delivery_id)
+        .expect("the delivery's workspace");
+    store::attempts_of(db, &ws.parse().expect("ws"), &delivery_id.parse().expect("delivery id"))
+        .await
+        .expect("attempts")
 }
 
 /// The earliest time a pending delivery is due.

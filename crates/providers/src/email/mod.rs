@@ -4,8 +4,9 @@
 //!
 //! [`from_config`] picks the sender: [`SmtpSender`] when an SMTP URL is
 //! configured (see [`SmtpConfig::from_url`]), otherwise [`OutboxSender`],
-//! which writes one `.eml` file per message and logs its links so a
-//! developer can follow an invitation without a mail server.
+//! which writes one `.eml` file per message and logs where it is (never
+//! its links: they may be single-use secrets); a developer opens the file
+//! to follow an invitation without a mail server.
 use std::path::PathBuf;
 use std::sync::Arc;
 

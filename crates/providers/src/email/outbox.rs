@@ -1,7 +1,8 @@
 //! The default sender: every message becomes one RFC 5322 `.eml` file in a
-//! folder (any mail client opens it), and the log names the recipient, the
-//! subject and the links of the text part, so a developer can follow an
-//! invitation link straight from the terminal.
+//! folder (any mail client opens it), and the log says where the file is.
+//! The log never carries the message's text, links or subject: invitation
+//! and sign-in links are single-use secrets, and logs travel further than
+//! the data dir. A developer opens the `.eml` file instead.
 use crate::fs_util::write_atomically;
 use std::fs;
 use std::io;
@@ -49,11 +50,10 @@ impl EmailSender for OutboxSender {
         .map_err(io::Error::other)
         .and_then(|written| written)
         .map_err(|e| EmailError::Transient(format!("cannot write to the outbox {}: {e}", path.display())))?;
+        let fields = LogFields::new(&message.to, &path);
         tracing::info!(
-            to = %message.to,
-            subject = %message.subject,
-            links = %links(&message.text).join(" "),
-            file = %path.display(),
+            recipient_domain = %fields.recipient_domain,
+            file = %fields.file,
             "email written to the outbox (no SMTP server configured)"
         );
         Ok(())
@@ -76,23 +76,22 @@ fn sanitize_file_name(id: &str) -> String {
     if clean.is_empty() { "message".to_string() } else { clean.to_string() }
 }
 
-/// Every `http://` and `https://` link in `text`, without trailing
-/// punctuation.
-fn links(text: &str) -> Vec<&str> {
-    let mut found = Vec::new();
-    let mut rest = text;
-    while let Some(start) = [rest.find("http://"), rest.find("https://")].into_iter().flatten().min() {
-        let candidate = &rest[start..];
-        let end = candidate
-            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\''))
-            .unwrap_or(candidate.len());
-        let link = candidate[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}']);
-        if link.len() > "https://".len() {
-            found.push(link);
-        }
-        rest = &candidate[end.max(1)..];
+/// All that the log says about one written message. It is built from the
+/// recipient and the file path only, so no part of the message's body can
+/// reach the log.
+#[derive(Debug, PartialEq, Eq)]
+struct LogFields {
+    /// The part after the last `@` (the local part can identify a person).
+    recipient_domain: String,
+    file: String,
+}
+
+impl LogFields {
+    fn new(to: &str, path: &Path) -> LogFields {
+        // `to` may be `Name <a@b>`; keep only the domain, without the `>`.
+        let domain = to.rsplit_once('@').map(|(_, d)| d.trim().trim_end_matches('>')).unwrap_or("");
+        LogFields { recipient_domain: domain.to_string(), file: path.display().to_string() }
     }
-    found
 }
 
 #[cfg(test)]
@@ -100,14 +99,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn links_are_found_without_trailing_punctuation() {
-        let text = "Accept: https://sb.example.com/invitations/abc?x=1.\n\
-                    (or http://127.0.0.1:8080/i/xyz), not ftp://x nor https:// alone; <https://a.example/b>";
-        assert_eq!(
-            links(text),
-            ["https://sb.example.com/invitations/abc?x=1", "http://127.0.0.1:8080/i/xyz", "https://a.example/b"]
-        );
-        assert!(links("no links here").is_empty());
+    fn log_fields_hold_the_domain_and_the_file_only() {
+        let path = Path::new("/data/outbox/x.eml");
+        let fields = LogFields::new("Ann Example <ann@example.com>", path);
+        assert_eq!(fields, LogFields { recipient_domain: "example.com".into(), file: "/data/outbox/x.eml".into() });
+        assert_eq!(LogFields::new("ann@example.org", path).recipient_domain, "example.org");
+        assert_eq!(LogFields::new("no address", path).recipient_domain, "");
     }
 
     #[test]
