@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use switchboard_db::Db;
-use switchboard_providers::storage::LocalFolderStore;
+use switchboard_providers::storage::{FileStore, LocalFolderStore, S3Store};
 use tokio::net::TcpListener;
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, LogFormat};
+use crate::config::{Config, LogFormat, StorageConfig};
 use crate::state::{AppState, Inner};
 use crate::web::templates::Templates;
 
@@ -28,8 +28,7 @@ pub async fn build_state_with_jobs(
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
     let db = connect(&config).await?;
-    let files = LocalFolderStore::new(config.data_dir.join("files"))
-        .with_context(|| format!("creating file store under {}", config.data_dir.display()))?;
+    let files = file_store(&config.storage)?;
     let email = switchboard_providers::email::from_config(
         config.smtp_url.as_deref(),
         &config.email_from,
@@ -43,7 +42,7 @@ pub async fn build_state_with_jobs(
         db,
         public_url,
         templates: Templates::load()?,
-        files: Arc::new(files),
+        files,
         clock,
         metrics: crate::ops::metrics_handle()?,
         jobs: Arc::new(jobs),
@@ -53,6 +52,24 @@ pub async fn build_state_with_jobs(
         webhooks_wakeup: Arc::new(tokio::sync::Notify::new()),
         config,
     }))
+}
+
+/// The configured file store. S3 is not contacted here: a wrong bucket or
+/// key shows up on the first upload, logged with the store's error.
+fn file_store(config: &StorageConfig) -> anyhow::Result<Arc<dyn FileStore>> {
+    Ok(match config {
+        StorageConfig::Local { root } => {
+            let store = LocalFolderStore::new(root)
+                .with_context(|| format!("creating the file store folder {}", root.display()))?;
+            tracing::info!(root = %root.display(), "files stored in a local folder");
+            Arc::new(store)
+        }
+        StorageConfig::S3(s3) => {
+            let store = S3Store::new(s3).context("configuring S3 storage (--s3-*)")?;
+            tracing::info!(bucket = %s3.bucket, endpoint = ?s3.endpoint, "files stored in S3");
+            Arc::new(store)
+        }
+    })
 }
 
 pub async fn connect(config: &Config) -> anyhow::Result<Db> {
