@@ -24,6 +24,7 @@ pub mod server;
 pub mod server_key;
 pub mod settings;
 pub mod state;
+pub mod uploads;
 pub mod web;
 pub mod webhooks;
 pub mod workspaces;

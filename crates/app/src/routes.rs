@@ -172,6 +172,14 @@ pub fn route_table(state: &AppState) -> Vec<RouteInfo> {
 }
 
 pub fn router(state: AppState) -> Router {
+    router_with_uploads(state, Router::new())
+}
+
+/// [`router`] plus upload routes, each group already wrapped by
+/// [`crate::uploads::stack`]. They are merged inside the session, token and
+/// rate-limit layers but outside `csrf::protect`, which would buffer their
+/// bodies; the upload stack checks CSRF itself, without buffering.
+pub fn router_with_uploads(state: AppState, uploads: Router<AppState>) -> Router {
     let (api, mut openapi) = api_routes(&state).split_for_parts();
     let api = api.layer(from_fn_with_state(state.clone(), crate::api::idempotency::idempotency));
     crate::api::openapi::finish(&mut openapi);
@@ -189,6 +197,7 @@ pub fn router(state: AppState) -> Router {
     app.merge(api)
         .fallback(|| async { AppError::not_found("This page") })
         .layer(from_fn(csrf::protect))
+        .merge(uploads)
         .layer(from_fn_with_state(state.clone(), crate::ratelimit::limit))
         .layer(from_fn_with_state(state.clone(), api_token::authenticate))
         .layer(from_fn_with_state(state.clone(), mw::page_errors))

@@ -319,7 +319,21 @@ impl TestApp {
         Self::spawn_configured(switchboard::jobs::registry(), configure).await
     }
 
+    /// [`TestApp::spawn`] with extra upload routes (already wrapped by
+    /// `switchboard::uploads::stack`), mounted by `routes::router_with_uploads`.
+    pub async fn spawn_with_uploads(uploads: axum::Router<AppState>) -> TestApp {
+        Self::spawn_full(switchboard::jobs::registry(), |_| {}, uploads).await
+    }
+
     async fn spawn_configured(jobs: switchboard::jobs::Registry, configure: impl FnOnce(&mut CommonArgs)) -> TestApp {
+        Self::spawn_full(jobs, configure, axum::Router::new()).await
+    }
+
+    async fn spawn_full(
+        jobs: switchboard::jobs::Registry,
+        configure: impl FnOnce(&mut CommonArgs),
+        uploads: axum::Router<AppState>,
+    ) -> TestApp {
         // Server errors show up in a failing test's output.
         let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,switchboard=error").try_init();
         let dir = tempfile::tempdir().expect("temp dir");
@@ -334,7 +348,7 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(start));
         let state =
             switchboard::server::build_state_with_jobs(config, url.clone(), clock.clone(), jobs).await.expect("state");
-        let app = switchboard::routes::router(state.clone());
+        let app = switchboard::routes::router_with_uploads(state.clone(), uploads);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())

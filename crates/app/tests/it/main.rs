@@ -27,6 +27,7 @@ mod profile;
 mod ratelimit;
 mod s3_storage;
 mod smtp;
+mod uploads;
 mod walk;
 mod webhook_claims;
 mod webhook_crash;
