@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
+use switchboard_providers::storage::S3Config;
 
 use crate::secrets::Secret;
 use crate::web::client_ip::TrustedProxies;
@@ -176,6 +177,8 @@ pub struct CommonArgs {
     /// whose `X-Forwarded-For` names the client; none by default.
     #[arg(long, env = "SWITCHBOARD_TRUSTED_PROXIES", global = true)]
     pub trusted_proxies: Option<String>,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 /// Secrets that check vendor callbacks (see [`crate::inbound`]). Give them
@@ -192,6 +195,107 @@ pub struct InboundArgs {
     /// Telnyx's public key (base64) for checking its Ed25519 callback signatures.
     #[arg(long, env = "SWITCHBOARD_TELNYX_PUBLIC_KEY", global = true)]
     pub telnyx_public_key: Option<String>,
+
+/// Where uploaded files live: flags and environment, and the same keys in
+/// the TOML file's `[storage]` table (`backend = "s3"`, `s3_bucket = …`).
+#[derive(Debug, Args, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct StorageArgs {
+    /// `local` (the default: `<data-dir>/files/`) or `s3` (a bucket shared by
+    /// every process; set the `--s3-*` settings).
+    #[arg(long = "storage", env = "SWITCHBOARD_STORAGE", global = true)]
+    pub backend: Option<StorageBackend>,
+    /// The S3 bucket.
+    #[arg(long, env = "SWITCHBOARD_S3_BUCKET", global = true)]
+    pub s3_bucket: Option<String>,
+    /// The bucket's region (default `us-east-1`).
+    #[arg(long, env = "SWITCHBOARD_S3_REGION", global = true)]
+    pub s3_region: Option<String>,
+    /// URL of an S3-compatible server (MinIO, Ceph…); leave out for AWS.
+    #[arg(long, env = "SWITCHBOARD_S3_ENDPOINT", global = true)]
+    pub s3_endpoint: Option<String>,
+    /// Access key ID; without it, the usual AWS sources (`AWS_*`
+    /// variables, instance roles) are used.
+    #[arg(long, env = "SWITCHBOARD_S3_ACCESS_KEY_ID", global = true)]
+    pub s3_access_key_id: Option<String>,
+    /// Secret access key (prefer the environment variable to the flag,
+    /// which other users of the host can see).
+    #[arg(long, env = "SWITCHBOARD_S3_SECRET_ACCESS_KEY", global = true, hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
+    /// Path-style URLs (`endpoint/bucket/key`), which most local
+    /// S3-compatible servers need; `false` (the default) uses
+    /// `bucket.endpoint/key`.
+    #[arg(long, env = "SWITCHBOARD_S3_PATH_STYLE", global = true)]
+    pub s3_path_style: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    #[default]
+    Local,
+    S3,
+}
+
+/// The file store the app uses (see `switchboard_providers::storage`).
+/// `Debug` never prints the S3 secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageConfig {
+    /// A folder; `<data-dir>/files` by default.
+    Local {
+        root: PathBuf,
+    },
+    S3(S3Config),
+}
+
+impl StorageConfig {
+    fn resolve(args: &StorageArgs, file: Option<&StorageArgs>, data_dir: &Path) -> anyhow::Result<StorageConfig> {
+        let file = file.cloned().unwrap_or_default();
+        let pick =
+            |arg: &Option<String>, file: &Option<String>| arg.clone().or(file.clone()).filter(|v| !v.trim().is_empty());
+        let s3_settings = [
+            ("--s3-bucket", pick(&args.s3_bucket, &file.s3_bucket)),
+            ("--s3-endpoint", pick(&args.s3_endpoint, &file.s3_endpoint)),
+            ("--s3-access-key-id", pick(&args.s3_access_key_id, &file.s3_access_key_id)),
+        ];
+        match args.backend.or(file.backend).unwrap_or_default() {
+            StorageBackend::Local => {
+                // An S3 setting without `--storage s3` is almost surely a
+                // forgotten flag: files would silently stay on local disk.
+                if let Some((flag, _)) = s3_settings.iter().find(|(_, value)| value.is_some()) {
+                    anyhow::bail!("{flag} is set but storage is local: add --storage s3 (SWITCHBOARD_STORAGE=s3)");
+                }
+                Ok(StorageConfig::Local { root: data_dir.join("files") })
+            }
+            StorageBackend::S3 => {
+                let bucket = pick(&args.s3_bucket, &file.s3_bucket)
+                    .ok_or_else(|| anyhow::anyhow!("--storage s3 needs --s3-bucket (SWITCHBOARD_S3_BUCKET)"))?;
+                let endpoint = pick(&args.s3_endpoint, &file.s3_endpoint);
+                if let Some(endpoint) = &endpoint {
+                    let parsed = url::Url::parse(endpoint)
+                        .with_context(|| format!("--s3-endpoint {endpoint:?} is not a URL"))?;
+                    anyhow::ensure!(
+                        matches!(parsed.scheme(), "http" | "https"),
+                        "--s3-endpoint must start with http:// or https://"
+                    );
+                }
+                let access_key_id = pick(&args.s3_access_key_id, &file.s3_access_key_id);
+                let secret_access_key = pick(&args.s3_secret_access_key, &file.s3_secret_access_key);
+                anyhow::ensure!(
+                    access_key_id.is_some() == secret_access_key.is_some(),
+                    "set both --s3-access-key-id and --s3-secret-access-key, or neither (to use the AWS defaults)"
+                );
+                Ok(StorageConfig::S3(S3Config {
+                    bucket,
+                    region: pick(&args.s3_region, &file.s3_region).unwrap_or_else(|| "us-east-1".to_string()),
+                    endpoint,
+                    access_key_id,
+                    secret_access_key,
+                    path_style: args.s3_path_style.or(file.s3_path_style).unwrap_or(false),
+                }))
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
@@ -230,6 +334,7 @@ struct FileConfig {
     webhook_worker: Option<bool>,
     inbound: Option<InboundFile>,
     trusted_proxies: Option<String>,
+    storage: Option<StorageArgs>,
 }
 
 /// The TOML file's `[inbound]` table.
@@ -272,6 +377,7 @@ pub struct Config {
     pub inbound: InboundConfig,
     /// Peers whose `X-Forwarded-For` names the client (see [`TrustedProxies`]).
     pub trusted_proxies: TrustedProxies,
+    pub storage: StorageConfig,
 }
 
 /// The platform's own secrets for checking vendor callbacks; an inbound
@@ -374,6 +480,7 @@ impl std::fmt::Debug for Config {
             .field("webhooks", &self.webhooks)
             .field("inbound", &self.inbound)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("storage", &self.storage)
             .finish()
     }
 }
@@ -430,6 +537,7 @@ impl Config {
                 format!("audit retention (--audit-retention) {raw:?}: write a duration such as 400d, or forever")
             })?),
         };
+        let storage = StorageConfig::resolve(&args.storage, file.storage.as_ref(), &data_dir)?;
         let trusted_proxies = match args.trusted_proxies.clone().or(file.trusted_proxies) {
             Some(raw) => {
                 TrustedProxies::parse(&raw).with_context(|| format!("trusted proxies (--trusted-proxies) {raw:?}"))?
@@ -437,6 +545,7 @@ impl Config {
             None => TrustedProxies::default(),
         };
         Ok(Config {
+            storage,
             trusted_proxies,
             webhooks,
             inbound,
@@ -724,5 +833,60 @@ mod tests {
         assert!(Config::resolve(&args).is_err());
         let args = CommonArgs { public_url: Some("ftp://x".into()), ..Default::default() };
         assert!(Config::resolve(&args).is_err());
+    }
+
+    #[test]
+    fn storage_is_local_by_default_and_s3_needs_a_bucket() {
+        let config = Config::resolve(&CommonArgs::default()).expect("defaults resolve");
+        assert_eq!(config.storage, StorageConfig::Local { root: PathBuf::from("./data/files") });
+
+        let s3 = |storage: StorageArgs| Config::resolve(&CommonArgs { storage, ..Default::default() });
+        let err = s3(StorageArgs { backend: Some(StorageBackend::S3), ..Default::default() }).expect_err("no bucket");
+        assert!(format!("{err:#}").contains("--s3-bucket"), "{err:#}");
+        let err = s3(StorageArgs { s3_bucket: Some("b".into()), ..Default::default() }).expect_err("not s3");
+        assert!(format!("{err:#}").contains("--storage s3"), "{err:#}");
+        let half = StorageArgs {
+            backend: Some(StorageBackend::S3),
+            s3_bucket: Some("b".into()),
+            s3_access_key_id: Some("AKIA".into()),
+            ..Default::default()
+        };
+        assert!(s3(half).is_err(), "a key ID without its secret");
+
+        let config = s3(StorageArgs {
+            backend: Some(StorageBackend::S3),
+            s3_bucket: Some("sb-files".into()),
+            s3_endpoint: Some("http://127.0.0.1:9000".into()),
+            s3_access_key_id: Some("AKIA".into()),
+            s3_secret_access_key: Some("s3-very-secret".into()),
+            s3_path_style: Some(true),
+            ..Default::default()
+        })
+        .expect("resolves");
+        let StorageConfig::S3(s3_config) = &config.storage else { panic!("{:?}", config.storage) };
+        assert_eq!(s3_config.bucket, "sb-files");
+        assert_eq!(s3_config.region, "us-east-1");
+        assert!(s3_config.path_style);
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("s3-very-secret") && printed.contains("sb-files"), "{printed}");
+    }
+
+    #[test]
+    fn storage_settings_come_from_a_toml_table_too() {
+        let dir = std::env::temp_dir().join(format!("sb-config-storage-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("switchboard.toml");
+        std::fs::write(&file, "[storage]\nbackend = \"s3\"\ns3_bucket = \"from-toml\"\ns3_region = \"eu-west-1\"\n")
+            .expect("write");
+        let args = CommonArgs { config: Some(file.clone()), ..Default::default() };
+        let StorageConfig::S3(s3) = Config::resolve(&args).expect("resolves").storage else { panic!("not s3") };
+        assert_eq!((s3.bucket.as_str(), s3.region.as_str()), ("from-toml", "eu-west-1"));
+        let args = CommonArgs {
+            config: Some(file),
+            storage: StorageArgs { s3_bucket: Some("from-flag".into()), ..Default::default() },
+            ..Default::default()
+        };
+        let StorageConfig::S3(s3) = Config::resolve(&args).expect("resolves").storage else { panic!("not s3") };
+        assert_eq!(s3.bucket, "from-flag");
     }
 }

@@ -34,6 +34,7 @@ pub mod server_key;
 pub mod settings;
 pub mod state;
 pub mod tenancy;
+pub mod uploads;
 pub mod web;
 pub mod webhooks;
 pub mod workspaces;

@@ -78,11 +78,18 @@ struct InboundRoute {
     body_limit: usize,
 }
 
+struct UploadRoute {
+    info: RouteInfo,
+    route: MethodRouter<AppState>,
+    limit: crate::uploads::Limit,
+}
+
 #[derive(Default)]
 pub struct Routes {
     pages: Vec<PageRoute>,
     api: Vec<(Access, OpenApiRouter<AppState>)>,
     inbound: Vec<InboundRoute>,
+    uploads: Vec<UploadRoute>,
 }
 
 /// Page routes of one access kind, added in a chain.
@@ -131,6 +138,22 @@ impl Routes {
     ) -> &mut Self {
         let info = RouteInfo { method: method.into(), path: path.into(), access: Access::Inbound };
         self.inbound.push(InboundRoute { info, route, verifier, body_limit });
+        self
+    }
+
+    /// A large upload (voice samples, CSV imports): its own body limit,
+    /// streamed to storage, CSRF from a header or the first form field
+    /// without buffering (`uploads::stack`), behind `access`'s layer.
+    pub fn upload(
+        &mut self,
+        access: Access,
+        method: &str,
+        path: &str,
+        route: MethodRouter<AppState>,
+        limit: crate::uploads::Limit,
+    ) -> &mut Self {
+        let info = RouteInfo { method: method.into(), path: path.into(), access };
+        self.uploads.push(UploadRoute { info, route, limit });
         self
     }
 
@@ -186,6 +209,7 @@ pub fn route_table(state: &AppState) -> Vec<RouteInfo> {
     let routes = Routes::of(state);
     let mut table: Vec<RouteInfo> = routes.pages.iter().map(|p| p.info.clone()).collect();
     table.extend(routes.inbound.iter().map(|r| r.info.clone()));
+    table.extend(routes.uploads.iter().map(|r| r.info.clone()));
     table.push(RouteInfo { method: "GET".into(), path: "/api/v1/openapi.json".into(), access: Access::Public });
     for (access, group) in routes.api {
         let (_, doc) = group.split_for_parts();
@@ -223,6 +247,11 @@ pub fn router(state: AppState) -> Router {
     for pages in page_routers(&state, routes.pages) {
         app = app.merge(pages);
     }
+    let mut uploads = Router::new();
+    for upload in routes.uploads {
+        let one = guard(&state, upload.info.access, Router::new().route(&upload.info.path, upload.route));
+        uploads = uploads.merge(crate::uploads::stack(one, upload.limit));
+    }
     let mut inbound = Router::new();
     for route in routes.inbound {
         let one = Router::new().route(&route.info.path, route.route);
@@ -231,6 +260,9 @@ pub fn router(state: AppState) -> Router {
     app.merge(api)
         .fallback(|| async { AppError::not_found("This page") })
         .layer(from_fn(csrf::protect))
+        // Uploads check CSRF themselves, without buffering their bodies.
+        .merge(uploads)
+        .merge(uploads)
         .layer(from_fn_with_state(state.clone(), crate::ratelimit::limit))
         .layer(from_fn_with_state(state.clone(), api_token::authenticate))
         .layer(from_fn_with_state(state.clone(), mw::page_errors))

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use switchboard_db::Db;
-use switchboard_providers::storage::LocalFolderStore;
+use switchboard_providers::storage::{FileStore, LocalFolderStore, S3Store};
 use tokio::net::TcpListener;
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, LogFormat};
+use crate::config::{Config, LogFormat, StorageConfig};
 use crate::feature::Feature;
 use crate::state::{AppState, Inner};
 use crate::web::templates::Templates;
@@ -43,8 +43,7 @@ pub async fn build_state_with(
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
     let db = connect(&config).await?;
-    let files = LocalFolderStore::new(config.data_dir.join("files"))
-        .with_context(|| format!("creating file store under {}", config.data_dir.display()))?;
+    let files = file_store(&config.storage)?;
     let email = switchboard_providers::email::from_config(
         config.smtp_url.as_deref(),
         &config.email_from,
@@ -58,7 +57,7 @@ pub async fn build_state_with(
         db,
         public_url,
         templates: Templates::load()?,
-        files: Arc::new(files),
+        files,
         clock,
         metrics: crate::ops::metrics_handle()?,
         jobs: Arc::new(jobs),
@@ -69,6 +68,24 @@ pub async fn build_state_with(
         features: features.into(),
         config,
     }))
+}
+
+/// The configured file store. S3 is not contacted here: a wrong bucket or
+/// key shows up on the first upload, logged with the store's error.
+fn file_store(config: &StorageConfig) -> anyhow::Result<Arc<dyn FileStore>> {
+    Ok(match config {
+        StorageConfig::Local { root } => {
+            let store = LocalFolderStore::new(root)
+                .with_context(|| format!("creating the file store folder {}", root.display()))?;
+            tracing::info!(root = %root.display(), "files stored in a local folder");
+            Arc::new(store)
+        }
+        StorageConfig::S3(s3) => {
+            let store = S3Store::new(s3).context("configuring S3 storage (--s3-*)")?;
+            tracing::info!(bucket = %s3.bucket, endpoint = ?s3.endpoint, "files stored in S3");
+            Arc::new(store)
+        }
+    })
 }
 
 pub async fn connect(config: &Config) -> anyhow::Result<Db> {

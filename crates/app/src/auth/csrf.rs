@@ -16,7 +16,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 
-use super::session::MaybeSession;
+use super::session::{MaybeSession, Session};
 use crate::error::AppError;
 use crate::secrets::constant_time_eq;
 
@@ -41,17 +41,11 @@ pub async fn protect(req: Request, next: Next) -> Response {
     {
         return next.run(req).await;
     }
-    if header_str(req.headers(), "sec-fetch-site") == Some("cross-site") {
-        return csrf_failed().into_response();
-    }
+    let expected = match expected_token(&req) {
+        Ok(expected) => expected,
+        Err(refused) => return refused.into_response(),
+    };
     let session = req.extensions().get::<MaybeSession>().and_then(|s| s.0.clone());
-    let expected = match &session {
-        Some(s) => Some(s.csrf_token.clone()),
-        None => CookieJar::from_headers(req.headers()).get(ANON_CSRF_COOKIE).map(|c| c.value().to_string()),
-    };
-    let Some(expected) = expected else {
-        return csrf_failed().into_response();
-    };
 
     let (parts, body) = req.into_parts();
     let content_type = header_str(&parts.headers, header::CONTENT_TYPE.as_str()).unwrap_or("").to_string();
@@ -78,26 +72,50 @@ pub async fn protect(req: Request, next: Next) -> Response {
     if !provided.is_some_and(|p| constant_time_eq(&p, &expected)) {
         return csrf_failed().into_response();
     }
-    if let (Some(session), Some(form_ws)) = (&session, &guards.workspace)
-        && session.current_workspace_id.as_ref().map(|w| w.as_str()) != Some(form_ws.as_str())
-    {
-        return AppError::conflict(
-            "workspace_changed",
-            "You switched workspaces in another tab, so nothing was saved. This page now shows your current workspace; check it and try again.",
-        )
-        .into_response();
+    if let Err(refused) = check_form_workspace(session.as_deref(), guards.workspace.as_deref()) {
+        return refused.into_response();
     }
     next.run(Request::from_parts(parts, body)).await
 }
 
-fn csrf_failed() -> AppError {
+/// The token a state-changing request must carry: the session's, or when
+/// signed out the anonymous cookie's. Refused outright when there is none,
+/// or when the browser says the request is cross-site. Shared with the
+/// upload stack (`crate::uploads`), which finds the token without buffering.
+pub(crate) fn expected_token(req: &Request) -> Result<String, AppError> {
+    if header_str(req.headers(), "sec-fetch-site") == Some("cross-site") {
+        return Err(csrf_failed());
+    }
+    let session = req.extensions().get::<MaybeSession>().and_then(|s| s.0.clone());
+    let expected = match &session {
+        Some(s) => Some(s.csrf_token.clone()),
+        None => CookieJar::from_headers(req.headers()).get(ANON_CSRF_COOKIE).map(|c| c.value().to_string()),
+    };
+    expected.ok_or_else(csrf_failed)
+}
+
+/// A form rendered for one workspace must not be applied to another that
+/// the session switched to since.
+pub(crate) fn check_form_workspace(session: Option<&Session>, form_workspace: Option<&str>) -> Result<(), AppError> {
+    if let (Some(session), Some(form_ws)) = (session, form_workspace)
+        && session.current_workspace_id.as_ref().map(|w| w.as_str()) != Some(form_ws)
+    {
+        return Err(AppError::conflict(
+            "workspace_changed",
+            "You switched workspaces in another tab, so nothing was saved. This page now shows your current workspace; check it and try again.",
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn csrf_failed() -> AppError {
     AppError::forbidden_code(
         "csrf_failed",
         "This form has expired or did not come from Switchboard. Reload the page and try again.",
     )
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 

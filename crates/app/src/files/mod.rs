@@ -67,15 +67,17 @@ pub async fn serve_avatar(
 }
 
 async fn serve(state: &AppState, key: &str) -> AppResult<Response> {
-    let file = state.files.get(key).await?.ok_or_else(|| AppError::not_found("The file"))?;
+    // Streamed, so serving never holds a whole file whatever its size or store.
+    let file = state.files.get_stream(key).await?.ok_or_else(|| AppError::not_found("The file"))?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/png".to_string()),
+            (header::CONTENT_LENGTH, file.size.to_string()),
             // Versioned URLs never change content; private because access
             // depends on who asks.
             (header::CACHE_CONTROL, "private, max-age=31536000, immutable".to_string()),
         ],
-        file.bytes,
+        axum::body::Body::from_stream(file.stream),
     )
         .into_response())
 }

@@ -2,6 +2,9 @@
 //! real server on a loopback port, on SQLite — and on PostgreSQL when
 //! `SWITCHBOARD_TEST_POSTGRES_URL` is set (CI always sets it).
 mod harness;
+/// moto (a local S3 server), shared with the providers crate's tests.
+#[path = "../../../providers/tests/support/moto.rs"]
+mod moto;
 
 mod accounts;
 mod audit;
@@ -28,9 +31,11 @@ mod ops;
 mod permissions;
 mod profile;
 mod ratelimit;
+mod s3_storage;
 mod schema_checks;
 mod smtp;
 mod tenant_walk;
+mod uploads;
 mod walk;
 mod webhook_claims;
 mod webhook_crash;

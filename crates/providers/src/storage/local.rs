@@ -1,93 +1,36 @@
-//! File storage: the `FileStore` trait the app writes uploaded files
-//! through (logos, avatars, exports), and `LocalFolderStore`, which keeps
-//! them in a folder on disk. An object store (S3) will implement the same
-//! trait later, so callers must not assume a local path exists.
+//! `LocalFolderStore`: files in a folder on disk. Fine for one server, or
+//! for several sharing a network file system; use [`super::S3Store`]
+//! otherwise.
 //!
-//! Keys look like `workspaces/ws_01ABC/logo/3/256.png` and are validated
-//! strictly (see [`validate_key`]) so that no key can name a path outside
-//! the store's root.
-//!
-//! On disk, `LocalFolderStore` keeps each file at `<root>/<key>` and its
-//! content type in a sidecar `<root>/<key>.meta` (the content type as UTF-8
-//! text). Keys whose last segment ends in `.meta` are therefore refused.
+//! Each file is kept at `<root>/<key>` and its content type in a sidecar
+//! `<root>/<key>.meta` (the content type as UTF-8 text); keys whose last
+//! segment ends in `.meta` are therefore refused (see [`super::validate_key`]).
 //! Every write goes to a temporary file in the same folder, is synced, and
-//! is renamed into place, so a reader never sees half a file. The data file
-//! and its sidecar are two renames: a `get` racing a `put` that *changes* a
-//! key's content type may pair the new type with the old bytes. Callers
-//! version their keys (`logo/3/…`) instead of overwriting, so this does not
-//! arise in practice.
+//! is renamed into place, so a reader never sees half a file — a streamed
+//! write too: its chunks go to the temporary file as they arrive, and a
+//! failed or cut-off stream leaves the old file (or none) in place. The data
+//! file and its sidecar are two renames: a `get` racing a `put` that
+//! *changes* a key's content type may pair the new type with the old bytes.
+//! Callers version their keys (`logo/3/…`) instead of overwriting, so this
+//! does not arise in practice.
 
-use crate::fs_util::write_atomically;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Longest accepted key, in bytes (S3's limit).
-const MAX_KEY_LEN: usize = 1024;
-/// Longest accepted segment, leaving room under the usual 255-byte file
-/// name limit for the sidecar and temporary-file suffixes.
-const MAX_SEGMENT_LEN: usize = 200;
-/// Suffix of the sidecar file holding a key's content type.
-const META_SUFFIX: &str = ".meta";
+use super::{ByteStream, FileStore, META_SUFFIX, StorageError, StoredFile, StoredStream, validate_key};
+use crate::fs_util::{temp_path_for, write_atomically};
+
 /// Content type reported when a file's sidecar is missing.
 const FALLBACK_CONTENT_TYPE: &str = "application/octet-stream";
+/// Size of the chunks a streamed read yields.
+const READ_CHUNK: usize = 64 * 1024;
 
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    #[error("invalid storage key {0:?}")]
-    InvalidKey(String),
-    #[error("storage I/O error: {0}")]
-    Io(#[from] io::Error),
-}
-
-/// A stored file's bytes and the content type it was stored with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredFile {
-    pub bytes: Bytes,
-    pub content_type: String,
-}
-
-#[async_trait::async_trait]
-pub trait FileStore: Send + Sync + 'static {
-    /// Stores `bytes` under `key`, replacing any file already there.
-    async fn put(&self, key: &str, bytes: Bytes, content_type: &str) -> Result<(), StorageError>;
-    /// Returns the file under `key`, or `None` when there is none.
-    async fn get(&self, key: &str) -> Result<Option<StoredFile>, StorageError>;
-    /// Removes the file under `key`; removing a missing key is not an error.
-    async fn delete(&self, key: &str) -> Result<(), StorageError>;
-    /// Removes every key under `prefix/` (not a key equal to `prefix`).
-    /// The prefix follows the key rules, so it has no trailing `/`.
-    async fn delete_prefix(&self, prefix: &str) -> Result<(), StorageError>;
-}
-
-/// Checks that `key` is a relative path of non-empty segments made only of
-/// `[A-Za-z0-9_.-]`, separated by single `/`.
-///
-/// Segments may not start with `.`: that refuses `.` and `..` (no escaping
-/// the root) and keeps keys from naming hidden or temporary files. The last
-/// segment may not end in `.meta`, the sidecar suffix.
-pub fn validate_key(key: &str) -> Result<(), StorageError> {
-    let invalid = || StorageError::InvalidKey(key.to_owned());
-    if key.is_empty() || key.len() > MAX_KEY_LEN || key.ends_with(META_SUFFIX) {
-        return Err(invalid());
-    }
-    for segment in key.split('/') {
-        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
-        if segment.is_empty()
-            || segment.len() > MAX_SEGMENT_LEN
-            || segment.starts_with('.')
-            || !segment.chars().all(allowed)
-        {
-            return Err(invalid());
-        }
-    }
-    Ok(())
-}
-
-/// Files in a local folder. Fine for one server, or for several sharing a
-/// network file system; use an object store otherwise.
+/// Files in a local folder (see the module header).
 #[derive(Debug, Clone)]
 pub struct LocalFolderStore {
     root: PathBuf,
@@ -135,16 +78,73 @@ impl FileStore for LocalFolderStore {
         .await
     }
 
+    async fn put_stream(&self, key: &str, mut body: ByteStream, content_type: &str) -> Result<u64, StorageError> {
+        let path = self.path_for(key)?;
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        let temp = temp_path_for(&path)?;
+        let written = async {
+            let mut file = tokio::fs::File::create(&temp).await?;
+            let mut written = 0u64;
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(StorageError::Source)?;
+                file.write_all(&chunk).await?;
+                written += chunk.len() as u64;
+            }
+            file.sync_all().await?;
+            Ok::<u64, StorageError>(written)
+        }
+        .await;
+        let written = match written {
+            Ok(written) => written,
+            Err(err) => {
+                // Best effort: the write already failed, and that error matters more.
+                let _ = tokio::fs::remove_file(&temp).await;
+                return Err(err);
+            }
+        };
+        let content_type = content_type.to_owned();
+        self.blocking(move || {
+            let renamed =
+                write_atomically(&sidecar(&path), content_type.as_bytes()).and_then(|()| fs::rename(&temp, &path));
+            if renamed.is_err() {
+                let _ = fs::remove_file(&temp);
+            }
+            renamed
+        })
+        .await?;
+        Ok(written)
+    }
+
+    async fn get_stream(&self, key: &str) -> Result<Option<StoredStream>, StorageError> {
+        let path = self.path_for(key)?;
+        let Some(file) = missing_as_none(tokio::fs::File::open(&path).await)? else {
+            return Ok(None);
+        };
+        let meta = file.metadata().await?;
+        // Opening a folder succeeds on Unix; a prefix is not a file.
+        if !meta.is_file() {
+            return Ok(None);
+        }
+        let content_type = read_content_type(&path).await?;
+        let stream = futures_util::stream::try_unfold(file, |mut file| async move {
+            let mut buf = BytesMut::with_capacity(READ_CHUNK);
+            match file.read_buf(&mut buf).await? {
+                0 => Ok(None),
+                _ => Ok(Some((buf.freeze(), file))),
+            }
+        });
+        Ok(Some(StoredStream { content_type, size: meta.len(), stream: stream.boxed() }))
+    }
+
     async fn get(&self, key: &str) -> Result<Option<StoredFile>, StorageError> {
         let path = self.path_for(key)?;
         self.blocking(move || {
             let Some(bytes) = missing_as_none(fs::read(&path))? else {
                 return Ok(None);
             };
-            let content_type = missing_as_none(fs::read_to_string(sidecar(&path)))?
-                .map(|text| text.trim().to_owned())
-                .filter(|text| !text.is_empty())
-                .unwrap_or_else(|| FALLBACK_CONTENT_TYPE.to_owned());
+            let content_type = content_type_from(missing_as_none(fs::read_to_string(sidecar(&path)))?);
             Ok(Some(StoredFile { bytes: Bytes::from(bytes), content_type }))
         })
         .await
@@ -175,6 +175,17 @@ impl FileStore for LocalFolderStore {
         })
         .await
     }
+}
+
+async fn read_content_type(path: &Path) -> io::Result<String> {
+    Ok(content_type_from(missing_as_none(tokio::fs::read_to_string(sidecar(path)).await)?))
+}
+
+fn content_type_from(sidecar: Option<String>) -> String {
+    sidecar
+        .map(|text| text.trim().to_owned())
+        .filter(|text| !text.is_empty())
+        .unwrap_or_else(|| FALLBACK_CONTENT_TYPE.to_owned())
 }
 
 fn sidecar(path: &Path) -> PathBuf {
@@ -401,12 +412,47 @@ mod tests {
         assert!(!dir.0.join("x").exists());
     }
 
-    #[test]
-    fn ordinary_keys_are_valid() {
-        for key in [LOGO, "users/usr_01J/avatar/1/32.png", "a", "a.b-c_d/E.F", "exports/2024-01-01.csv"] {
-            assert!(validate_key(key).is_ok(), "{key:?}");
-        }
-        assert!(validate_key(&"a".repeat(MAX_SEGMENT_LEN + 1)).is_err());
-        assert!(validate_key(&["a"; MAX_KEY_LEN].join("/")).is_err());
+    fn chunks(parts: &[&'static [u8]]) -> ByteStream {
+        let parts: Vec<Result<Bytes, io::Error>> = parts.iter().map(|p| Ok(Bytes::from_static(p))).collect();
+        futures_util::stream::iter(parts).boxed()
+    }
+
+    #[tokio::test]
+    async fn put_stream_then_get_stream_round_trips() {
+        let dir = TestDir::new("stream");
+        let store = store(&dir);
+        let written =
+            store.put_stream("imports/a.csv", chunks(&[b"a,b\n", b"1,2\n", b"3,4\n"]), "text/csv").await.unwrap();
+        assert_eq!(written, 12);
+        let file = store.get("imports/a.csv").await.unwrap().unwrap();
+        assert_eq!((file.bytes.as_ref(), file.content_type.as_str()), (&b"a,b\n1,2\n3,4\n"[..], "text/csv"));
+
+        let read = store.get_stream("imports/a.csv").await.unwrap().unwrap();
+        assert_eq!((read.size, read.content_type.as_str()), (12, "text/csv"));
+        let parts: Vec<Bytes> = read.stream.map(|c| c.unwrap()).collect().await;
+        assert_eq!(parts.concat(), b"a,b\n1,2\n3,4\n");
+        assert!(store.get_stream("imports").await.unwrap().is_none(), "a prefix is not a file");
+        assert!(store.get_stream("imports/none.csv").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_failing_stream_keeps_the_old_file_and_leaves_no_temporary_file() {
+        let dir = TestDir::new("stream-fail");
+        let store = store(&dir);
+        put(&store, "imports/a.csv", b"old", "text/csv").await;
+        let failing = chunks(&[b"new, half"])
+            .chain(futures_util::stream::once(async { Err(io::Error::other("client went away")) }))
+            .boxed();
+        let err = store.put_stream("imports/a.csv", failing, "text/plain").await.unwrap_err();
+        assert!(matches!(err, StorageError::Source(_)), "{err:?}");
+
+        let file = store.get("imports/a.csv").await.unwrap().unwrap();
+        assert_eq!((file.bytes.as_ref(), file.content_type.as_str()), (&b"old"[..], "text/csv"));
+        let mut names: Vec<_> = fs::read_dir(store.root().join("imports"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["a.csv", "a.csv.meta"]);
     }
 }
