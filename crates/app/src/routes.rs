@@ -262,7 +262,6 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(csrf::protect))
         // Uploads check CSRF themselves, without buffering their bodies.
         .merge(uploads)
-        .merge(uploads)
         .layer(from_fn_with_state(state.clone(), crate::ratelimit::limit))
         .layer(from_fn_with_state(state.clone(), api_token::authenticate))
         .layer(from_fn_with_state(state.clone(), mw::page_errors))

@@ -4,6 +4,7 @@
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use minijinja::context;
 use serde::Deserialize;
 
 use super::api::MembersQuery;
@@ -12,7 +13,7 @@ use crate::error::AppResult;
 use crate::invitations::service as invitations;
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
-use crate::web::{Flash, redirect_with_flash};
+use crate::web::{Flash, Page, redirect_with_flash};
 
 const GENERAL: &str = "/settings/general#members";
 
