@@ -188,7 +188,8 @@ pub async fn send_test(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> AppRes
     }
     let data = json!({"endpoint_id": row.id, "message": "A test event from Switchboard. It changes nothing."});
     let payload = events::envelope(&events::WEBHOOK_TEST, &ctx.workspace.id, now, data);
-    let msg = enqueue::message(&mut tx, &ctx.workspace.id, events::WEBHOOK_TEST.name, &payload, &[&row.id], now).await?;
+    let msg =
+        enqueue::message(&mut tx, &ctx.workspace.id, events::WEBHOOK_TEST.name, &payload, &[&row.id], now).await?;
     let changes = Changes::new().field("message_id", (), &msg);
     audit::record(&mut tx, &Origin::from_ctx(ctx), &super::TEST_SENT, &target(&row), &changes, now).await?;
     tx.commit().await?;

@@ -103,14 +103,18 @@ pub async fn find_endpoint<'a>(
 }
 
 pub async fn list_endpoints<'a>(ex: impl IntoExec<'a>, ws: &WorkspaceId) -> Result<Vec<EndpointRow>, sqlx::Error> {
-    let sql =
-        concat!("SELECT ", endpoint_columns!(), " FROM webhook_endpoints WHERE workspace_id = $1 ORDER BY created_at, id");
+    let sql = concat!(
+        "SELECT ",
+        endpoint_columns!(),
+        " FROM webhook_endpoints WHERE workspace_id = $1 ORDER BY created_at, id"
+    );
     fetch_all!(ex, EndpointRow, sql, ws.as_str())
 }
 
 /// The enabled endpoints of a workspace, for enqueueing an event.
 pub async fn enabled_endpoints<'a>(ex: impl IntoExec<'a>, ws: &WorkspaceId) -> Result<Vec<EndpointRow>, sqlx::Error> {
-    let sql = concat!("SELECT ", endpoint_columns!(), " FROM webhook_endpoints WHERE workspace_id = $1 AND enabled = TRUE");
+    let sql =
+        concat!("SELECT ", endpoint_columns!(), " FROM webhook_endpoints WHERE workspace_id = $1 AND enabled = TRUE");
     fetch_all!(ex, EndpointRow, sql, ws.as_str())
 }
 

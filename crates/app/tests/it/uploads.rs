@@ -17,8 +17,8 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use sha2::{Digest, Sha256};
 use switchboard::error::AppResult;
-use switchboard::state::AppState;
 use switchboard::routes::Access;
+use switchboard::state::AppState;
 use switchboard::uploads::{Limit, MIB, UploadForm, UploadedForm};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -35,7 +35,8 @@ async fn claims_respect_the_endpoint_limit_and_take_expired_leases_first() {
     for n in 0..5 {
         let now = app.clock_now() + Duration::milliseconds(n);
         let ws_id = ws.parse().expect("ws");
-        let payload = switchboard::events::envelope(&switchboard::workspaces::UPDATED_EVENT, &ws_id, now, json!({ "n": n }));
+        let payload =
+            switchboard::events::envelope(&switchboard::workspaces::UPDATED_EVENT, &ws_id, now, json!({ "n": n }));
         let all: Vec<_> = endpoints.iter().map(|e| &e.id).collect();
         enqueue::message(&mut tx, &ws_id, "workspace.updated", &payload, &all, now).await.expect("enqueue");
     }

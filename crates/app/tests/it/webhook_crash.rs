@@ -35,7 +35,12 @@ async fn deliveries_in_flight_when_the_server_is_killed_arrive_after_a_restart()
     let now = Utc::now();
     let mut tx = db.begin().await.expect("begin");
     for n in 0..MESSAGES {
-        let payload = switchboard::events::envelope(&switchboard::workspaces::UPDATED_EVENT, &ws.parse().expect("ws"), now, json!({ "n": n }));
+        let payload = switchboard::events::envelope(
+            &switchboard::workspaces::UPDATED_EVENT,
+            &ws.parse().expect("ws"),
+            now,
+            json!({ "n": n }),
+        );
         enqueue::message(&mut tx, &ws.parse().expect("ws"), "workspace.updated", &payload, &[&endpoint.id], now)
             .await
             .expect("enqueue");

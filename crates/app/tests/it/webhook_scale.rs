@@ -131,7 +131,12 @@ async fn two_processes_deliver_ten_thousand_messages_once_each() {
         let now = Utc::now();
         let mut tx = db.begin().await.expect("begin");
         for n in batch * BATCH..(batch + 1) * BATCH {
-            let payload = switchboard::events::envelope(&switchboard::workspaces::UPDATED_EVENT, &ws.parse().expect("ws"), now, json!({ "n": n }));
+            let payload = switchboard::events::envelope(
+                &switchboard::workspaces::UPDATED_EVENT,
+                &ws.parse().expect("ws"),
+                now,
+                json!({ "n": n }),
+            );
             enqueue::message(&mut tx, &ws.parse().expect("ws"), "workspace.updated", &payload, &[&endpoint.id], now)
                 .await
                 .expect("enqueue");
