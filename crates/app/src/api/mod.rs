@@ -2,6 +2,7 @@
 //! are problem+json, the list envelope, and the OpenAPI document.
 pub mod idempotency;
 pub mod openapi;
+pub mod pagination;
 
 use axum::extract::{FromRequest, Request};
 use serde::Serialize;

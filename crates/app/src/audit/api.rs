@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::chain::{self, Report};
-use super::query::{self, Cursor, Filter, decode_cursor, encode_cursor};
+use super::query::{self, Cursor, Filter, decode_cursor};
 use super::{AuditEntry, Change};
-use crate::api::{ApiQuery, ListResponse};
+use crate::api::{ApiQuery, ListResponse, pagination};
 use crate::error::{AppError, AppResult, ProblemDetails};
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
@@ -122,19 +122,11 @@ pub async fn list_entries(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> AppResult<Json<ListResponse<AuditEntryResponse>>> {
     ctx.require(Permission::ManageSettings)?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(AppError::field("limit", "limit must be between 1 and 200."));
-    }
+    let limit = pagination::limit(q.limit, 50, 200)?;
     let filter = q.filter()?;
     let cursor = q.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
-    let mut rows = query::page(&state.db, &ctx.workspace.id, &filter, cursor.as_ref(), limit + 1).await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(encode_cursor)
-    } else {
-        None
-    };
+    let rows = query::page(&state.db, &ctx.workspace.id, &filter, cursor.as_ref(), limit + 1).await?;
+    let (rows, next_cursor) = pagination::page(rows, limit, query::cursor_key);
     let tz = ctx.workspace.tz();
     Ok(Json(ListResponse { data: rows.into_iter().map(|e| AuditEntryResponse::new(e, tz)).collect(), next_cursor }))
 }

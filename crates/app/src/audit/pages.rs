@@ -12,7 +12,7 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::catalogue::{action_label, target_label};
-use super::query::{self, Filter, decode_cursor, encode_cursor};
+use super::query::{self, Filter, decode_cursor};
 use super::view::{self, EntryRow};
 use crate::error::{AppError, AppResult};
 use crate::policy::{Permission, WorkspaceCtx};
@@ -156,11 +156,9 @@ pub async fn audit_log_page(
     let mut exports = None;
     match (&filter, cursor) {
         (Ok(filter), Ok(cursor)) => {
-            let mut found = query::page(&state.db, &ctx.workspace.id, filter, cursor.as_ref(), PAGE_SIZE + 1).await?;
-            if found.len() as i64 > PAGE_SIZE {
-                found.truncate(PAGE_SIZE as usize);
-                next_cursor = found.last().map(encode_cursor);
-            }
+            let found = query::page(&state.db, &ctx.workspace.id, filter, cursor.as_ref(), PAGE_SIZE + 1).await?;
+            let (found, next) = crate::api::pagination::page(found, PAGE_SIZE, query::cursor_key);
+            next_cursor = next;
             rows = found.into_iter().map(|e| EntryRow::new(e, tz)).collect();
             exports = Some(context! { csv => export_url(filter, "csv"), jsonl => export_url(filter, "jsonl") });
         }

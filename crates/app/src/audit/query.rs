@@ -1,8 +1,6 @@
 //! Reading the audit log: filters and keyset pages, newest first. The same
 //! query serves the API list, the export (page after page) and the Audit
 //! Log page; so do the cursor encoding and the time stamps.
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, SecondsFormat, Utc};
 use switchboard_core::WorkspaceId;
 use switchboard_db::{IntoExec, Query, fetch_optional};
@@ -160,16 +158,14 @@ pub fn rfc3339(at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
     at.with_timezone(&tz).to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-/// The opaque cursor that starts the page after `entry`.
-pub fn encode_cursor(entry: &AuditEntry) -> String {
-    let time = rfc3339(entry.created_at, chrono_tz::UTC);
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&(time, &entry.id)).unwrap_or_default())
+/// The sort key of `entry` as its cursor carries it (`api::pagination`).
+pub fn cursor_key(entry: &AuditEntry) -> (String, String) {
+    (rfc3339(entry.created_at, chrono_tz::UTC), entry.id.clone())
 }
 
 pub fn decode_cursor(cursor: &str) -> Result<Cursor, AppError> {
     let bad = || AppError::field("cursor", "The cursor is not one this API returned.");
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
-    let (time, id): (String, String) = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    let (time, id): (String, String) = crate::api::pagination::decode(Some(cursor))?.ok_or_else(bad)?;
     let time = DateTime::parse_from_rfc3339(&time).map_err(|_| bad())?.with_timezone(&Utc);
     Ok((time, id))
 }

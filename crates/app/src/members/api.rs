@@ -3,16 +3,14 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::service;
 use super::store::{self, Member, MemberQuery};
-use crate::api::{ApiJson, ApiQuery, ListResponse};
-use crate::error::{AppError, AppResult, ProblemDetails};
+use crate::api::{ApiJson, ApiQuery, ListResponse, pagination};
+use crate::error::{AppResult, ProblemDetails};
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
 
@@ -75,38 +73,19 @@ pub struct MembersQuery {
     pub limit: Option<i64>,
 }
 
-/// The keyset cursor: the last row's sort key and ID.
-pub fn encode_cursor(member: &Member) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&(&member.sort_key, member.id.as_str())).unwrap_or_default())
-}
-
-pub fn decode_cursor(cursor: &str) -> Result<(String, String), AppError> {
-    let bad = || AppError::field("cursor", "The cursor is not one this API returned.");
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
-    serde_json::from_slice(&bytes).map_err(|_| bad())
-}
-
 /// Fetches one page and the cursor of the next (`limit + 1` rows tell
 /// whether there is one).
 pub async fn page(state: &AppState, ctx: &WorkspaceCtx, q: &MembersQuery) -> AppResult<(Vec<Member>, Option<String>)> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(AppError::field("limit", "limit must be between 1 and 200."));
-    }
-    let after = q.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
+    let limit = pagination::limit(q.limit, 50, 200)?;
+    // The keyset: the last row's sort key and ID.
+    let after: Option<(String, String)> = pagination::decode(q.cursor.as_deref())?;
     let query = MemberQuery {
         search: q.search.as_deref().unwrap_or(""),
         after: after.as_ref().map(|(k, i)| (k.as_str(), i.as_str())),
         limit: limit + 1,
     };
-    let mut rows = store::list(&state.db, &ctx.workspace.id, &query).await?;
-    let next = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(encode_cursor)
-    } else {
-        None
-    };
-    Ok((rows, next))
+    let rows = store::list(&state.db, &ctx.workspace.id, &query).await?;
+    Ok(pagination::page(rows, limit, |m| (m.sort_key.clone(), m.id.to_string())))
 }
 
 /// The workspace's members (active, removed and left), by name.

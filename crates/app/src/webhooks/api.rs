@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::model::{EndpointChange, NewEndpoint};
 use super::service;
 use super::store::{self, AttemptRow, DeliveryRow, EndpointRow};
-use crate::api::{ApiJson, ApiQuery, ListResponse};
+use crate::api::{ApiJson, ApiQuery, ListResponse, pagination};
 use crate::error::{AppError, AppResult, ProblemDetails};
 use crate::events;
 use crate::policy::{Permission, WorkspaceCtx};
@@ -395,21 +395,13 @@ pub async fn list_deliveries(
     let not_found = || AppError::not_found("The webhook endpoint");
     let id: WebhookEndpointId = id.parse().map_err(|_| not_found())?;
     store::find_endpoint(&state.db, ws, &id).await?.ok_or_else(not_found)?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(AppError::field("limit", "limit must be between 1 and 100."));
-    }
-    let cursor: Option<WebhookDeliveryId> = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(raw) => Some(raw.parse().map_err(|_| AppError::field("cursor", "cursor is not a next_cursor value."))?),
-        None => None,
-    };
-    let mut rows = store::list_deliveries(&state.db, ws, &id, cursor.as_ref(), limit + 1).await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|d| d.id.to_string())
-    } else {
-        None
-    };
+    let limit = pagination::limit(q.limit, 50, 100)?;
+    let cursor: Option<String> = pagination::decode(q.cursor.as_deref())?;
+    let cursor: Option<WebhookDeliveryId> = cursor
+        .map(|raw| raw.parse().map_err(|_| AppError::field("cursor", "The cursor is not one this API returned.")))
+        .transpose()?;
+    let rows = store::list_deliveries(&state.db, ws, &id, cursor.as_ref(), limit + 1).await?;
+    let (rows, next_cursor) = pagination::page(rows, limit, |d| d.id.to_string());
     Ok(Json(ListResponse { data: rows.into_iter().map(Into::into).collect(), next_cursor }))
 }
 

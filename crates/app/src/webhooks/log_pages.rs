@@ -76,16 +76,13 @@ pub(super) async fn log_view(
     q: &LogQuery,
 ) -> AppResult<minijinja::Value> {
     let now = state.clock.now();
-    // A cursor that is not a delivery ID (edited by hand) shows the newest page.
-    let before: Option<WebhookDeliveryId> = q.before.as_deref().and_then(|b| b.parse().ok());
-    let mut rows =
+    // A cursor that does not decode (edited by hand) shows the newest page.
+    let before: Option<String> = crate::api::pagination::decode(q.before.as_deref()).ok().flatten();
+    let before: Option<WebhookDeliveryId> = before.and_then(|b| b.parse().ok());
+    let rows =
         store::list_deliveries(&state.db, &ctx.workspace.id, &endpoint.id, before.as_ref(), PAGE_SIZE + 1).await?;
-    let older = if rows.len() as i64 > PAGE_SIZE {
-        rows.truncate(PAGE_SIZE as usize);
-        rows.last().map(|d| format!("{}?before={}#deliveries", endpoint_path(endpoint.id.as_str()), d.id))
-    } else {
-        None
-    };
+    let (rows, next) = crate::api::pagination::page(rows, PAGE_SIZE, |d| d.id.to_string());
+    let older = next.map(|cursor| format!("{}?before={cursor}#deliveries", endpoint_path(endpoint.id.as_str())));
     let deliveries: Vec<DeliveryView> = rows.into_iter().map(|d| delivery_view(d, ctx, now)).collect();
     Ok(context! {
         deliveries => deliveries,
