@@ -72,7 +72,8 @@ pub async fn protect(req: Request, next: Next) -> Response {
     if !provided.is_some_and(|p| constant_time_eq(&p, &expected)) {
         return csrf_failed().into_response();
     }
-    if let Err(refused) = check_form_workspace(session.as_deref(), guards.workspace.as_deref()) {
+    let required = (is_form || is_multipart) && is_settings_form(parts.uri.path());
+    if let Err(refused) = check_form_workspace(session.as_deref(), guards.workspace.as_deref(), required) {
         return refused.into_response();
     }
     next.run(Request::from_parts(parts, body)).await
@@ -94,9 +95,26 @@ pub(crate) fn expected_token(req: &Request) -> Result<String, AppError> {
     expected.ok_or_else(csrf_failed)
 }
 
+/// Settings forms act on one workspace's configuration, so each must say
+/// which (the `form_guards` template macro writes `_csrf` and `_workspace`).
+pub(crate) fn is_settings_form(path: &str) -> bool {
+    path.starts_with("/settings/")
+}
+
 /// A form rendered for one workspace must not be applied to another that
-/// the session switched to since.
-pub(crate) fn check_form_workspace(session: Option<&Session>, form_workspace: Option<&str>) -> Result<(), AppError> {
+/// the session switched to since; where `required` (settings forms), a
+/// form that does not name its workspace is refused too.
+pub(crate) fn check_form_workspace(
+    session: Option<&Session>,
+    form_workspace: Option<&str>,
+    required: bool,
+) -> Result<(), AppError> {
+    if session.is_some() && required && form_workspace.is_none() {
+        return Err(AppError::bad_request(
+            "workspace_missing",
+            "This form did not say which workspace it was for, so nothing was saved. Reload the page and try again.",
+        ));
+    }
     if let (Some(session), Some(form_ws)) = (session, form_workspace)
         && session.current_workspace_id.as_ref().map(|w| w.as_str()) != Some(form_ws)
     {

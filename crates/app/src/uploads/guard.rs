@@ -68,6 +68,7 @@ pub(super) async fn guard(req: Request, next: Next) -> Response {
     let (parts, _) = probe.into_parts();
     let session = parts.extensions.get::<MaybeSession>().and_then(|s| s.0.clone());
 
+    let header_token_absent = csrf::header_str(&parts.headers, CSRF_HEADER).is_none();
     let (provided, workspace, body) = match csrf::header_str(&parts.headers, CSRF_HEADER) {
         Some(token) => (Some(token.to_owned()), None, body),
         None => {
@@ -85,7 +86,9 @@ pub(super) async fn guard(req: Request, next: Next) -> Response {
     if !provided.is_some_and(|p| constant_time_eq(&p, &expected)) {
         return csrf::csrf_failed().into_response();
     }
-    if let Err(refused) = csrf::check_form_workspace(session.as_deref(), workspace.as_deref()) {
+    // A form post (no token header) to a settings page must name its workspace.
+    let required = header_token_absent && csrf::is_settings_form(parts.uri.path());
+    if let Err(refused) = csrf::check_form_workspace(session.as_deref(), workspace.as_deref(), required) {
         return refused.into_response();
     }
     next.run(Request::from_parts(parts, body)).await

@@ -150,11 +150,25 @@ impl Visitor {
     }
 
     /// Posts a urlencoded form with the CSRF token added.
+    /// Posts a urlencoded form with the CSRF token added, and on a settings
+    /// page the `_workspace` field as the page's form writes it.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         let csrf = self.csrf.clone().expect("call load_csrf first");
         all.push(("_csrf", &csrf));
+        let workspace;
+        if path.starts_with("/settings/") && !fields.iter().any(|(k, _)| *k == "_workspace") {
+            workspace = self.current_workspace_id().await;
+            all.push(("_workspace", &workspace));
+        }
         self.client.post(self.at(path)).form(&all).send().await.expect("POST")
+    }
+
+    /// The session's current workspace, as `/api/v1/workspace` says.
+    pub async fn current_workspace_id(&self) -> String {
+        let res = self.client.get(self.at("/api/v1/workspace")).send().await.expect("GET workspace");
+        let body: Value = res.json().await.unwrap_or_default();
+        body["id"].as_str().unwrap_or_default().to_string()
     }
 
     pub async fn sign_up(&mut self, name: &str, email: &str, password: &str) -> Response {

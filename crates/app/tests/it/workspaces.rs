@@ -187,3 +187,25 @@ async fn settings_redirects_to_general_and_unbuilt_sections_say_so() {
     }
     assert_eq!(admin.get("/settings/nonexistent").await.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_settings_form_that_does_not_name_its_workspace_is_refused() {
+    let app = TestApp::spawn().await;
+    let mut admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let csrf = admin.load_csrf("/settings/general").await;
+    // Posted by hand, without the `_workspace` field every settings form writes.
+    let res = admin
+        .client
+        .post(admin.at("/settings/general"))
+        .form(&[("_csrf", csrf.as_str()), ("name", "Renamed"), ("website", ""), ("timezone", "UTC")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(flash_text(&res).unwrap_or_default().contains("did not say which workspace"), "{:?}", flash_text(&res));
+    assert_eq!(admin.workspace().await["name"], "Acme Voice");
+    // The same form with the field (as the page writes it) saves.
+    let res = admin.post_form("/settings/general", &[("name", "Renamed"), ("website", ""), ("timezone", "UTC")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(admin.workspace().await["name"], "Renamed");
+}
