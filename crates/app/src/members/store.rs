@@ -51,13 +51,7 @@ pub async fn find<'a>(
 }
 
 /// The user's role if they are an active member, else `None`.
-pub async fn active_role<'a>(
-    ex: impl IntoExec<'a>,
-    workspace_id: &WorkspaceId,
-    user_id: &UserId,
-) -> Result<Option<Role>, sqlx::Error> {
-    Ok(find(ex, workspace_id, user_id).await?.filter(|m| m.status == "active").map(|m| m.role))
-}
+pub use crate::tenancy::active_role;
 
 /// A row of the Members table: a membership with its user's name and email.
 #[derive(Debug, Clone, sqlx::FromRow)]

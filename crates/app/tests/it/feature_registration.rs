@@ -161,11 +161,14 @@ async fn a_registered_feature_gets_its_route_kind_jobs_deletion_hook_and_events(
     let res =
         admin.api(reqwest::Method::DELETE, "/api/v1/workspace", Some(json!({"confirm_name": "Acme Voice"}))).await;
     assert!(res.status().is_success(), "{:?}", res.text().await);
-    let jobs: Vec<(String, String)> =
-        fetch_all!(&app.state.db, (String, String), "SELECT kind, payload FROM jobs WHERE kind = 'gadget.release'")
-            .expect("jobs");
+    let jobs: Vec<(String, sqlx::types::Json<Value>)> = fetch_all!(
+        &app.state.db,
+        (String, sqlx::types::Json<Value>),
+        "SELECT kind, payload FROM jobs WHERE kind = 'gadget.release'"
+    )
+    .expect("jobs");
     assert_eq!(jobs.len(), 1);
-    assert!(jobs[0].1.contains(&ws));
+    assert_eq!(jobs[0].1.0["workspace_id"], ws);
     switchboard::jobs::run_pending_jobs(&app.state).await.expect("run jobs");
     assert_eq!(RELEASED.load(Ordering::SeqCst), 1);
 }
