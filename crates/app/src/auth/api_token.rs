@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 use switchboard_core::{ApiTokenId, Role, UserId, WorkspaceId};
 
 use super::session::MaybeSession;
+use super::token_facts::TokenStatus;
 use super::token_format;
-use crate::developer::model::TokenStatus;
-use crate::developer::store;
+use super::token_store as store;
 use crate::error::AppError;
 use crate::secrets::sha256_hex;
 use crate::state::AppState;

@@ -8,7 +8,9 @@ pub mod model;
 pub mod password;
 pub mod session;
 pub mod throttle;
+pub mod token_facts;
 pub mod token_format;
+pub mod token_store;
 pub mod users;
 
 pub use session::{MaybeSession, Session, SignedIn};
