@@ -114,7 +114,12 @@ pub fn finish(openapi: &mut utoipa::openapi::OpenApi, features: &[crate::feature
                 .build(),
         )
     };
-    for item in openapi.paths.paths.values_mut() {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        // The response sets an operation gets from its shape, so handlers
+        // list only their success and their own special cases: a path with
+        // an ID can be 404 (another workspace's resources are 404 too), a
+        // read with query parameters can be 422.
+        let has_id = path.contains('{');
         let operations = [
             (&mut item.get, false),
             (&mut item.put, true),
@@ -125,7 +130,13 @@ pub fn finish(openapi: &mut utoipa::openapi::OpenApi, features: &[crate::feature
         for (operation, mutates) in operations {
             let Some(operation) = operation.as_mut() else { continue };
             let extra = if mutates { MUTATION_RESPONSES } else { &[] };
-            for (status, description) in COMMON_RESPONSES.iter().chain(extra) {
+            let has_query = operation.parameters.as_ref().is_some_and(|params| {
+                params.iter().any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query))
+            });
+            let shaped = FALLBACK_DESCRIPTIONS
+                .iter()
+                .filter(|(status, _)| (*status == "404" && has_id) || (*status == "422" && has_query && !mutates));
+            for (status, description) in COMMON_RESPONSES.iter().chain(extra).chain(shaped) {
                 operation.responses.responses.entry((*status).to_string()).or_insert_with(|| problem(description));
             }
             for (status, response) in operation.responses.responses.iter_mut() {

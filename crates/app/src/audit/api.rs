@@ -13,7 +13,7 @@ use super::chain::{self, Report};
 use super::query::{self, Cursor, Filter, decode_cursor};
 use super::{AuditEntry, Change};
 use crate::api::{ApiQuery, ListResponse, pagination};
-use crate::error::{AppError, AppResult, ProblemDetails};
+use crate::error::{AppError, AppResult};
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
 
@@ -114,7 +114,6 @@ impl AuditEntryResponse {
 #[utoipa::path(get, path = "/api/v1/audit-log", tag = "audit", params(AuditQuery),
     responses(
         (status = 200, body = ListResponse<AuditEntryResponse>),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn list_entries(
     State(state): State<AppState>,
@@ -172,7 +171,6 @@ const CSV_HEADER: [&str; 13] = [
             (String = "application/x-ndjson", example = json!(
                 "{\"id\":\"aud_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0\",\"action\":\"workspace.updated\",\"created_at\":\"2026-11-28T12:00:00.000000Z\"}\n"))
         )),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn export_entries(
     State(state): State<AppState>,

@@ -11,7 +11,7 @@ use super::model::{NewToken, TokenStatus};
 use super::service;
 use super::store::{self, TokenRow};
 use crate::api::{ApiJson, ListResponse};
-use crate::error::{AppError, AppResult, ProblemDetails};
+use crate::error::{AppError, AppResult};
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
 
@@ -109,7 +109,6 @@ pub async fn list_tokens(
     request_body = CreateTokenRequest,
     responses(
         (status = 201, body = CreatedTokenResponse),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn create_token(
     State(state): State<AppState>,
@@ -131,7 +130,6 @@ pub async fn create_token(
     params(("id" = String, Path, description = "Token ID (`tok_…`)")),
     responses(
         (status = 200, body = TokenResponse),
-        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn revoke_token(
     State(state): State<AppState>,
@@ -191,7 +189,6 @@ pub struct SetFeatureRequest {
     request_body = SetFeatureRequest,
     responses(
         (status = 200, body = FeatureResponse),
-        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn set_feature(
     State(state): State<AppState>,

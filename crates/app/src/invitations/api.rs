@@ -76,7 +76,6 @@ fn default_role() -> String {
 #[utoipa::path(get, path = "/api/v1/invitations", tag = "members",
     responses(
         (status = 200, body = ListResponse<InvitationResponse>),
-        (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn list_invitations(
     State(state): State<AppState>,
@@ -98,10 +97,7 @@ pub async fn list_invitations(
     responses(
         (status = 201, body = InvitationResponse),
         (status = 200, body = InvitationResponse, description = "A pending invitation was resent"),
-        (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
         (status = 409, body = ProblemDetails, content_type = "application/problem+json", description = "Already a member"),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 429, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn create_invitation(
     State(state): State<AppState>,
@@ -121,8 +117,6 @@ pub async fn create_invitation(
     params(("id" = String, Path, description = "Invitation ID", example = "inv_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 200, body = InvitationResponse),
-        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn resend_invitation(
     State(state): State<AppState>,
@@ -139,8 +133,6 @@ pub async fn resend_invitation(
     params(("id" = String, Path, description = "Invitation ID", example = "inv_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 200, body = InvitationResponse),
-        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn revoke_invitation(
     State(state): State<AppState>,

@@ -92,8 +92,6 @@ pub async fn page(state: &AppState, ctx: &WorkspaceCtx, q: &MembersQuery) -> App
 #[utoipa::path(get, path = "/api/v1/members", tag = "members", params(MembersQuery),
     responses(
         (status = 200, body = ListResponse<MemberResponse>),
-        (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn list_members(
     State(state): State<AppState>,
@@ -121,10 +119,6 @@ pub struct UpdateMemberRequest {
     request_body = UpdateMemberRequest,
     responses(
         (status = 200, body = MemberResponse),
-        (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn update_member(
     State(state): State<AppState>,
@@ -143,9 +137,6 @@ pub async fn update_member(
     params(("id" = String, Path, description = "Membership ID", example = "mem_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 200, body = MemberResponse),
-        (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn remove_member(
     State(state): State<AppState>,
@@ -193,8 +184,6 @@ pub struct DeleteWorkspaceRequest {
     request_body = DeleteWorkspaceRequest,
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn delete_workspace(
     State(state): State<AppState>,

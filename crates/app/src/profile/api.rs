@@ -9,7 +9,7 @@ use super::service::{self, ProfileUpdate};
 use crate::api::{ApiJson, UploadBody, double_option};
 use crate::auth::SignedIn;
 use crate::auth::users::User;
-use crate::error::{AppResult, ProblemDetails};
+use crate::error::AppResult;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,7 +73,6 @@ pub struct UpdateMeRequest {
     security(("session" = [])),
     responses(
         (status = 200, body = MeResponse),
-        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn get_me(State(state): State<AppState>, SignedIn(session): SignedIn) -> AppResult<Json<MeResponse>> {
     let user = crate::auth::users::find(&state.db, &session.user_id)
@@ -88,8 +87,6 @@ pub async fn get_me(State(state): State<AppState>, SignedIn(session): SignedIn) 
     request_body = UpdateMeRequest,
     responses(
         (status = 200, body = MeResponse),
-        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn update_me(
     State(state): State<AppState>,
@@ -108,8 +105,6 @@ pub async fn update_me(
     request_body(content = Vec<u8>, content_type = "image/png", description = "The image bytes"),
     responses(
         (status = 200, body = MeResponse),
-        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn upload_avatar(
     State(state): State<AppState>,
@@ -127,7 +122,6 @@ pub async fn upload_avatar(
     security(("session" = [])),
     responses(
         (status = 200, body = MeResponse),
-        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn delete_avatar(State(state): State<AppState>, SignedIn(session): SignedIn) -> AppResult<Json<MeResponse>> {
     let user = service::remove_avatar(&state, &session).await?;

@@ -14,7 +14,7 @@ use super::model::{EndpointChange, NewEndpoint};
 use super::service;
 use super::store::{self, AttemptRow, DeliveryRow, EndpointRow};
 use crate::api::{ApiJson, ApiQuery, ListResponse, pagination};
-use crate::error::{AppError, AppResult, ProblemDetails};
+use crate::error::{AppError, AppResult};
 use crate::events;
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
@@ -123,7 +123,6 @@ pub async fn list_endpoints(
 #[utoipa::path(post, path = "/api/v1/webhooks/endpoints", tag = "webhooks", request_body = NewEndpoint,
     responses(
         (status = 201, body = EndpointWithSecret),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn create_endpoint(
     State(state): State<AppState>,
@@ -138,7 +137,6 @@ pub async fn create_endpoint(
     params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 200, body = EndpointResponse),
-        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn get_endpoint(
     State(state): State<AppState>,
@@ -158,8 +156,6 @@ pub async fn get_endpoint(
     request_body = EndpointChange,
     responses(
         (status = 200, body = EndpointResponse),
-        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn update_endpoint(
     State(state): State<AppState>,
@@ -175,7 +171,6 @@ pub async fn update_endpoint(
     params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn delete_endpoint(
     State(state): State<AppState>,
@@ -191,7 +186,6 @@ pub async fn delete_endpoint(
     params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 200, body = SecretResponse),
-        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn get_secret(
     State(state): State<AppState>,
@@ -217,8 +211,6 @@ pub struct RotateRequest {
     request_body = RotateRequest,
     responses(
         (status = 200, body = EndpointWithSecret),
-        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
@@ -246,7 +238,6 @@ pub struct QueuedResponse {
     params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 202, body = QueuedResponse),
-        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn send_test(
     State(state): State<AppState>,
@@ -271,7 +262,6 @@ pub struct RecoverRequest {
     request_body = RecoverRequest,
     responses(
         (status = 202, body = QueuedResponse),
-        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn recover(
     State(state): State<AppState>,
@@ -381,8 +371,6 @@ pub struct DeliveryQuery {
     params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0"), DeliveryQuery),
     responses(
         (status = 200, body = ListResponse<DeliveryResponse>),
-        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn list_deliveries(
     State(state): State<AppState>,
@@ -410,7 +398,6 @@ pub async fn list_deliveries(
     params(("id" = String, Path, description = "Delivery ID (`whd_…`)", example = "whd_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 200, body = DeliveryDetail),
-        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn get_delivery(
     State(state): State<AppState>,
@@ -436,7 +423,6 @@ pub async fn get_delivery(
     params(("id" = String, Path, description = "Delivery ID (`whd_…`)", example = "whd_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 202, body = QueuedResponse),
-        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn resend(
     State(state): State<AppState>,

@@ -11,7 +11,7 @@ use super::service::{self, WorkspaceUpdate};
 use super::store::Workspace;
 use crate::api::{ApiJson, ListResponse, UploadBody, double_option};
 use crate::auth::SignedIn;
-use crate::error::{AppResult, ProblemDetails};
+use crate::error::AppResult;
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
 use crate::web::ClientMeta;
@@ -115,7 +115,6 @@ pub struct UpdateWorkspaceRequest {
     security(("session" = [])),
     responses(
         (status = 200, body = ListResponse<WorkspaceResponse>),
-        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn list_workspaces(
     State(state): State<AppState>,
@@ -132,8 +131,6 @@ pub async fn list_workspaces(
     request_body = CreateWorkspaceRequest,
     responses(
         (status = 201, body = WorkspaceResponse),
-        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn create_workspace(
     State(state): State<AppState>,
@@ -152,8 +149,6 @@ pub async fn create_workspace(
     params(("id" = String, Path, description = "Workspace ID", example = "ws_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
     responses(
         (status = 200, body = WorkspaceResponse),
-        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn switch_workspace(
     State(state): State<AppState>,
@@ -169,7 +164,6 @@ pub async fn switch_workspace(
 #[utoipa::path(get, path = "/api/v1/workspace", tag = "workspaces",
     responses(
         (status = 200, body = WorkspaceResponse),
-        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn get_workspace(ctx: WorkspaceCtx) -> AppResult<Json<WorkspaceResponse>> {
     ctx.require(Permission::ViewWorkspace)?;
@@ -183,8 +177,6 @@ pub async fn get_workspace(ctx: WorkspaceCtx) -> AppResult<Json<WorkspaceRespons
     request_body = UpdateWorkspaceRequest,
     responses(
         (status = 200, body = WorkspaceResponse),
-        (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn update_workspace(
     State(state): State<AppState>,
@@ -208,8 +200,6 @@ pub async fn update_workspace(
     request_body(content = Vec<u8>, content_type = "image/png", description = "The image bytes"),
     responses(
         (status = 200, body = WorkspaceResponse),
-        (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn upload_logo(
     State(state): State<AppState>,
@@ -225,7 +215,6 @@ pub async fn upload_logo(
 #[utoipa::path(delete, path = "/api/v1/workspace/logo", tag = "workspaces",
     responses(
         (status = 200, body = WorkspaceResponse),
-        (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn delete_logo(State(state): State<AppState>, ctx: WorkspaceCtx) -> AppResult<Json<WorkspaceResponse>> {
     ctx.require(Permission::ManageSettings)?;

@@ -131,3 +131,41 @@ fn has_example(doc: &Value, node: &Value, depth: usize) -> bool {
         _ => false,
     }
 }
+
+/// Error responses come from response sets by the operation's shape, not
+/// from lines repeated on every handler: every operation has the layers'
+/// errors, every path with an ID has 404, every read with query parameters
+/// 422, every write 409 and 422, all as problem+json.
+#[tokio::test]
+async fn error_responses_follow_the_operations_shape() {
+    let app = TestApp::spawn().await;
+    let doc = app.visitor().get_json("/api/v1/openapi.json").await;
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let responses = op["responses"].as_object().expect("responses");
+            let has_query = op["parameters"].as_array().is_some_and(|params| params.iter().any(|p| p["in"] == "query"));
+            let mut expected = vec!["400", "401", "403", "413", "429"];
+            if path.contains('{') {
+                expected.push("404");
+            }
+            if method == "get" && has_query {
+                expected.push("422");
+            }
+            if method != "get" {
+                expected.extend(["409", "422"]);
+            }
+            for status in expected {
+                let response = responses.get(status).unwrap_or_else(|| panic!("{method} {path} lacks {status}"));
+                assert!(
+                    response["content"]["application/problem+json"].is_object(),
+                    "{method} {path} {status} is not problem+json"
+                );
+                assert!(response["description"].as_str().is_some_and(|d| !d.is_empty()));
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "{checked}");
+}
