@@ -72,6 +72,15 @@ fn default_role() -> String {
     "member".into()
 }
 
+/// The invitation id in the path (one parameter set for every route that takes it).
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct InvitationPath {
+    /// Invitation ID
+    #[param(example = "inv_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")]
+    pub id: String,
+}
+
 /// Pending invitations (expired ones included), newest first.
 #[utoipa::path(get, path = "/api/v1/invitations", tag = "members",
     responses(
@@ -114,7 +123,7 @@ pub async fn create_invitation(
 
 /// Sends the invitation again with a new link (the old one stops working).
 #[utoipa::path(post, path = "/api/v1/invitations/{id}/resend", tag = "members",
-    params(("id" = String, Path, description = "Invitation ID", example = "inv_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
+    params(InvitationPath),
     responses(
         (status = 200, body = InvitationResponse),
     ))]
@@ -130,7 +139,7 @@ pub async fn resend_invitation(
 
 /// Revokes a pending invitation; its link stops working.
 #[utoipa::path(delete, path = "/api/v1/invitations/{id}", tag = "members",
-    params(("id" = String, Path, description = "Invitation ID", example = "inv_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
+    params(InvitationPath),
     responses(
         (status = 200, body = InvitationResponse),
     ))]

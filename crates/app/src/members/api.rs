@@ -88,6 +88,15 @@ pub async fn page(state: &AppState, ctx: &WorkspaceCtx, q: &MembersQuery) -> App
     Ok(pagination::page(rows, limit, |m| (m.sort_key.clone(), m.id.to_string())))
 }
 
+/// The membership id in the path (one parameter set for every route that takes it).
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct MemberPath {
+    /// Membership ID
+    #[param(example = "mem_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")]
+    pub id: String,
+}
+
 /// The workspace's members (active, removed and left), by name.
 #[utoipa::path(get, path = "/api/v1/members", tag = "members", params(MembersQuery),
     responses(
@@ -115,7 +124,7 @@ pub struct UpdateMemberRequest {
 /// Changes a member's role; it applies on their next request. The last
 /// Admin cannot be demoted.
 #[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "members",
-    params(("id" = String, Path, description = "Membership ID", example = "mem_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
+    params(MemberPath),
     request_body = UpdateMemberRequest,
     responses(
         (status = 200, body = MemberResponse),
@@ -134,7 +143,7 @@ pub async fn update_member(
 /// Removes a member: status `REMOVED`; they lose access at once and can be
 /// invited again.
 #[utoipa::path(delete, path = "/api/v1/members/{id}", tag = "members",
-    params(("id" = String, Path, description = "Membership ID", example = "mem_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
+    params(MemberPath),
     responses(
         (status = 200, body = MemberResponse),
     ))]

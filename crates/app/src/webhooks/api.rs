@@ -89,6 +89,24 @@ pub struct EventTypeResponse {
     pub schema: Value,
 }
 
+/// The endpoint id in the path (one parameter set for every route that takes it).
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct EndpointPath {
+    /// Endpoint ID (`ep_…`)
+    #[param(example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")]
+    pub id: String,
+}
+
+/// The delivery id in the path (one parameter set for every route that takes it).
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DeliveryPath {
+    /// Delivery ID (`whd_…`)
+    #[param(example = "whd_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")]
+    pub id: String,
+}
+
 /// Every event type an endpoint can receive, with its payload schema.
 #[utoipa::path(get, path = "/api/v1/webhooks/event-types", tag = "webhooks",
     responses((status = 200, body = ListResponse<EventTypeResponse>)))]
@@ -134,7 +152,7 @@ pub async fn create_endpoint(
 }
 
 #[utoipa::path(get, path = "/api/v1/webhooks/endpoints/{id}", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
+    params(EndpointPath),
     responses(
         (status = 200, body = EndpointResponse),
     ))]
@@ -152,7 +170,7 @@ pub async fn get_endpoint(
 
 /// Changes the URL, description, event types or enabled state.
 #[utoipa::path(patch, path = "/api/v1/webhooks/endpoints/{id}", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
+    params(EndpointPath),
     request_body = EndpointChange,
     responses(
         (status = 200, body = EndpointResponse),
@@ -168,7 +186,7 @@ pub async fn update_endpoint(
 
 /// Deletes an endpoint and its delivery log; nothing more is sent to it.
 #[utoipa::path(delete, path = "/api/v1/webhooks/endpoints/{id}", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
+    params(EndpointPath),
     responses(
         (status = 204, description = "Deleted"),
     ))]
@@ -183,7 +201,7 @@ pub async fn delete_endpoint(
 
 /// The endpoint's current signing secret. Each read is audited.
 #[utoipa::path(get, path = "/api/v1/webhooks/endpoints/{id}/secret", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
+    params(EndpointPath),
     responses(
         (status = 200, body = SecretResponse),
     ))]
@@ -207,7 +225,7 @@ pub struct RotateRequest {
 /// Replaces the signing secret. During the overlap both secrets sign
 /// (two `v1,` signatures in `webhook-signature`).
 #[utoipa::path(post, path = "/api/v1/webhooks/endpoints/{id}/secret/rotate", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
+    params(EndpointPath),
     request_body = RotateRequest,
     responses(
         (status = 200, body = EndpointWithSecret),
@@ -235,7 +253,7 @@ pub struct QueuedResponse {
 
 /// Queues a `webhook.test` event to this endpoint.
 #[utoipa::path(post, path = "/api/v1/webhooks/endpoints/{id}/test", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
+    params(EndpointPath),
     responses(
         (status = 202, body = QueuedResponse),
     ))]
@@ -258,7 +276,7 @@ pub struct RecoverRequest {
 
 /// Sends again every message that failed to reach this endpoint since a time.
 #[utoipa::path(post, path = "/api/v1/webhooks/endpoints/{id}/recover", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
+    params(EndpointPath),
     request_body = RecoverRequest,
     responses(
         (status = 202, body = QueuedResponse),
@@ -368,7 +386,7 @@ pub struct DeliveryQuery {
 
 /// The endpoint's deliveries, newest first.
 #[utoipa::path(get, path = "/api/v1/webhooks/endpoints/{id}/deliveries", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint ID (`ep_…`)", example = "ep_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0"), DeliveryQuery),
+    params(EndpointPath, DeliveryQuery),
     responses(
         (status = 200, body = ListResponse<DeliveryResponse>),
     ))]
@@ -395,7 +413,7 @@ pub async fn list_deliveries(
 
 /// One delivery with its payload and every attempt (request and truncated response).
 #[utoipa::path(get, path = "/api/v1/webhooks/deliveries/{id}", tag = "webhooks",
-    params(("id" = String, Path, description = "Delivery ID (`whd_…`)", example = "whd_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
+    params(DeliveryPath),
     responses(
         (status = 200, body = DeliveryDetail),
     ))]
@@ -420,7 +438,7 @@ pub async fn get_delivery(
 
 /// Sends the delivery's message again (same `webhook-id`), as a new delivery.
 #[utoipa::path(post, path = "/api/v1/webhooks/deliveries/{id}/resend", tag = "webhooks",
-    params(("id" = String, Path, description = "Delivery ID (`whd_…`)", example = "whd_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")),
+    params(DeliveryPath),
     responses(
         (status = 202, body = QueuedResponse),
     ))]
