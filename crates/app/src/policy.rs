@@ -1,12 +1,13 @@
-//! The one policy module. Routes are grouped by the least they need
-//! (public, signed-in, workspace member, admin) and each group's layer
-//! enforces it; handlers then state their finer need on their first line:
+//! The one policy module. Every route is mounted with its access kind
+//! (`routes::Access`: public, signed-in, member, editor, admin, or inbound
+//! by signature) and [`require_access`] enforces it; handlers then state
+//! their finer need on their first line:
 //! `ctx.require(Permission::ManageSettings)?`. The role → permission table
 //! itself is `switchboard_core::policy`.
 //!
 //! A refusal of a workspace's member or token, by the layer or by a
-//! handler's `ctx.require`, is audited as `access.denied` by the Member and
-//! Admin layers (see `audit::denied`).
+//! handler's `ctx.require`, is audited as `access.denied` by the layer of
+//! the workspace kinds (see `audit::denied`).
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::{FromRequestParts, MatchedPath, Request, State};
@@ -21,6 +22,7 @@ use switchboard_core::UserId;
 use crate::auth::api_token::{self, ApiCaller};
 use crate::auth::session::{self, Session, SignedIn};
 use crate::error::AppError;
+use crate::routes::Access;
 use crate::state::AppState;
 use crate::tenancy::{self, Workspace};
 use crate::web::ClientMeta;
@@ -154,7 +156,7 @@ pub async fn resolve(state: &AppState, session: Arc<Session>, meta: ClientMeta) 
 /// Layer for routes that need a signed-in user, whatever their workspace.
 /// They act on the person's account (profile, their list of workspaces),
 /// which an API token, bound to one workspace, cannot do.
-pub async fn require_signed_in(req: Request, next: Next) -> Response {
+async fn require_signed_in(req: Request, next: Next) -> Response {
     if api_token::caller(req.extensions()).is_some() {
         return AppError::forbidden_code(
             "session_required",
@@ -170,20 +172,16 @@ pub async fn require_signed_in(req: Request, next: Next) -> Response {
     }
 }
 
-/// Layer for routes that need an active membership in the current workspace.
-pub async fn require_member(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    require(state, req, next, Permission::ViewWorkspace).await
-}
-
-/// Layer for routes that create or change day-to-day resources: Members
-/// and Admins; Viewers read only.
-pub async fn require_editor(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    require(state, req, next, Permission::EditResources).await
-}
-
-/// Layer for every Settings page and settings API route: Admins only.
-pub async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    require(state, req, next, Permission::ManageSettings).await
+/// The layer of every guarded route kind: a signed-in person for
+/// `SignedIn`; otherwise the kind's permission in the current workspace
+/// (`Access::permission`: membership to read, Members and Admins to edit,
+/// Admins for Settings).
+pub async fn require_access(State((state, access)): State<(AppState, Access)>, req: Request, next: Next) -> Response {
+    match access.permission() {
+        Some(permission) => require(state, req, next, permission).await,
+        None if access == Access::SignedIn => require_signed_in(req, next).await,
+        None => next.run(req).await,
+    }
 }
 
 async fn require(state: AppState, req: Request, next: Next, permission: Permission) -> Response {

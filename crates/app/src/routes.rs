@@ -186,10 +186,7 @@ fn platform_routes(r: &mut Routes) {
 fn guard(state: &AppState, access: Access, router: Router<AppState>) -> Router<AppState> {
     match access {
         Access::Public | Access::Inbound => router,
-        Access::SignedIn => router.route_layer(from_fn(policy::require_signed_in)),
-        Access::Member => router.route_layer(from_fn_with_state(state.clone(), policy::require_member)),
-        Access::Editor => router.route_layer(from_fn_with_state(state.clone(), policy::require_editor)),
-        Access::Admin => router.route_layer(from_fn_with_state(state.clone(), policy::require_admin)),
+        _ => router.route_layer(from_fn_with_state((state.clone(), access), policy::require_access)),
     }
 }
 
@@ -287,10 +284,7 @@ fn api_router(state: &AppState, groups: Vec<(Access, OpenApiRouter<AppState>)>) 
     groups.into_iter().fold(OpenApiRouter::with_openapi(ApiDoc::openapi()), |all, (access, group)| {
         let group = match access {
             Access::Public | Access::Inbound => group,
-            Access::SignedIn => group.route_layer(from_fn(policy::require_signed_in)),
-            Access::Member => group.route_layer(from_fn_with_state(state.clone(), policy::require_member)),
-            Access::Editor => group.route_layer(from_fn_with_state(state.clone(), policy::require_editor)),
-            Access::Admin => group.route_layer(from_fn_with_state(state.clone(), policy::require_admin)),
+            _ => group.route_layer(from_fn_with_state((state.clone(), access), policy::require_access)),
         };
         all.merge(group)
     })

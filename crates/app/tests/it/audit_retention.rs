@@ -14,7 +14,8 @@ async fn rename(admin: &Visitor, name: &str) {
     assert_eq!(admin.patch("/api/v1/workspace", json!({ "name": name })).await.status(), StatusCode::OK);
 }
 
-async fn check(admin: &Visitor, c: &Checkpoint) -> Value {
+/// Asks the API to verify a checkpoint (also used by the key-rotation test).
+pub async fn check(admin: &Visitor, c: &Checkpoint) -> Value {
     let query = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("workspace_id", &c.workspace_id)
         .append_pair("seq", &c.seq.to_string())

@@ -89,6 +89,17 @@ impl TestApp {
             .expect("add member");
     }
 
+    /// A caller that sends only `Authorization: Bearer <token>`: no cookies.
+    pub fn token_visitor(&self, token: &str) -> Visitor {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+        );
+        let client = Client::builder().default_headers(headers).redirect(Policy::none()).build().expect("client");
+        Visitor { app_url: self.url.clone(), client, csrf: None }
+    }
+
     pub fn clock_now(&self) -> chrono::DateTime<Utc> {
         use switchboard::clock::Clock;
         self.clock.now()
@@ -338,35 +349,27 @@ impl TestApp {
     pub async fn spawn_with_features(extra: Vec<switchboard::feature::Feature>) -> TestApp {
         let mut features = switchboard::registry::all();
         features.extend(extra);
-        Self::spawn_full(switchboard::jobs::registry(), |_| {}, features, None).await
+        Self::spawn_full(switchboard::jobs::registry(), |_| {}, features).await
     }
 
-    /// [`TestApp::spawn_with_args`] plus extra inbound routes (built from the
-    /// state, usually through `switchboard::inbound::stack`), merged the way
-    /// `routes::router` mounts inbound routers: outside the session, CSRF and
-    /// rate-limit layers, inside the request-ID and security-header layers.
-    pub async fn spawn_with_inbound(
+    /// [`TestApp::spawn_with_features`] with flags changed first.
+    pub async fn spawn_with_features_and_args(
+        extra: Vec<switchboard::feature::Feature>,
         configure: impl FnOnce(&mut CommonArgs),
-        inbound: impl FnOnce(&AppState) -> axum::Router<AppState>,
     ) -> TestApp {
-        Self::spawn_full(
-            switchboard::jobs::registry(),
-            configure,
-            switchboard::registry::all(),
-            Some(Box::new(inbound)),
-        )
-        .await
+        let mut features = switchboard::registry::all();
+        features.extend(extra);
+        Self::spawn_full(switchboard::jobs::registry(), configure, features).await
     }
 
     async fn spawn_configured(jobs: switchboard::jobs::Registry, configure: impl FnOnce(&mut CommonArgs)) -> TestApp {
-        Self::spawn_full(jobs, configure, switchboard::registry::all(), None).await
+        Self::spawn_full(jobs, configure, switchboard::registry::all()).await
     }
 
     async fn spawn_full(
         jobs: switchboard::jobs::Registry,
         configure: impl FnOnce(&mut CommonArgs),
         features: Vec<switchboard::feature::Feature>,
-        inbound: Option<InboundRoutes<'_>>,
     ) -> TestApp {
         // Server errors show up in a failing test's output.
         let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,switchboard=error").try_init();
@@ -383,10 +386,7 @@ impl TestApp {
         let state = switchboard::server::build_state_with(config, url.clone(), clock.clone(), jobs, features)
             .await
             .expect("state");
-        let mut app = switchboard::routes::router(state.clone());
-        if let Some(inbound) = inbound {
-            app = app.merge(with_outer_layers(inbound(&state), &state));
-        }
+        let app = switchboard::routes::router(state.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -397,18 +397,6 @@ impl TestApp {
         });
         TestApp { url, state, clock, _dir: dir, shutdown: Some(tx) }
     }
-}
-
-type InboundRoutes<'a> = Box<dyn FnOnce(&AppState) -> axum::Router<AppState> + 'a>;
-
-/// The layers `routes::router` puts around every route, inbound ones too.
-pub fn with_outer_layers(inbound: axum::Router<AppState>, state: &AppState) -> axum::Router {
-    use axum::middleware::{from_fn, from_fn_with_state};
-    use switchboard::web::middleware as mw;
-    inbound
-        .layer(from_fn_with_state(state.clone(), mw::security_headers))
-        .layer(from_fn(mw::request_context))
-        .with_state(state.clone())
 }
 
 /// A client like a browser's: a cookie jar, no automatic redirects.

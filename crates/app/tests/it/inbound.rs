@@ -6,7 +6,6 @@
 //! limit does.
 use std::sync::{Arc, Mutex};
 
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, Request};
 use axum::routing::post;
@@ -17,11 +16,11 @@ use ed25519_dalek::{Signer, SigningKey};
 use reqwest::StatusCode;
 use serde_json::Value;
 use switchboard::config::CommonArgs;
+use switchboard::feature::Feature;
 use switchboard::inbound::{self, Configured, Verified, Verifier, stripe, telnyx, twilio};
-use switchboard::state::AppState;
 use tower::ServiceExt;
 
-use crate::harness::{TestApp, problem, with_outer_layers};
+use crate::harness::{TestApp, problem};
 
 const STRIPE_SECRET: &str = "whsec_inbound_test";
 const TWILIO_TOKEN: &str = "twilio-test-token";
@@ -51,16 +50,18 @@ async fn echo(verified: Verified, body: Bytes) -> (HeaderMap, Bytes) {
     (out, body)
 }
 
-/// The test routes, one per vendor, plus a Stripe route with no secret.
-fn test_routes(state: &AppState) -> Router<AppState> {
-    let route = |path: &str| Router::new().route(path, post(echo));
-    let unconfigured = inbound::secret_fn(|_, _| None);
-    Router::new()
-        .merge(inbound::stack(route("/inbound/test/stripe"), Verifier::stripe(Configured), BODY_LIMIT, state))
-        .merge(inbound::stack(route("/inbound/test/twilio"), Verifier::twilio(Configured), BODY_LIMIT, state))
-        .merge(inbound::stack(route("/inbound/test/telnyx"), Verifier::telnyx(Configured), BODY_LIMIT, state))
-        .merge(inbound::stack(route("/inbound/test/unconfigured"), Verifier::stripe(unconfigured), BODY_LIMIT, state))
-}
+/// The test routes, one per vendor, plus a Stripe route with no secret,
+/// mounted as a feature mounts them: the inbound route kind.
+const TEST_INBOUND: Feature = Feature {
+    routes: |r| {
+        r.inbound("POST", "/inbound/test/stripe", post(echo), Verifier::stripe(Configured), BODY_LIMIT);
+        r.inbound("POST", "/inbound/test/twilio", post(echo), Verifier::twilio(Configured), BODY_LIMIT);
+        r.inbound("POST", "/inbound/test/telnyx", post(echo), Verifier::telnyx(Configured), BODY_LIMIT);
+        let unconfigured = inbound::secret_fn(|_, _| None);
+        r.inbound("POST", "/inbound/test/unconfigured", post(echo), Verifier::stripe(unconfigured), BODY_LIMIT);
+    },
+    ..Feature::new("test_inbound")
+};
 
 fn configure(args: &mut CommonArgs) {
     args.inbound.stripe_webhook_secret = Some(STRIPE_SECRET.into());
@@ -71,7 +72,7 @@ fn configure(args: &mut CommonArgs) {
 }
 
 async fn spawn() -> TestApp {
-    TestApp::spawn_with_inbound(configure, test_routes).await
+    TestApp::spawn_with_features_and_args(vec![TEST_INBOUND], configure).await
 }
 
 /// A body that would break under any re-encoding: odd spacing, Unicode,
@@ -240,7 +241,7 @@ async fn a_route_without_a_configured_secret_refuses_everything() {
     assert_refused(res).await;
 
     // And with nothing configured at all, the Configured source refuses too.
-    let bare = TestApp::spawn_with_inbound(|_| {}, test_routes).await;
+    let bare = TestApp::spawn_with_features(vec![TEST_INBOUND]).await;
     let res = post_stripe(&bare, STRIPE_BODY, Some(stripe_header(&bare, STRIPE_BODY))).await;
     assert_refused(res).await;
 }
@@ -305,7 +306,7 @@ async fn a_body_over_the_route_limit_is_413_declared_or_streamed() {
     assert_eq!(post_stripe(&app, &exact, Some(stripe_header(&app, &exact))).await.status(), StatusCode::OK);
 
     // Chunked, with no Content-Length to refuse early: the read stops at the limit.
-    let router = with_outer_layers(test_routes(&app.state), &app.state);
+    let router = switchboard::routes::router(app.state.clone());
     let chunks: Vec<Result<Bytes, std::io::Error>> = (0..8).map(|_| Ok(Bytes::from(vec![b'x'; 1024]))).collect();
     let req = Request::post("/inbound/test/stripe")
         .header("stripe-signature", stripe_header(&app, STRIPE_BODY))

@@ -1,24 +1,13 @@
 //! `switchboard key rotate` end to end: stored secrets move to the new key,
 //! read the same through the API, and old audit checkpoints still verify.
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use switchboard::audit::checkpoint::Checkpoint;
 use switchboard_db::{execute, fetch_one};
 
+use crate::audit_retention::check;
 use crate::harness::Visitor;
 use crate::webhooks::{add_endpoint, app_allowing_local_targets, receiver};
-
-async fn verify(admin: &Visitor, c: &Checkpoint) -> Value {
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("workspace_id", &c.workspace_id)
-        .append_pair("seq", &c.seq.to_string())
-        .append_pair("hash", &c.hash)
-        .append_pair("signed_at", &c.signed_at)
-        .append_pair("key_id", &c.key_id)
-        .append_pair("signature", &c.signature)
-        .finish();
-    admin.get_json(&format!("/api/v1/audit-log/checkpoint/verify?{query}")).await
-}
 
 async fn revealed(admin: &Visitor, id: &str) -> String {
     let body = admin.get_json(&format!("/api/v1/webhooks/endpoints/{id}/secret")).await;
@@ -82,19 +71,19 @@ async fn rotating_the_server_key_reseals_stored_secrets_and_keeps_checkpoints_ve
     assert_eq!(revealed(&admin, &legacy_id).await, legacy_secret);
 
     // The old checkpoint names the old key, found in the keyring.
-    let res = verify(&admin, &old_checkpoint).await;
+    let res = check(&admin, &old_checkpoint).await;
     assert_eq!(res["valid"], true, "{res}");
     let new_checkpoint: Checkpoint =
         serde_json::from_value(admin.get_json("/api/v1/audit-log/checkpoint").await).expect("checkpoint");
     assert_eq!(new_checkpoint.key_id, new_key);
-    let res = verify(&admin, &new_checkpoint).await;
+    let res = check(&admin, &new_checkpoint).await;
     assert_eq!(res["valid"], true, "{res}");
 
     // Without the keyring, the old checkpoint and old values are lost:
     // the keyring is what keeps them.
     std::fs::remove_file(switchboard::server_key::keyring_path(&app.state.config.server_key_file)).expect("rm");
     app.state.server_key.reload().expect("reload");
-    let res = verify(&admin, &old_checkpoint).await;
+    let res = check(&admin, &old_checkpoint).await;
     assert_eq!((res["valid"].clone(), res["reason"].clone()), (json!(false), json!("signature_invalid")), "{res}");
     assert_eq!(revealed(&admin, &id).await, secret);
 }

@@ -175,21 +175,6 @@ async fn snapshot(db: &Db, schema: &Schema, workspace: &str) -> BTreeMap<String,
     out
 }
 
-/// A caller that sends only `Authorization: Bearer <token>`.
-fn token_visitor(app: &TestApp, token: &str) -> Visitor {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
-    );
-    let client = reqwest::Client::builder()
-        .default_headers(headers)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    Visitor { app_url: app.url.clone(), client, csrf: None }
-}
-
 /// Workspace A with one of everything a route can name.
 async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
     let workspace = ada.workspace_id().await;
@@ -256,7 +241,7 @@ async fn another_workspaces_admin_gets_404_for_every_id_and_changes_nothing() {
     let eve = app.user_with_workspace("Eve", "eve@example.com", "Evil Corp").await;
     let workspace_b = eve.workspace_id().await;
     let (_, eve_token) = create_token(&eve, "B's token", "admin", None).await;
-    let eve_token = token_visitor(&app, &eve_token);
+    let eve_token = app.token_visitor(&eve_token);
 
     let schema = Schema::read(&app.state.db).await;
     let before = snapshot(&app.state.db, &schema, &a.workspace).await;

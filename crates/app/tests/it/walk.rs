@@ -30,21 +30,6 @@ impl Actor {
     }
 }
 
-/// A caller that sends only `Authorization: Bearer <token>`: no cookies.
-fn token_visitor(app: &TestApp, token: &str) -> Visitor {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
-    );
-    let client = reqwest::Client::builder()
-        .default_headers(headers)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    Visitor { app_url: app.url.clone(), client, csrf: None }
-}
-
 /// What a refused request looks like, page or API.
 fn refused(route: &RouteInfo, res: &reqwest::Response) -> bool {
     let status = res.status();
@@ -123,7 +108,7 @@ async fn every_route_answers_each_actor_as_the_policy_says() {
         if actor == Actor::RevokedToken {
             assert_eq!(admin.delete(&format!("/api/v1/tokens/{id}")).await.status(), StatusCode::OK);
         }
-        actors.push((actor, token_visitor(&app, &token)));
+        actors.push((actor, app.token_visitor(&token)));
     }
     for (actor, role, email) in [
         (Actor::Viewer, "viewer", "v@example.com"),
