@@ -45,8 +45,8 @@ pub async fn build_state_with(
     let db = connect(&config).await?;
     let files = file_store(&config.storage)?;
     let email = switchboard_providers::email::from_config(
-        config.smtp_url.as_deref(),
-        &config.email_from,
+        config.email.smtp_url.as_deref(),
+        &config.email.from,
         config.data_dir.join("outbox"),
     )
     .context("configuring outgoing email (--smtp-url, --email-from)")?;
@@ -142,7 +142,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let public_url = config.public_url.clone().unwrap_or_else(|| local_url(addr));
-    if let Some(warning) = email_warning(&public_url, config.smtp_url.as_deref()) {
+    if let Some(warning) = email_warning(&public_url, config.email.smtp_url.as_deref()) {
         tracing::warn!("{warning}");
     }
     let state = build_state(config, public_url.clone(), Arc::new(SystemClock)).await?;

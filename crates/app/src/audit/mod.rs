@@ -13,6 +13,7 @@ pub mod denied;
 pub mod pages;
 pub mod query;
 pub mod retention;
+pub mod settings;
 mod view;
 
 use std::collections::BTreeMap;

@@ -160,7 +160,7 @@ fn humantime_days(d: Duration) -> String {
 
 /// The worker's hourly run: applies `--audit-retention`, if set.
 pub async fn apply_configured(state: &crate::state::AppState) -> anyhow::Result<()> {
-    let Some(retention) = state.config.audit_retention else { return Ok(()) };
+    let Some(retention) = state.config.audit.retention else { return Ok(()) };
     let cuts = apply(&state.db, &state.server_key, retention, state.clock.now()).await?;
     for cut in cuts {
         tracing::info!(workspace_id = %cut.workspace_id, up_to_seq = cut.checkpoint.seq,

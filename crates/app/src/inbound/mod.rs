@@ -22,6 +22,7 @@
 //!
 //! Timestamps are checked against the injectable clock, with a tolerance of
 //! [`DEFAULT_TOLERANCE`] either side unless the route sets another.
+pub mod settings;
 pub mod stripe;
 pub mod telnyx;
 pub mod twilio;

@@ -21,6 +21,7 @@ use switchboard_db::Tx;
 use crate::state::AppState;
 
 pub mod email;
+pub mod settings;
 mod store;
 mod worker;
 

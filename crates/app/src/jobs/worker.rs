@@ -25,11 +25,11 @@ const JITTER: f64 = 0.2;
 const MAX_ERROR_CHARS: usize = 2000;
 
 /// Leases the oldest due job to this process, or `None` when none is due.
-/// The lease lasts `config.job_lease`; a job still `running` past it is
+/// The lease lasts `config.jobs.lease`; a job still `running` past it is
 /// taken to belong to a dead process and is claimed again.
 pub async fn claim_next(state: &AppState) -> anyhow::Result<Option<Job>> {
     let now = state.clock.now();
-    let locked_until = add(now, state.config.job_lease);
+    let locked_until = add(now, state.config.jobs.lease);
     let mut tx = state.db.begin().await?;
     let job = store::claim(&mut tx, now, locked_until).await.context("claiming a job")?;
     tx.commit().await?;
@@ -43,7 +43,7 @@ pub async fn claim_next(state: &AppState) -> anyhow::Result<Option<Job>> {
 pub async fn run_claimed(state: &AppState, job: Job) -> anyhow::Result<()> {
     let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts);
     async {
-        let max_attempts = state.config.job_retry_schedule.len() + 1;
+        let max_attempts = state.config.jobs.retry_schedule.len() + 1;
         let outcome = if job.attempts as usize > max_attempts {
             // Only expired leases get here: the process died during each of
             // the last runs, so this job may be what kills it.
@@ -57,7 +57,7 @@ pub async fn run_claimed(state: &AppState, job: Job) -> anyhow::Result<()> {
                 tracing::info!("job done");
                 store::mark_done(&state.db, &job, now).await?
             }
-            Err(JobError::Retry(msg)) => match retry_delay(&state.config.job_retry_schedule, job.attempts, jitter()) {
+            Err(JobError::Retry(msg)) => match retry_delay(&state.config.jobs.retry_schedule, job.attempts, jitter()) {
                 Some(delay) => {
                     let run_at = add(now, delay);
                     tracing::warn!(error = %msg, %run_at, "job failed; will retry");
@@ -94,7 +94,7 @@ async fn run_handler(state: &AppState, job: &Job) -> Result<(), JobError> {
     });
     let abort = task.abort_handle();
     // Past its lease another worker may claim the job, so a run may not last longer.
-    match tokio::time::timeout(state.config.job_lease, task).await {
+    match tokio::time::timeout(state.config.jobs.lease, task).await {
         Ok(Ok(result)) => result,
         Ok(Err(err)) if err.is_panic() => {
             Err(JobError::Retry(format!("the handler panicked: {}", panic_message(err.into_panic().as_ref()))))
@@ -102,7 +102,7 @@ async fn run_handler(state: &AppState, job: &Job) -> Result<(), JobError> {
         Ok(Err(_)) => Err(JobError::Retry("the handler was cancelled".into())),
         Err(_) => {
             abort.abort();
-            Err(JobError::Retry(format!("the handler ran longer than the lease ({:?})", state.config.job_lease)))
+            Err(JobError::Retry(format!("the handler ran longer than the lease ({:?})", state.config.jobs.lease)))
         }
     }
 }

@@ -33,13 +33,13 @@ fn bucket_for(config: &Config, req: &Request) -> Option<Bucket> {
         return None;
     }
     if let Some(caller) = api_token::caller(req.extensions()) {
-        let limit = config.api_rate_limit?;
+        let limit = config.rate_limits.api?;
         return Some(Bucket { key: format!("token:{}", caller.token_id), limit, who: "this token" });
     }
     if matches!(req.extensions().get::<MaybeSession>(), Some(MaybeSession(Some(_)))) {
         return None;
     }
-    let limit = config.ip_rate_limit?;
+    let limit = config.rate_limits.ip?;
     // Without a known peer (no ConnectInfo) every caller would share one
     // bucket and could lock each other out; rather not limit.
     let ip = req.extensions().get::<ClientMeta>()?.ip.as_deref()?;
@@ -88,7 +88,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
 /// guessing tokens is limited like any anonymous traffic; the refusal when
 /// that budget is spent.
 pub async fn charge_failed_auth(state: &AppState, ip: Option<&str>) -> Option<Response> {
-    let (limit, ip) = (state.config.ip_rate_limit?, ip?);
+    let (limit, ip) = (state.config.rate_limits.ip?, ip?);
     match check(&state.db, &ip_bucket(ip), limit, state.clock.now()).await {
         Ok(decision) if !decision.allowed => Some(decision.refusal("this IP address")),
         Ok(_) => None,
@@ -134,12 +134,12 @@ mod tests {
         let config = config();
         let bucket = bucket_for(&config, &request("/signin", Some("192.0.2.7"))).expect("limited");
         assert_eq!(bucket.key, "ip:192.0.2.7");
-        assert_eq!(Some(bucket.limit), config.ip_rate_limit);
+        assert_eq!(Some(bucket.limit), config.rate_limits.ip);
         for path in ["/healthz", "/readyz", "/metrics", "/static/app.css"] {
             assert_eq!(bucket_for(&config, &request(path, Some("192.0.2.7"))), None, "{path}");
         }
         assert_eq!(bucket_for(&config, &request("/signin", None)), None, "no peer address, no bucket");
-        let off = Config { ip_rate_limit: None, ..config };
+        let off = Config { rate_limits: crate::config::RateLimits { ip: None, ..config.rate_limits }, ..config };
         assert_eq!(bucket_for(&off, &request("/signin", Some("192.0.2.7"))), None);
     }
 
@@ -168,7 +168,7 @@ mod tests {
         }));
         let bucket = bucket_for(&config, &req).expect("limited");
         assert_eq!(bucket.key, format!("token:{token_id}"));
-        assert_eq!(Some(bucket.limit), config.api_rate_limit);
+        assert_eq!(Some(bucket.limit), config.rate_limits.api);
 
         let mut req = request("/api/v1/workspace", Some("192.0.2.7"));
         req.extensions_mut().insert(MaybeSession(Some(Arc::new(Session {

@@ -14,6 +14,7 @@
 //! draft-ietf-httpapi-ratelimit-headers-06; a refusal is a 429
 //! problem+json with `Retry-After`.
 mod layer;
+pub mod settings;
 mod store;
 
 pub use layer::{charge_failed_auth, limit};

@@ -19,6 +19,7 @@ pub mod pages;
 pub mod secret;
 pub mod secret_pages;
 pub mod service;
+pub mod settings;
 pub mod ssrf;
 pub mod store;
 

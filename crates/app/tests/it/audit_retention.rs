@@ -114,7 +114,7 @@ async fn the_cli_prints_a_checkpoint_and_checks_it() {
 
 #[tokio::test]
 async fn retention_cuts_whole_prefixes_at_a_checkpoint_and_verify_still_passes() {
-    let app = TestApp::spawn_with_args(|a| a.audit_retention = Some("10d".into())).await;
+    let app = TestApp::spawn_with_args(|a| a.audit.retention = Some("10d".into())).await;
     let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
     let ws: WorkspaceId = admin.workspace_id().await.parse().expect("ws");
     for i in 0..4 {

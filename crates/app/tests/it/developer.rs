@@ -394,8 +394,8 @@ async fn experimental_features_toggle_per_workspace_with_an_audit_entry() {
 #[tokio::test]
 async fn each_token_has_its_own_rate_limit_and_recovers() {
     let app = TestApp::spawn_with_args(|args| {
-        args.api_rate_limit = Some("5/m".into());
-        args.ip_rate_limit = Some("3/m".into());
+        args.rate_limits.api = Some("5/m".into());
+        args.rate_limits.ip = Some("3/m".into());
     })
     .await;
     let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;

@@ -68,7 +68,7 @@ fn configure(args: &mut CommonArgs) {
     args.inbound.twilio_auth_token = Some(TWILIO_TOKEN.into());
     args.inbound.telnyx_public_key = Some(telnyx_key().1);
     // Low, so that a few anonymous requests to ordinary routes hit it.
-    args.ip_rate_limit = Some("3/m".into());
+    args.rate_limits.ip = Some("3/m".into());
 }
 
 async fn spawn() -> TestApp {

@@ -154,7 +154,7 @@ async fn a_job_that_keeps_failing_fails_once_the_schedule_is_exhausted() {
     let handler = Scripted::new("test.broken", |job| Err(JobError::Retry(format!("attempt {} failed", job.attempts))));
     let app = app_with(&handler).await;
     let id = enqueue(&app, "test.broken").await;
-    let schedule = app.state.config.job_retry_schedule.clone();
+    let schedule = app.state.config.jobs.retry_schedule.clone();
     assert_eq!(schedule.len(), 7, "the default schedule");
 
     for step in &schedule {
@@ -228,7 +228,7 @@ async fn a_job_whose_worker_died_is_claimed_again_after_its_lease() {
     });
     let app = app_with(&handler).await;
     let id = enqueue(&app, "test.crash").await;
-    let lease = app.state.config.job_lease;
+    let lease = app.state.config.jobs.lease;
 
     // A worker claims the job and dies before finishing it.
     let stale = jobs::claim_next(&app.state).await.expect("claim").expect("a due job");

@@ -156,7 +156,7 @@ fn header_of<'a>(res: &'a axum::response::Response, name: &str) -> &'a str {
 async fn the_layer_answers_429_with_retry_after_and_ratelimit_headers() {
     let app = TestApp::spawn().await;
     let three = RateLimit { requests: 3, period: Duration::from_secs(60) };
-    let state = second_process(&app, |c| c.ip_rate_limit = Some(three)).await;
+    let state = second_process(&app, |c| c.rate_limits.ip = Some(three)).await;
     let router = limited_router(state, "192.0.2.9");
 
     for remaining in ["2", "1", "0"] {
@@ -194,7 +194,7 @@ async fn the_layer_answers_429_with_retry_after_and_ratelimit_headers() {
 async fn the_layer_lets_requests_through_when_the_database_fails() {
     let app = TestApp::spawn().await;
     let one = RateLimit { requests: 1, period: Duration::from_secs(60) };
-    let state = second_process(&app, |c| c.ip_rate_limit = Some(one)).await;
+    let state = second_process(&app, |c| c.rate_limits.ip = Some(one)).await;
     state.db.close().await;
     let router = limited_router(state, "192.0.2.9");
     for _ in 0..3 {

@@ -231,9 +231,9 @@ fn destroys(route: &RouteInfo) -> bool {
 #[tokio::test]
 async fn another_workspaces_admin_gets_404_for_every_id_and_changes_nothing() {
     let app = TestApp::spawn_with_args(|a| {
-        a.webhook_allow_private_targets = Some(true);
-        a.api_rate_limit = Some("100000/m".into());
-        a.ip_rate_limit = Some("100000/m".into());
+        a.webhooks.allow_private_targets = Some(true);
+        a.rate_limits.api = Some("100000/m".into());
+        a.rate_limits.ip = Some("100000/m".into());
     })
     .await;
     let ada = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;

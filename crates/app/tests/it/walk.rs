@@ -92,7 +92,7 @@ async fn call(v: &Visitor, route: &RouteInfo, path: &str, form_ws: &str) -> reqw
 async fn every_route_answers_each_actor_as_the_policy_says() {
     // The anonymous visitor calls every route; with the test clock standing
     // still, the default per-IP budget (300, no refill) would run out first.
-    let app = TestApp::spawn_with_args(|a| a.ip_rate_limit = Some("100000/m".into())).await;
+    let app = TestApp::spawn_with_args(|a| a.rate_limits.ip = Some("100000/m".into())).await;
     let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
     let ws = admin.workspace_id().await;
     let admin_user = admin.get_json("/api/v1/me").await["id"].as_str().expect("id").to_string();

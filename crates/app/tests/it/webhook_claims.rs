@@ -14,8 +14,8 @@ use crate::webhooks::add_endpoint;
 #[tokio::test]
 async fn claims_respect_the_endpoint_limit_and_take_expired_leases_first() {
     let app = TestApp::spawn_with_args(|a| {
-        a.webhook_allow_private_targets = Some(true);
-        a.webhook_endpoint_concurrency = Some(2);
+        a.webhooks.allow_private_targets = Some(true);
+        a.webhooks.endpoint_concurrency = Some(2);
     })
     .await;
     let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;

@@ -42,7 +42,7 @@ pub async fn receiver(status: StatusCode) -> (String, Received) {
 }
 
 pub async fn app_allowing_local_targets() -> TestApp {
-    TestApp::spawn_with_args(|a| a.webhook_allow_private_targets = Some(true)).await
+    TestApp::spawn_with_args(|a| a.webhooks.allow_private_targets = Some(true)).await
 }
 
 pub async fn add_endpoint(admin: &Visitor, url: &str, types: Value) -> (String, String) {
