@@ -31,6 +31,7 @@ mod ops;
 mod permissions;
 mod profile;
 mod ratelimit;
+mod redirects;
 mod s3_storage;
 mod schema_checks;
 mod smtp;
