@@ -18,6 +18,7 @@ mod boundaries;
 mod cli;
 mod client_ip;
 mod confirm_pages;
+mod csv_export;
 mod developer;
 mod docs;
 mod feature_registration;
