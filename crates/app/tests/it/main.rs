@@ -45,6 +45,7 @@ mod webhook_pages;
 mod webhook_retries;
 mod webhook_scale;
 mod webhook_ssrf;
+mod webhook_ssrf_more;
 mod webhook_support;
 mod webhook_verify;
 mod webhooks;
