@@ -5,6 +5,7 @@ pub mod assets;
 pub mod client_ip;
 pub mod flash;
 pub mod middleware;
+pub mod nul;
 pub mod page;
 pub mod redirect;
 pub mod templates;

@@ -28,6 +28,7 @@ mod inbound;
 mod jobs;
 mod key_rotation;
 mod members;
+mod nul_input;
 mod ops;
 mod permissions;
 mod profile;
