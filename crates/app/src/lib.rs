@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod csv_export;
 pub mod developer;
 pub mod docs;
 pub mod error;

@@ -259,6 +259,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(csrf::protect))
         // Uploads check CSRF themselves, without buffering their bodies.
         .merge(uploads)
+        .layer(from_fn(crate::web::nul::refuse_nul))
         .layer(from_fn_with_state(state.clone(), crate::ratelimit::limit))
         .layer(from_fn_with_state(state.clone(), api_token::authenticate))
         .layer(from_fn_with_state(state.clone(), mw::page_errors))

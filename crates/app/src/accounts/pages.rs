@@ -15,8 +15,9 @@ use crate::auth::throttle::{self, ThrottleKey};
 use crate::auth::{password, users};
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::web::flash::{local_path, redirect};
+use crate::web::flash::redirect;
 use crate::web::page::append_cookie;
+use crate::web::redirect::target as redirect_target;
 use crate::web::{ClientMeta, Flash, Page, redirect_with_flash};
 
 /// `/`: home for a signed-in user; otherwise sign-up on a fresh install
@@ -71,8 +72,8 @@ pub async fn signup_page(
     Query(query): Query<SignupQuery>,
 ) -> AppResult<Response> {
     if session.is_some() {
-        let to = if query.invite.is_empty() { "/".to_string() } else { format!("/invite/{}", query.invite) };
-        return Ok(redirect(&to));
+        let to = if query.invite.is_empty() { String::new() } else { format!("/invite/{}", query.invite) };
+        return Ok(redirect(&redirect_target(&state.public_url, &to, "/")));
     }
     let mut form = SignupForm::default();
     if let Some(email) = invited_email(&state, &query.invite).await? {
@@ -177,7 +178,7 @@ pub async fn signin_page(
     Query(query): Query<SigninForm>,
 ) -> AppResult<Response> {
     if session.is_some() {
-        return Ok(redirect(local_path(&query.next, "/")));
+        return Ok(redirect(&redirect_target(&state.public_url, &query.next, "/")));
     }
     render_signin(&state, &page, &query.email, &query.next, None, StatusCode::OK).await
 }
@@ -190,7 +191,7 @@ async fn render_signin(
     error: Option<String>,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let next = local_path(next, "");
+    let next = redirect_target(&state.public_url, next, "");
     let ctx = context! { title => "Sign in", email => email, next => next, error => error };
     page.render_status(state, status, "auth/signin.html", ctx).await
 }
@@ -281,7 +282,7 @@ pub async fn signin(
         audit::record(&mut tx, &origin, &crate::members::SIGNED_IN, &target, &changes, now).await?;
     }
     tx.commit().await?;
-    let mut response = redirect(local_path(&form.next, "/"));
+    let mut response = redirect(&redirect_target(&state.public_url, &form.next, "/"));
     append_cookie(&mut response, session::cookie(&state, token));
     Ok(response)
 }

@@ -21,7 +21,12 @@ pub fn decode<K: DeserializeOwned>(cursor: Option<&str>) -> Result<Option<K>, Ap
     let Some(raw) = cursor.map(str::trim).filter(|c| !c.is_empty()) else { return Ok(None) };
     let bad = || AppError::field("cursor", "The cursor is not one this API returned.");
     let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
-    serde_json::from_slice(&bytes).map(Some).map_err(|_| bad())
+    let key: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    // Well-formed, but text with a NUL never reaches a query.
+    if crate::web::nul::nul_field(&key).is_some() {
+        return Err(bad());
+    }
+    serde_json::from_value(key).map(Some).map_err(|_| bad())
 }
 
 /// `limit`, or `default` when absent; 422 on `limit` outside 1..=`max`.
@@ -56,7 +61,8 @@ mod tests {
         let key: Option<(String, String)> = decode(Some(&cursor)).expect("decodes");
         assert_eq!(key, Some(("2026-12-07T00:00:00Z".into(), "aud_1".into())));
         assert_eq!(decode::<String>(Some("  ")).expect("empty"), None);
-        for bad in ["%%%", "bm90IGpzb24", "\u{0}"] {
+        let with_nul = encode(&("2026-12-07T00:00:00Z", "aud_\u{0}"));
+        for bad in ["%%%", "bm90IGpzb24", "\u{0}", with_nul.as_str()] {
             let err = decode::<(String, String)>(Some(bad)).expect_err("refused");
             assert!(err.field_message("cursor").is_some(), "{bad:?}");
         }

@@ -13,6 +13,7 @@ use super::chain::{self, Report};
 use super::query::{self, Cursor, Filter, decode_cursor};
 use super::{AuditEntry, Change};
 use crate::api::{ApiQuery, ListResponse, pagination};
+use crate::csv_export::CsvRows;
 use crate::error::{AppError, AppResult};
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
@@ -230,14 +231,14 @@ pub async fn export_entries(
 }
 
 fn csv_chunk(rows: Vec<AuditEntry>, tz: chrono_tz::Tz, with_header: bool) -> Vec<u8> {
-    let mut writer = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 256));
+    let mut csv = CsvRows::with_capacity(rows.len() * 256);
     if with_header {
-        let _ = writer.write_record(CSV_HEADER);
+        csv.row(CSV_HEADER);
     }
     for e in rows {
         let r = AuditEntryResponse::new(e, tz);
         let changes = serde_json::to_string(&r.changes).unwrap_or_default();
-        let _ = writer.write_record([
+        csv.row([
             r.created_at.as_str(),
             r.created_at_local.as_str(),
             r.action.as_str(),
@@ -253,7 +254,7 @@ fn csv_chunk(rows: Vec<AuditEntry>, tz: chrono_tz::Tz, with_header: bool) -> Vec
             r.id.as_str(),
         ]);
     }
-    writer.into_inner().unwrap_or_default()
+    csv.into_bytes()
 }
 
 fn jsonl_chunk(rows: Vec<AuditEntry>, tz: chrono_tz::Tz) -> Vec<u8> {

@@ -14,7 +14,7 @@ use crate::auth::SignedIn;
 use crate::error::AppResult;
 use crate::images::read_upload;
 use crate::state::AppState;
-use crate::web::flash::local_path;
+use crate::web::redirect;
 use crate::web::{Flash, Page, redirect_with_flash};
 
 pub async fn profile_page(State(state): State<AppState>, _user: SignedIn, page: Page) -> AppResult<Response> {
@@ -62,7 +62,10 @@ pub async fn save_profile(
 ) -> AppResult<Response> {
     let update = ProfileUpdate { name: Some(form.name.clone()), phone: Some(form.phone.clone()) };
     match service::update(&state, &session, update).await {
-        Ok(_) => Ok(redirect_with_flash(local_path(&form.back, "/profile"), Flash::success("Profile saved."))),
+        Ok(_) => Ok(redirect_with_flash(
+            &redirect::target(&state.public_url, &form.back, "/profile"),
+            Flash::success("Profile saved."),
+        )),
         Err(err) => {
             let Some(errors) = err.field_messages() else { return Err(err) };
             let values = BTreeMap::from([("name", form.name), ("phone", form.phone)]);
@@ -82,7 +85,10 @@ pub async fn upload_avatar(
         Err(err) => (Err(err), String::new()),
     };
     match result {
-        Ok(_) => Ok(redirect_with_flash(local_path(&back, "/profile"), Flash::success("Avatar updated."))),
+        Ok(_) => Ok(redirect_with_flash(
+            &redirect::target(&state.public_url, &back, "/profile"),
+            Flash::success("Avatar updated."),
+        )),
         Err(err) => match err.field_message("avatar") {
             Some(message) => {
                 let errors = BTreeMap::from([("avatar".to_string(), message.to_string())]);
@@ -99,5 +105,8 @@ pub async fn remove_avatar(
     Form(form): Form<BackForm>,
 ) -> AppResult<Response> {
     service::remove_avatar(&state, &session).await?;
-    Ok(redirect_with_flash(local_path(&form.back, "/profile"), Flash::success("Avatar removed.")))
+    Ok(redirect_with_flash(
+        &redirect::target(&state.public_url, &form.back, "/profile"),
+        Flash::success("Avatar removed."),
+    ))
 }

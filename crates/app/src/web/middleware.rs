@@ -105,7 +105,7 @@ pub async fn page_errors(State(state): State<AppState>, req: Request, next: Next
         return next.run(req).await;
     }
     let method = req.method().clone();
-    let back = same_origin_referer(req.headers()).filter(|r| r != &path);
+    let back = same_origin_referer(&state.public_url, req.headers()).filter(|r| r != &path);
     let response = next.run(req).await;
     let Some(problem) = response.extensions().get::<Problem>().cloned() else {
         return response;
@@ -142,22 +142,11 @@ pub async fn page_errors(State(state): State<AppState>, req: Request, next: Next
     }
 }
 
-/// The path (and query) of the Referer when it points at this same host.
-fn same_origin_referer(headers: &HeaderMap) -> Option<String> {
+/// The Referer as a path on this site, when it is one (see
+/// [`super::redirect`]).
+fn same_origin_referer(public_url: &str, headers: &HeaderMap) -> Option<String> {
     let referer = headers.get(header::REFERER)?.to_str().ok()?;
-    let host = headers.get(header::HOST)?.to_str().ok()?;
-    let url = url::Url::parse(referer).ok()?;
-    let authority = match url.port() {
-        Some(port) => format!("{}:{port}", url.host_str()?),
-        None => url.host_str()?.to_string(),
-    };
-    if authority != host {
-        return None;
-    }
-    Some(match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_string(),
-    })
+    super::redirect::same_origin(public_url, referer)
 }
 
 /// Layer: after a request that may have changed something (any method but

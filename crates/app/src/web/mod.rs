@@ -5,7 +5,9 @@ pub mod assets;
 pub mod client_ip;
 pub mod flash;
 pub mod middleware;
+pub mod nul;
 pub mod page;
+pub mod redirect;
 pub mod templates;
 pub mod time;
 

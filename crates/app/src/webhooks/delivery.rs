@@ -46,9 +46,12 @@ pub struct Claimed {
 
 /// The HTTP client webhooks go out with: no redirects (a 3xx is a
 /// failure, per Standard Webhooks), time limits, and the public-only
-/// resolver unless private targets are allowed.
+/// resolver unless private targets are allowed. No proxy, whatever
+/// `HTTP_PROXY`, `HTTPS_PROXY` or `ALL_PROXY` say: through a proxy the
+/// proxy resolves the name, and the resolver's check would be skipped.
 pub fn client(config: &WebhookConfig) -> anyhow::Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(config.connect_timeout)
         .timeout(config.timeout)

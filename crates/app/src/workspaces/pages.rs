@@ -66,7 +66,6 @@ pub async fn switch_workspace(
     Form(form): Form<SwitchForm>,
 ) -> AppResult<Response> {
     let workspace = service::switch(&state, &session, &form.workspace_id).await?;
-    // Only a local path, so the field cannot send anyone elsewhere.
-    let back = if form.back.starts_with('/') && !form.back.starts_with("//") { form.back.as_str() } else { "/" };
-    Ok(redirect_with_flash(back, Flash::success(format!("Switched to {}.", workspace.name))))
+    let back = crate::web::redirect::target(&state.public_url, &form.back, "/");
+    Ok(redirect_with_flash(&back, Flash::success(format!("Switched to {}.", workspace.name))))
 }
