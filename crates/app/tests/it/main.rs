@@ -24,6 +24,7 @@ mod feature_registration;
 mod files;
 mod idempotency;
 mod inbound;
+mod input_rules;
 mod jobs;
 mod key_rotation;
 mod members;
