@@ -25,6 +25,7 @@ mod files;
 mod idempotency;
 mod inbound;
 mod input_rules;
+mod invitation_caps;
 mod jobs;
 mod key_rotation;
 mod members;
