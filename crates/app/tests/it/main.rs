@@ -29,6 +29,7 @@ mod invitation_caps;
 mod jobs;
 mod key_rotation;
 mod members;
+mod metrics_access;
 mod ops;
 mod permissions;
 mod profile;
