@@ -44,6 +44,7 @@ mod webhook_claims;
 mod webhook_crash;
 mod webhook_pages;
 mod webhook_retries;
+mod webhook_reveal;
 mod webhook_scale;
 mod webhook_ssrf;
 mod webhook_support;
