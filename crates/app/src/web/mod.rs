@@ -6,6 +6,7 @@ pub mod client_ip;
 pub mod flash;
 pub mod middleware;
 pub mod page;
+pub mod secure_cookies;
 pub mod templates;
 pub mod time;
 

@@ -34,6 +34,7 @@ mod ops;
 mod permissions;
 mod profile;
 mod ratelimit;
+mod response_headers;
 mod s3_storage;
 mod schema_checks;
 mod smtp;
