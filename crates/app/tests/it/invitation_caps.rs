@@ -2,12 +2,13 @@
 //! hourly cap per workspace alone was no cap: workspaces are free), and
 //! their subject carries no text the inviter chose.
 use chrono::Duration;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 use switchboard::invitations::daily_cap::SENDS_PER_USER_PER_DAY;
 use switchboard::invitations::service::SENDS_PER_HOUR;
-use switchboard_db::fetch_scalar;
+use switchboard_db::{execute, fetch_scalar};
 
+use crate::developer::{TokenClient, create_token};
 use crate::harness::{TestApp, Visitor, flash_text, problem};
 
 async fn invite(admin: &Visitor, email: &str) -> reqwest::Response {
@@ -93,4 +94,40 @@ async fn the_invitation_subject_is_fixed_and_the_names_stay_in_the_body() {
     let body = mail.replace("=\r\n", "").replace("=\n", "");
     assert!(body.contains("Call +1 555 0100 now invited you to join Your account is locked <b>"), "{body}");
     assert!(body.contains("Your account is locked &lt;b&gt;"), "escaped in the HTML part");
+}
+
+/// Two workspaces lock two different rows, so the count runs under a lock
+/// of the sender's own row: sends racing in both never pass the cap.
+#[tokio::test]
+async fn parallel_sends_from_two_workspaces_never_pass_the_daily_cap() {
+    let app = TestApp::spawn().await;
+    let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let (_, first) = create_token(&admin, "A", "admin", None).await;
+    let other = admin.create_workspace("Other Voice").await;
+    admin.switch_to(other["id"].as_str().expect("id")).await;
+    let (_, second) = create_token(&admin, "B", "admin", None).await;
+    // The day so far: two sends short of the cap.
+    let me = admin.get_json("/api/v1/me").await["id"].as_str().expect("id").to_string();
+    for _ in 0..SENDS_PER_USER_PER_DAY - 2 {
+        execute!(
+            &app.state.db,
+            "INSERT INTO invitation_sends (user_id, sent_at) VALUES ($1, $2)",
+            me.as_str(),
+            app.clock_now() - Duration::hours(1)
+        )
+        .expect("insert");
+    }
+    let clients = [TokenClient::bearer(&app.url, &first), TokenClient::bearer(&app.url, &second)];
+    let sends = (0..12).map(|i| {
+        let client = &clients[i % 2];
+        async move {
+            let body = json!({ "email": format!("race{i}@example.com"), "role": "member" });
+            client.call(Method::POST, "/api/v1/invitations", Some(body)).await.status()
+        }
+    });
+    let statuses = futures_util::future::join_all(sends).await;
+    let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((created, refused), (2, 10), "{statuses:?}");
+    assert_eq!(jobs(&app).await, 2);
 }
