@@ -106,4 +106,7 @@ async fn bad_email_addresses_are_refused_before_anything_is_queued() {
         assert_eq!(res.status(), StatusCode::CREATED, "{good:?}");
     }
     assert_eq!(app.run_jobs().await, 2);
+    let sent = app.outbox();
+    assert_eq!(sent.len(), 2, "both delivered to the outbox");
+    assert!(sent.iter().any(|m| m.contains("bob@xn--bcher-kva.example") || m.contains("bob@bücher.example")));
 }
