@@ -273,6 +273,7 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
         ))
+        .layer(from_fn(crate::api::no_store::no_store))
         .layer(from_fn_with_state(state.clone(), mw::security_headers))
         .layer(from_fn(mw::request_context))
         .layer(from_fn_with_state(state.clone(), mw::wake_outbox_after_writes))

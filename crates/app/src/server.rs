@@ -141,6 +141,10 @@ pub fn init_logging(format: LogFormat) {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let metrics_listener = match config.metrics.listen {
+        Some(at) => Some(TcpListener::bind(at).await.with_context(|| format!("binding --metrics-listen {at}"))?),
+        None => None,
+    };
     let public_url = config.public_url.clone().unwrap_or_else(|| local_url(addr));
     if let Some(warning) = email_warning(&public_url, config.email.smtp_url.as_deref()) {
         tracing::warn!("{warning}");
@@ -157,6 +161,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             feature_workers.push((feature.name, handle));
         }
     }
+    let metrics_server = metrics_listener.map(|listener| serve_metrics(listener, state.clone()));
     let app = crate::routes::router(state);
     tracing::info!(%addr, backend = db.backend().name(), "listening");
     println!("Switchboard is running at {public_url}");
@@ -174,10 +179,36 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             tracing::warn!(feature = name, "worker still busy at exit; its work is retried after its lease");
         }
     }
+    if let Some((stop, server)) = metrics_server {
+        let _ = stop.send(());
+        let _ = server.await;
+    }
     served?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The `--metrics-listen` server, until the returned sender fires.
+fn serve_metrics(
+    listener: TcpListener,
+    state: AppState,
+) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    if let Ok(at) = listener.local_addr() {
+        tracing::info!(addr = %at, "serving /metrics");
+    }
+    let handle = tokio::spawn(async move {
+        let served = axum::serve(listener, crate::ops::metrics_router(state))
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+        if let Err(err) = served {
+            tracing::error!(error = %err, "the metrics listener stopped");
+        }
+    });
+    (stop, handle)
 }
 
 /// How long `serve` waits at shutdown for the job worker's current job.

@@ -205,7 +205,7 @@ pub async fn signin(
     page: Page,
     Form(form): Form<SigninForm>,
 ) -> AppResult<Response> {
-    let Ok(email) = EmailAddress::parse(&form.email) else {
+    let Some(email) = EmailAddress::lookup(&form.email) else {
         return render_signin(
             &state,
             &page,

@@ -1,6 +1,7 @@
 //! Shared machinery of the JSON API: request extractors whose rejections
 //! are problem+json, the list envelope, and the OpenAPI document.
 pub mod idempotency;
+pub mod no_store;
 pub mod openapi;
 pub mod pagination;
 

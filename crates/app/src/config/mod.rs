@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::audit::settings::{AuditArgs, AuditSettings};
 pub use crate::inbound::settings::{InboundArgs, InboundConfig};
 pub use crate::jobs::settings::{JobArgs, JobSettings};
+pub use crate::ops::{MetricsArgs, MetricsConfig};
 pub use crate::ratelimit::settings::{RateLimit, RateLimitArgs, RateLimits};
 pub use crate::webhooks::settings::{WebhookArgs, WebhookConfig};
 pub use cli::{AuditCommand, Cli, Command, KeyCommand, MembersCommand};
@@ -94,6 +95,9 @@ pub struct CommonArgs {
     #[command(flatten)]
     #[serde(default)]
     pub inbound: InboundArgs,
+    #[command(flatten)]
+    #[serde(default)]
+    pub metrics: MetricsArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
@@ -126,6 +130,8 @@ pub struct Config {
     pub storage: StorageConfig,
     pub webhooks: WebhookConfig,
     pub inbound: InboundConfig,
+    /// Who may read `/metrics` (see `crate::ops::access`).
+    pub metrics: MetricsConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -146,6 +152,7 @@ impl std::fmt::Debug for Config {
             .field("storage", &self.storage)
             .field("webhooks", &self.webhooks)
             .field("inbound", &self.inbound)
+            .field("metrics", &self.metrics)
             .finish()
     }
 }
@@ -241,6 +248,7 @@ impl Config {
             storage: settings.storage.resolve(&data_dir)?,
             webhooks: settings.webhooks.resolve()?,
             inbound: settings.inbound.resolve()?,
+            metrics: settings.metrics.resolve()?,
             data_dir,
         })
     }

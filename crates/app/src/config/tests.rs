@@ -206,3 +206,12 @@ fn the_readme_example_file_resolves() {
     assert!(matches!(config.storage, StorageConfig::S3(_)));
     assert_eq!(config.rate_limits.api.map(|l| l.requests), Some(1200));
 }
+
+#[test]
+fn the_metrics_table_sets_the_second_listener_and_the_token() {
+    let (_dir, args) = from_file("[metrics]\nlisten = \"127.0.0.1:9464\"\ntoken = \"from-the-file-0123456789\"\n");
+    let config = Config::resolve(&args).expect("resolves");
+    assert_eq!(config.metrics.listen, Some("127.0.0.1:9464".parse().expect("addr")));
+    assert!(config.metrics.token.is_some());
+    assert!(!format!("{config:?}").contains("from-the-file"), "Debug hides the token");
+}

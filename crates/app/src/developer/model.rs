@@ -28,8 +28,8 @@ impl NewToken {
             errors.push(FieldError::new("name", "Give the token a name, e.g. “Production server”."));
         } else if name.chars().count() > MAX_NAME_CHARS {
             errors.push(FieldError::new("name", format!("Use at most {MAX_NAME_CHARS} characters.")));
-        } else if name.chars().any(char::is_control) {
-            errors.push(FieldError::new("name", "The name cannot contain control characters."));
+        } else if let Err(problem) = switchboard_core::text::check_display_text(name) {
+            errors.push(FieldError::new("name", format!("The name {problem}; remove it.")));
         }
         let role = role.parse::<Role>();
         if role.is_err() {

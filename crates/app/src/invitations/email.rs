@@ -1,5 +1,8 @@
-//! The invitation email: plain text and HTML, naming the workspace and the
-//! inviter in the subject.
+//! The invitation email: plain text and HTML naming the workspace and the
+//! inviter (escaped in the HTML). The subject is fixed: it is the one line a
+//! mail client shows before anyone opens the message, and names chosen by
+//! whoever invites (a workspace called "Your account is locked, call …")
+//! must not be able to write it.
 use chrono::{DateTime, Utc};
 use switchboard_providers::email::EmailMessage;
 
@@ -18,10 +21,13 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// The subject of every invitation email.
+pub const SUBJECT: &str = "You're invited to a workspace on Switchboard";
+
 impl InvitationEmail<'_> {
     pub fn message(&self) -> EmailMessage {
         let expires = self.expires_at.format("%-d %B %Y, %H:%M UTC");
-        let subject = format!("{} invited you to {} on Switchboard", self.inviter, self.workspace);
+        let subject = SUBJECT.to_string();
         let text = format!(
             "{inviter} invited you to join {workspace} on Switchboard as {role}.\n\n\
              Accept the invitation:\n{link}\n\n\
@@ -62,7 +68,8 @@ mod tests {
             message_id: "inv_1.1@switchboard".into(),
         }
         .message();
-        assert_eq!(mail.subject, "Ada <script> invited you to Acme & Co on Switchboard");
+        assert_eq!(mail.subject, "You're invited to a workspace on Switchboard");
+        assert!(mail.text.contains("Ada <script> invited you to join Acme & Co on Switchboard as Member."));
         assert!(mail.text.contains("https://sb.example.com/invite/abc"));
         assert!(mail.html.contains("Ada &lt;script&gt;"));
         assert!(mail.html.contains("Acme &amp; Co"));

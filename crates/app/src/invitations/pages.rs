@@ -34,7 +34,7 @@ pub async fn invitation_page(
         Some(s) if s.user_email.to_lowercase() == invitation.email_normalized => "same_user",
         Some(_) => "other_user",
         None => {
-            let email = EmailAddress::parse(&invitation.email).ok();
+            let email = EmailAddress::lookup(&invitation.email);
             let exists = match &email {
                 Some(e) => users::find_by_email(&state.db, e).await?.is_some(),
                 None => false,

@@ -62,6 +62,7 @@ pub async fn invite(state: &AppState, ctx: &WorkspaceCtx, email: &str, role: &st
     let now = state.clock.now();
     let mut tx = lock_workspace(state, ctx).await?;
     check_send_budget(&mut tx, &ctx.workspace.id, now).await?;
+    super::daily_cap::charge(&mut tx, &ctx.user_id, now).await?;
     if members::find_active_by_email(&mut tx, &ctx.workspace.id, &email.normalized()).await?.is_some() {
         return Err(AppError::conflict(
             "already_member",
@@ -178,6 +179,7 @@ pub async fn resend(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> AppResult
     let now = state.clock.now();
     let mut tx = lock_workspace(state, ctx).await?;
     check_send_budget(&mut tx, &ctx.workspace.id, now).await?;
+    super::daily_cap::charge(&mut tx, &ctx.user_id, now).await?;
     let pending = load_pending(&mut tx, ctx, id).await?;
     let (token, token_hash) = new_token();
     let expires_at = now + Duration::days(VALID_DAYS);

@@ -11,7 +11,7 @@ use crate::workspaces::store as workspaces;
 
 pub async fn add(config: &Config, workspace: &str, email: &str, role: &str) -> anyhow::Result<()> {
     let workspace_id: WorkspaceId = workspace.parse().context("--workspace must be a workspace ID (ws_…)")?;
-    let email = EmailAddress::parse(email).map_err(anyhow::Error::msg)?;
+    let email = EmailAddress::lookup(email).context("--email must be the email address of an existing user")?;
     let role: Role = role.parse().map_err(anyhow::Error::msg)?;
     let db = crate::server::connect(config).await?;
     let now = chrono::Utc::now();

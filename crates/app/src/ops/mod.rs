@@ -1,4 +1,7 @@
-//! Operational endpoints: liveness, readiness and Prometheus metrics.
+//! Operational endpoints: liveness, readiness and Prometheus metrics (who
+//! may read them: [`access`]).
+mod access;
+
 use std::sync::OnceLock;
 
 use axum::extract::State;
@@ -8,6 +11,8 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use switchboard_db::fetch_scalar;
 
 use crate::state::AppState;
+
+pub use access::{MetricsArgs, MetricsConfig, metrics, metrics_router};
 
 /// The process-wide metrics recorder (the `metrics` facade has one global
 /// recorder, so every app in a process — tests start several — shares it).
@@ -49,7 +54,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 /// Prometheus text format: requests and latency by route (recorded by the
 /// request middleware), database pool gauges and job queue depth, read now.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+async fn render_metrics(state: &AppState) -> Response {
     let (size, idle) = state.db.pool_stats();
     metrics::gauge!("db_pool_connections").set(f64::from(size));
     metrics::gauge!("db_pool_idle_connections").set(idle as f64);

@@ -33,7 +33,7 @@ pub async fn update(state: &AppState, session: &Session, input: ProfileUpdate) -
     let user = users::find(&mut tx, &session.user_id).await?.ok_or_else(AppError::unauthenticated)?;
     let name = match name {
         Some(n) => n,
-        None => PersonName::parse(&user.name).map_err(|m| anyhow::anyhow!("stored name invalid: {m}"))?,
+        None => PersonName::stored(&user.name),
     };
     let phone = match phone {
         Some(p) => p.map(|p| p.as_str().to_string()),

@@ -76,7 +76,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 
 /// Security headers on every response: a strict CSP with no inline script,
 /// frame denial, no MIME sniffing, a same-origin referrer policy, and HSTS
-/// when the public URL is https.
+/// and `Secure` on every cookie when the public URL is https.
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
@@ -88,6 +88,7 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     set_default(headers, HeaderName::from_static("permissions-policy"), "camera=(), geolocation=(), payment=()");
     if state.config.secure_cookies() {
         set_default(headers, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
+        super::secure_cookies::mark_secure(headers);
     }
     response
 }

@@ -8,6 +8,7 @@ pub mod middleware;
 pub mod nul;
 pub mod page;
 pub mod redirect;
+pub mod secure_cookies;
 pub mod templates;
 pub mod time;
 

@@ -199,13 +199,15 @@ pub async fn delete_endpoint(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The endpoint's current signing secret. Each read is audited.
-#[utoipa::path(get, path = "/api/v1/webhooks/endpoints/{id}/secret", tag = "webhooks",
+/// Reveals the endpoint's current signing secret. Each reveal is audited
+/// (`webhook_endpoint.secret_viewed`), so it is a POST: a GET (a prefetch,
+/// a link, a crawler) must change nothing.
+#[utoipa::path(post, path = "/api/v1/webhooks/endpoints/{id}/secret", tag = "webhooks",
     params(EndpointPath),
     responses(
         (status = 200, body = SecretResponse),
     ))]
-pub async fn get_secret(
+pub async fn reveal_secret(
     State(state): State<AppState>,
     ctx: WorkspaceCtx,
     Path(id): Path<String>,

@@ -103,7 +103,7 @@ fn routes(r: &mut Routes) {
             .routes(routes!(api::list_event_types))
             .routes(routes!(api::list_endpoints, api::create_endpoint))
             .routes(routes!(api::get_endpoint, api::update_endpoint, api::delete_endpoint))
-            .routes(routes!(api::get_secret))
+            .routes(routes!(api::reveal_secret))
             .routes(routes!(api::rotate_secret))
             .routes(routes!(api::send_test))
             .routes(routes!(api::recover))

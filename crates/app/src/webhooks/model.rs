@@ -100,6 +100,9 @@ fn check_description(raw: &str) -> Result<String, AppError> {
     if text.chars().count() > MAX_DESCRIPTION {
         return Err(AppError::field("description", "The description is too long (at most 500 characters)."));
     }
+    if let Err(problem) = switchboard_core::text::check_display_text(text) {
+        return Err(AppError::field("description", format!("The description {problem}; remove it.")));
+    }
     Ok(text.to_string())
 }
 

@@ -7,7 +7,8 @@ use chrono_tz::Tz;
 pub const MIN_NAME_CHARS: usize = 3;
 pub const MAX_NAME_CHARS: usize = 64;
 
-/// Trimmed, 3–64 characters, no control characters.
+/// Trimmed, 3–64 characters, no control, invisible or text-direction
+/// characters (`switchboard_core::text`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkspaceName(String);
 
@@ -24,10 +25,16 @@ impl WorkspaceName {
         if count > MAX_NAME_CHARS {
             return Err(format!("Workspace name must be at most {MAX_NAME_CHARS} characters."));
         }
-        if name.chars().any(char::is_control) {
-            return Err("Workspace name cannot contain line breaks or control characters.".into());
+        if let Err(problem) = switchboard_core::text::check_display_text(name) {
+            return Err(format!("Workspace name {problem}; remove it."));
         }
         Ok(Self(name.to_string()))
+    }
+
+    /// A name read back from the database, valid under the rules of its
+    /// day: kept as it is when another field changes.
+    pub fn stored(name: &str) -> Self {
+        Self(name.to_string())
     }
 
     pub fn as_str(&self) -> &str {

@@ -68,7 +68,7 @@ pub async fn update(state: &AppState, ctx: &WorkspaceCtx, input: WorkspaceUpdate
         .ok_or_else(|| AppError::not_found("The workspace"))?;
     let name = match name {
         Some(n) => n,
-        None => WorkspaceName::parse(&before.name).map_err(|m| anyhow::anyhow!("stored name invalid: {m}"))?,
+        None => WorkspaceName::stored(&before.name),
     };
     let website = match website {
         Some(w) => w,

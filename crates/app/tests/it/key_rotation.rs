@@ -10,7 +10,9 @@ use crate::harness::Visitor;
 use crate::webhooks::{add_endpoint, app_allowing_local_targets, receiver};
 
 async fn revealed(admin: &Visitor, id: &str) -> String {
-    let body = admin.get_json(&format!("/api/v1/webhooks/endpoints/{id}/secret")).await;
+    let res = admin.post_json(&format!("/api/v1/webhooks/endpoints/{id}/secret"), serde_json::json!({})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.expect("json");
     body["secret"].as_str().expect("secret").to_string()
 }
 

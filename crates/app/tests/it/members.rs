@@ -52,7 +52,7 @@ async fn an_invitation_email_leads_a_new_user_into_the_workspace() {
     assert_eq!(inv["status"], "INVITED");
     assert_eq!(app.run_jobs().await, 1);
     let mail = app.outbox().pop().expect("one email");
-    assert!(mail.contains("Subject: Ada invited you to Acme Voice on Switchboard"));
+    assert!(mail.contains("Subject: You're invited to a workspace on Switchboard"));
     assert!(mail.contains("multipart/alternative"));
     let link = app.invitation_links().pop().expect("link");
 

@@ -64,6 +64,13 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
             let res = w.token.call(Method::DELETE, &format!("/api/v1/webhooks/endpoints/{id}"), None).await;
             called(mark, &res, "webhook_endpoint.deleted")
         }
+        ("POST", "/api/v1/webhooks/endpoints/{id}/secret") => {
+            let (id, _) = endpoint(w).await;
+            let mark = w.mark().await;
+            let res = w.token.call(Method::POST, &format!("/api/v1/webhooks/endpoints/{id}/secret"), None).await;
+            let c = called(mark, &res, "webhook_endpoint.secret_viewed");
+            json_secret(w, res, c).await
+        }
         ("POST", "/api/v1/webhooks/endpoints/{id}/secret/rotate") => {
             let (id, _) = endpoint(w).await;
             let mark = w.mark().await;
