@@ -6,6 +6,7 @@ mod harness;
 #[path = "../../../providers/tests/support/moto.rs"]
 mod moto;
 
+mod account_security;
 mod accounts;
 mod audit;
 mod audit_chain;
@@ -28,6 +29,7 @@ mod jobs;
 mod key_rotation;
 mod members;
 mod ops;
+mod password_reset;
 mod permissions;
 mod profile;
 mod ratelimit;
