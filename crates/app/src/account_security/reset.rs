@@ -43,7 +43,8 @@ struct ResetRequest {
 /// succeeds like a known one.
 pub async fn request(state: &AppState, email: &EmailAddress, ip: Option<&str>) -> AppResult<()> {
     let now = state.clock.now();
-    let mut buckets = vec![(format!("password-reset:address:{}", email.normalized()), PER_ADDRESS)];
+    // The bucket names a hash of the address: the counters table holds no addresses.
+    let mut buckets = vec![(format!("password-reset:address:{}", sha256_hex(&email.normalized())), PER_ADDRESS)];
     if let Some(ip) = ip {
         buckets.push((format!("password-reset:ip:{ip}"), PER_IP));
     }

@@ -32,7 +32,7 @@ pub const NOTICES: RateLimit = RateLimit { requests: 3, period: StdDuration::fro
 
 /// The answer to a sign-up whose address is taken; emails the owner.
 pub async fn address_taken(state: &AppState, email: &EmailAddress, now: DateTime<Utc>) -> AppResult<Response> {
-    let bucket = format!("signup-notice:address:{}", email.normalized());
+    let bucket = format!("signup-notice:address:{}", crate::secrets::sha256_hex(&email.normalized()));
     if crate::ratelimit::check(&state.db, &bucket, NOTICES, now).await?.allowed {
         let host = url::Url::parse(&state.public_url).ok().and_then(|u| u.host_str().map(str::to_string));
         let message_id = format!("signup.{}@{}", ulid::Ulid::new(), host.as_deref().unwrap_or("switchboard.localhost"));

@@ -215,4 +215,43 @@ async fn signing_up_with_a_taken_address_answers_like_a_new_account_and_emails_t
     assert!(notices[0].contains("To: ada@example.com"));
     assert!(notices[0].contains("/password/forgot"));
     assert!(!notices[0].contains("Mallory"), "nothing the visitor typed is in the email");
+
+    // Repeated tries answer the same but email the owner at most 3 times an hour.
+    for _ in 0..4 {
+        let res = copycat
+            .post_form(
+                "/signup",
+                &[("name", "Mallory"), ("email", "ada@example.com"), ("password", "mallory's password")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), "/workspaces/new");
+    }
+    app.run_jobs().await;
+    let notices = app.outbox().iter().filter(|m| m.contains("Someone tried to sign up")).count();
+    assert_eq!(notices, 3);
+}
+
+#[tokio::test]
+async fn last_seen_is_written_at_most_once_a_minute() {
+    let app = TestApp::spawn().await;
+    let (firefox, _chrome, _plain) = ada_on_three_devices(&app).await;
+    let last_seen = || async {
+        fetch_all!(&app.state.db, (String,), "SELECT CAST(last_seen_at AS TEXT) FROM sessions ORDER BY 1")
+            .expect("rows")
+            .into_iter()
+            .map(|(t,)| t)
+            .collect::<Vec<_>>()
+    };
+    let before = last_seen().await;
+    app.clock.advance(chrono::Duration::seconds(30));
+    assert!(signed_in(&firefox).await);
+    assert_eq!(last_seen().await, before, "no write within the minute");
+    app.clock.advance(chrono::Duration::seconds(31));
+    assert!(signed_in(&firefox).await);
+    let after = last_seen().await;
+    assert_ne!(after, before, "written once the minute has passed");
+    assert_eq!(after.iter().zip(&before).filter(|(a, b)| a != b).count(), 1, "only the session that was used");
+    // The list shows it.
+    assert!(firefox.get_text("/profile").await.contains("last seen <time"));
 }
