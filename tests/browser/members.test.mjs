@@ -2,12 +2,12 @@
 // join from the link in the email, the Admin changes roles and removes
 // people, a member leaves, the table is searched, and the workspace is
 // deleted by typing its name.
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   ARTIFACTS, accessibleName, assert, checkA11y, createWorkspace, currentWorkspaceIs, eventually, fieldError,
   newUser, openSwitcher, scenario, signUp, submit, switchTo, toastTexts,
 } from './helpers.mjs';
+import { waitForEmail } from './outbox.mjs';
 
 const s = scenario('members');
 const admin = newUser('admin');
@@ -20,63 +20,16 @@ let viewerPage;
 const seenEmails = new Set(); // outbox files already read
 
 // ---------------------------------------------------------------------------
-// Email: the server writes each message as an .eml file into <data-dir>/outbox/
-
-/** Decodes one MIME body by its Content-Transfer-Encoding. */
-function decodeBody(headers, body) {
-  const cte = (headers.match(/^content-transfer-encoding:\s*(\S+)/im)?.[1] || '').toLowerCase();
-  if (cte === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
-  if (cte === 'quoted-printable') {
-    const soft = body.replace(/=\r?\n/g, '');
-    const bytes = [];
-    for (let i = 0; i < soft.length; i++) {
-      const hex = soft.slice(i + 1, i + 3);
-      if (soft[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
-        bytes.push(parseInt(hex, 16));
-        i += 2;
-      } else {
-        bytes.push(...Buffer.from(soft[i], 'utf8'));
-      }
-    }
-    return Buffer.from(bytes).toString('utf8');
-  }
-  return body;
-}
-
-/** The decoded text of every part of an .eml (plus the raw message with QP soft breaks removed, as a fallback). */
-function emailText(raw) {
-  const texts = [raw.replace(/=\r?\n/g, '')];
-  const boundary = raw.match(/boundary="?([^";\r\n]+)"?/i)?.[1];
-  const chunks = boundary ? raw.split(`--${boundary}`) : [raw];
-  for (const chunk of chunks) {
-    const m = chunk.match(/^\r?\n?([\s\S]*?)\r?\n\r?\n([\s\S]*)$/);
-    if (m) texts.push(decodeBody(m[1], m[2]));
-  }
-  return texts.join('\n');
-}
+// Email (outbox.mjs reads the .eml files the server writes)
 
 /**
- * Waits for a new .eml in the outbox addressed to `to` and returns
+ * Waits for a new email to `to` with an invitation link and returns
  * { file, text, link, path } with link the absolute /invite/<token> URL.
  */
 async function waitForInvitation(server, to, { timeout = 15_000 } = {}) {
-  const dir = path.join(server.dataDir, 'outbox');
-  return eventually(() => {
-    let names = [];
-    try { names = readdirSync(dir).filter((n) => n.endsWith('.eml')).sort(); } catch { /* not created yet */ }
-    for (const name of names) {
-      if (seenEmails.has(name)) continue;
-      const raw = readFileSync(path.join(dir, name), 'utf8');
-      const headerBlock = raw.split(/\r?\n\r?\n/)[0];
-      if (!headerBlock.toLowerCase().includes(to.toLowerCase())) continue;
-      seenEmails.add(name);
-      const text = emailText(raw);
-      const m = text.match(/(https?:\/\/[^\s"<>]+?)\/invite\/([A-Za-z0-9_-]+)/);
-      assert.ok(m, `the email to ${to} (${name}) should contain an /invite/<token> link; its text:\n${text.slice(0, 3000)}`);
-      return { file: name, text, link: `${m[1]}/invite/${m[2]}`, path: `/invite/${m[2]}` };
-    }
-    assert.fail(`no new email to ${to} in ${dir} (files there: ${names.join(', ') || 'none'})`);
-  }, { timeout, interval: 200 });
+  const pattern = /(https?:\/\/[^\s"<>]+?)\/invite\/([A-Za-z0-9_-]+)/;
+  const { file, text, match: m } = await waitForEmail(server, { to, pattern, seen: seenEmails, timeout });
+  return { file, text, link: `${m[1]}/invite/${m[2]}`, path: `/invite/${m[2]}` };
 }
 
 // ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 //! The Switchboard server: web UI, JSON API and CLI in one binary.
 //! `ARCHITECTURE.md` (and the README's layout section) describe the shape.
+pub mod account_security;
 pub mod accounts;
 pub mod api;
 pub mod audit;

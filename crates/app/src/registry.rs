@@ -18,5 +18,6 @@ pub fn all() -> Vec<Feature> {
         crate::developer::FEATURE,
         crate::audit::FEATURE,
         crate::webhooks::FEATURE,
+        crate::account_security::FEATURE,
     ]
 }

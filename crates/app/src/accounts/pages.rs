@@ -138,6 +138,10 @@ pub async fn signup(
     let mut tx = state.db.begin().await?;
     let new = users::NewUser { name: &name, email: &email, password_hash: &hash };
     let Some(user) = users::insert(&mut tx, new, now).await? else {
+        if form.invite.is_empty() {
+            drop(tx);
+            return crate::account_security::signup::address_taken(&state, &email, now).await;
+        }
         errors.insert("email", "An account with this email already exists. Sign in instead.".into());
         return render_signup(&state, &page, &form, errors).await;
     };
@@ -149,7 +153,7 @@ pub async fn signup(
     };
     let token = session::create(&mut tx, new_session, now).await?;
     tx.commit().await?;
-    let mut response = redirect("/workspaces/new");
+    let mut response = redirect(crate::account_security::signup::NEW_ACCOUNT_LANDING);
     if !form.invite.is_empty()
         && let Some(new_session) = session::load(&state.db, &token, now).await?
     {

@@ -7,6 +7,7 @@ pub mod model;
 
 pub mod password;
 pub mod session;
+pub mod session_list;
 pub mod throttle;
 pub mod token_facts;
 pub mod token_format;

@@ -134,3 +134,26 @@ pub async fn set_avatar_version<'a>(
     execute!(ex, "UPDATE users SET avatar_version = $2, updated_at = $3 WHERE id = $1", id.as_str(), version, now)?;
     Ok(())
 }
+
+/// The stored password hash of `id`, to check the current password before a change.
+pub async fn password_hash<'a>(ex: impl IntoExec<'a>, id: &UserId) -> Result<Option<String>, sqlx::Error> {
+    fetch_optional!(ex, (String,), "SELECT password_hash FROM users WHERE id = $1", id.as_str())
+        .map(|r| r.map(|(h,)| h))
+}
+
+/// Replaces the password hash (a reset or a change; the caller ends sessions).
+pub async fn set_password_hash<'a>(
+    ex: impl IntoExec<'a>,
+    id: &UserId,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    execute!(
+        ex,
+        "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
+        id.as_str(),
+        password_hash,
+        now
+    )?;
+    Ok(())
+}

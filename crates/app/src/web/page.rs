@@ -117,7 +117,10 @@ impl Page {
         let mut current = None;
         let mut switcher = Vec::new();
         let mut body_classes: Vec<&str> = Vec::new();
+        let mut sessions = Vec::new();
         if let Some(session) = &self.session {
+            // The Profile Modal lists them.
+            sessions = crate::auth::session_list::views(&state.db, session, state.clock.now()).await?;
             let user = users::find(&state.db, &session.user_id).await?;
             user_view = user.map(|u| UserView {
                 initials: initials(&u.name),
@@ -150,6 +153,7 @@ impl Page {
             }
         }
         layout.insert("user".into(), Value::from_serialize(&user_view));
+        layout.insert("sessions".into(), Value::from_serialize(&sessions));
         layout.insert("workspace".into(), current.unwrap_or(Value::from(())));
         layout.insert("workspaces".into(), Value::from_serialize(&switcher));
         layout.insert("body_class".into(), Value::from(body_classes.join(" ")));

@@ -36,6 +36,12 @@ const NO_ENTRY: &[(&str, &str)] = &[
     ("PATCH", "/api/v1/me"),
     ("PUT", "/api/v1/me/avatar"),
     ("DELETE", "/api/v1/me/avatar"),
+    // So do its password and sessions (account_security).
+    ("POST", "/password/forgot"),
+    ("POST", "/password/reset/{token}"),
+    ("POST", "/profile/password"),
+    ("POST", "/profile/sessions/sign-out-others"),
+    ("POST", "/profile/sessions/{handle}/sign-out"),
 ];
 
 /// The test's workspace, its Admin (session and an Admin token), and every

@@ -6,6 +6,7 @@ mod harness;
 #[path = "../../../providers/tests/support/moto.rs"]
 mod moto;
 
+mod account_security;
 mod accounts;
 mod audit;
 mod audit_chain;
@@ -33,6 +34,7 @@ mod members;
 mod metrics_access;
 mod nul_input;
 mod ops;
+mod password_reset;
 mod permissions;
 mod profile;
 mod ratelimit;

@@ -30,6 +30,18 @@ const NOT_WORKSPACE_SCOPED: &[(&str, &str, u16, &str)] = &[
     ("GET", "/files/avatar/{user_id}/{version}/{file}", 200, "avatars are served to any signed-in user (files/mod.rs)"),
     ("POST", "/settings/developer/features/{key}", 303, "a catalogue key; it acts on the caller's own workspace"),
     ("PUT", "/api/v1/experimental-features/{key}", 200, "a catalogue key; it acts on the caller's own workspace"),
+    (
+        "GET",
+        "/password/reset/{token}",
+        404,
+        "a reset link's token names an account, not a workspace (tested in password_reset.rs)",
+    ),
+    (
+        "POST",
+        "/password/reset/{token}",
+        404,
+        "a reset link's token names an account, not a workspace (tested in password_reset.rs)",
+    ),
 ];
 
 /// Real things of workspace A, by what they are.
@@ -45,6 +57,8 @@ struct Owned {
     audit_entry: String,
     logo_version: String,
     avatar_version: String,
+    /// The public handle of another session of A's Admin.
+    session_handle: String,
 }
 
 impl Owned {
@@ -65,6 +79,8 @@ impl Owned {
             ("version", _) if path.starts_with("/files/avatar/") => &self.avatar_version,
             ("file", _) => return Some("256.png".into()),
             ("token", "invite") => &self.invitation_token,
+            ("token", "reset") => return Some("not-a-real-token".into()),
+            ("handle", "sessions") => &self.session_handle,
             ("key", "features" | "experimental-features") => {
                 return Some(switchboard::developer::features::CATALOGUE[0].key.into());
             }
@@ -206,6 +222,13 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
     let avatar = ada.get_json("/api/v1/me").await["avatar_url"].as_str().expect("avatar url").to_string();
     let avatar_version = avatar.split('/').nth(4).expect("version").to_string();
 
+    // A second session of Ada's, named in the session list by its handle.
+    let mut elsewhere = app.visitor();
+    assert_eq!(elsewhere.sign_in("ada@example.com", "correct horse battery").await.status(), StatusCode::SEE_OTHER);
+    let html = elsewhere.get_text("/profile").await;
+    let row = html.split("<li class=\"session-row\"").find(|r| r.contains("This session")).expect("current row");
+    let session_handle = row.split('"').nth(1).expect("data-session").to_string();
+
     let audit = ada.get_json("/api/v1/audit-log").await;
     let audit_entry = audit["data"][0]["id"].as_str().expect("audit id").to_string();
     Owned {
@@ -220,6 +243,7 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
         audit_entry,
         logo_version,
         avatar_version,
+        session_handle,
     }
 }
 
