@@ -179,6 +179,8 @@ pub struct CommonArgs {
     pub trusted_proxies: Option<String>,
     #[command(flatten)]
     pub storage: StorageArgs,
+    #[command(flatten)]
+    pub load: crate::load::LoadArgs,
 }
 
 /// Secrets that check vendor callbacks (see [`crate::inbound`]). Give them
@@ -336,6 +338,7 @@ struct FileConfig {
     inbound: Option<InboundFile>,
     trusted_proxies: Option<String>,
     storage: Option<StorageArgs>,
+    load: Option<crate::load::LoadArgs>,
 }
 
 /// The TOML file's `[inbound]` table.
@@ -379,6 +382,8 @@ pub struct Config {
     /// Peers whose `X-Forwarded-For` names the client (see [`TrustedProxies`]).
     pub trusted_proxies: TrustedProxies,
     pub storage: StorageConfig,
+    /// Bounds on heavy work and the per-user request rate.
+    pub load: crate::load::LoadConfig,
 }
 
 /// The platform's own secrets for checking vendor callbacks; an inbound
@@ -482,6 +487,7 @@ impl std::fmt::Debug for Config {
             .field("inbound", &self.inbound)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("storage", &self.storage)
+            .field("load", &self.load)
             .finish()
     }
 }
@@ -545,7 +551,9 @@ impl Config {
             }
             None => TrustedProxies::default(),
         };
+        let load = crate::load::LoadConfig::resolve(&args.load, file.load.as_ref())?;
         Ok(Config {
+            load,
             storage,
             trusted_proxies,
             webhooks,

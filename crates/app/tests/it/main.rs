@@ -22,6 +22,7 @@ mod developer;
 mod docs;
 mod feature_registration;
 mod files;
+mod heavy_work;
 mod idempotency;
 mod inbound;
 mod jobs;
