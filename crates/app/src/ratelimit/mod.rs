@@ -16,6 +16,7 @@
 mod layer;
 mod store;
 
+pub(crate) use layer::ip_bucket;
 pub use layer::{charge_failed_auth, limit};
 
 use std::time::Duration;

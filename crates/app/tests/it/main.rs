@@ -34,6 +34,7 @@ mod profile;
 mod ratelimit;
 mod s3_storage;
 mod schema_checks;
+mod sign_in_throttle;
 mod smtp;
 mod tenant_walk;
 mod uploads;
