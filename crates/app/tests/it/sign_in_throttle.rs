@@ -2,6 +2,8 @@
 //! is checked, so parallel guesses cannot slip past the limit; and the lock
 //! is keyed on account and client, so a stranger cannot lock the owner out.
 use reqwest::StatusCode;
+use switchboard::auth::throttle::{self, ThrottleKey};
+use switchboard_db::fetch_scalar;
 
 use crate::harness::{TestApp, Visitor, csrf_from_html};
 
@@ -144,7 +146,23 @@ async fn clearing_an_account_unlocks_every_client() {
     assert_eq!(sign_in_from(&visitor, "203.0.113.9", "ada@example.com", PASSWORD).await, StatusCode::TOO_MANY_REQUESTS);
     // What a used password-reset link does.
     let mut tx = app.state.db.begin().await.expect("tx");
-    switchboard::auth::throttle::clear_for_account(&mut tx, "ada@example.com").await.expect("clear");
+    throttle::clear_for_account(&mut tx, "ada@example.com").await.expect("clear");
     tx.commit().await.expect("commit");
     assert_eq!(sign_in_from(&visitor, "203.0.113.9", "ada@example.com", PASSWORD).await, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn maintenance_deletes_only_counters_whose_window_has_passed() {
+    let app = TestApp::spawn().await;
+    let db = &app.state.db;
+    let now = app.clock_now();
+    let old = ThrottleKey::sign_in("ada@example.com", Some("203.0.113.9"));
+    throttle::reserve(db, &old, now).await.expect("reserve");
+    let later = now + chrono::Duration::minutes(10);
+    let recent = ThrottleKey::sign_in("grace@example.com", Some("198.51.100.7"));
+    throttle::reserve(db, &recent, later).await.expect("reserve");
+    let count = || async { fetch_scalar!(db, i64, "SELECT COUNT(*) FROM sign_in_attempts").expect("count") };
+    assert_eq!(count().await, 4);
+    let deleted = throttle::delete_expired(db, now + chrono::Duration::minutes(16)).await.expect("delete");
+    assert_eq!((deleted, count().await), (2, 2), "the first two windows have passed, the others not");
 }
