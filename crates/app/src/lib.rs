@@ -22,6 +22,7 @@ pub mod inbound;
 pub mod invitations;
 pub mod jobs;
 pub mod key_rotation;
+pub mod load;
 pub mod members;
 pub mod ops;
 pub mod policy;

@@ -39,6 +39,7 @@ pub async fn build_state_with(
     features: Vec<Feature>,
 ) -> anyhow::Result<AppState> {
     crate::feature::install(&features);
+    crate::load::install(&config.load);
     let jobs = features.iter().fold(jobs, |jobs, feature| (feature.jobs)(jobs));
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;

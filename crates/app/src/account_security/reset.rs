@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{email, store};
 use crate::auth::model::{EmailAddress, Password};
-use crate::auth::throttle::{self, ThrottleKey};
+use crate::auth::throttle;
 use crate::auth::{password, session_list, users};
 use crate::config::RateLimit;
 use crate::error::{AppError, AppResult, FieldError};
@@ -138,7 +138,7 @@ pub async fn complete(state: &AppState, token: &str, new_password: &str) -> AppR
     session_list::end_all(&mut tx, &user_id, None).await?;
     // Whoever held the emailed link may sign in at once, even if someone
     // else's wrong guesses had locked the account.
-    throttle::clear(&mut tx, &ThrottleKey::account(&user.email.to_lowercase())).await?;
+    throttle::clear_for_account(&mut tx, &user.email.to_lowercase()).await?;
     tx.commit().await?;
     Ok(Outcome::Reset)
 }

@@ -10,8 +10,8 @@ use crate::auth::session::{self, removal_cookie};
 use crate::auth::{SignedIn, session_list};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::redirect;
 use crate::web::page::append_cookie;
+use crate::web::redirect;
 use crate::web::{Flash, redirect_with_flash};
 
 #[derive(Deserialize)]
@@ -39,7 +39,10 @@ pub async fn sign_out_session(
     if !ended {
         return Err(AppError::not_found("The session"));
     }
-    Ok(redirect_with_flash(&redirect::target(&state.public_url, &form.back, "/profile"), Flash::success("That session was signed out.")))
+    Ok(redirect_with_flash(
+        &redirect::target(&state.public_url, &form.back, "/profile"),
+        Flash::success("That session was signed out."),
+    ))
 }
 
 pub async fn sign_out_others(

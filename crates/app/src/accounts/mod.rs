@@ -6,7 +6,15 @@ pub mod pages;
 use crate::feature::Feature;
 use crate::routes::{Access, Routes};
 
-pub const FEATURE: Feature = Feature { routes, ..Feature::new("accounts") };
+pub const FEATURE: Feature = Feature {
+    routes,
+    maintenance: Some(|state| {
+        use futures_util::FutureExt;
+        let now = state.clock.now();
+        crate::auth::throttle::delete_expired(&state.db, now).map(|r| r.map(|_| ()).map_err(Into::into)).boxed()
+    }),
+    ..Feature::new("accounts")
+};
 
 fn routes(r: &mut Routes) {
     r.pages(Access::Public)

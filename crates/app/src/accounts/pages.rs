@@ -220,39 +220,34 @@ pub async fn signin(
         )
         .await;
     };
-    let account_key = ThrottleKey::account(&email.normalized());
-    let mut keys = vec![ThrottleKey::account(&email.normalized())];
-    if let Some(ip) = &meta.ip {
-        keys.push(ThrottleKey::ip(ip));
-    }
+    let keys = ThrottleKey::sign_in(&email.normalized(), meta.ip.as_deref());
     let now = state.clock.now();
-    {
-        let mut tx = state.db.begin().await?;
-        if let Some(wait) = throttle::retry_after(&mut tx, &keys, now).await? {
-            tx.commit().await?;
-            let minutes = wait.div_ceil(60);
-            let message = format!(
-                "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
-            );
-            let mut response =
-                render_signin(&state, &page, &form.email, &form.next, Some(message), StatusCode::TOO_MANY_REQUESTS)
-                    .await?;
-            if let Ok(v) = axum::http::HeaderValue::from_str(&wait.to_string()) {
-                response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-            }
-            return Ok(response);
+    // Counted before the password is checked, atomically (see `auth::throttle`).
+    if let Some(wait) = throttle::reserve(&state.db, &keys, now).await? {
+        let minutes = wait.div_ceil(60);
+        let message = format!(
+            "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
+            if minutes == 1 { "" } else { "s" }
+        );
+        let mut response =
+            render_signin(&state, &page, &form.email, &form.next, Some(message), StatusCode::TOO_MANY_REQUESTS).await?;
+        if let Ok(v) = axum::http::HeaderValue::from_str(&wait.to_string()) {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
         }
-        tx.commit().await?;
+        return Ok(response);
     }
 
     // Verify outside any transaction: argon2 takes tens of milliseconds.
     let credentials = users::credentials(&state.db, &email).await?;
-    let verified = password::verify(&form.password, credentials.as_ref().map(|(_, h)| h.as_str())).await?;
-    let mut tx = state.db.begin().await?;
+    let verified = match password::verify(&form.password, credentials.as_ref().map(|(_, h)| h.as_str())).await {
+        Ok(verified) => verified,
+        Err(err) => {
+            // Not checked (the server was busy): the attempt is given back.
+            throttle::unreserve(&state.db, &keys).await?;
+            return Err(err);
+        }
+    };
     let (true, Some((user_id, _))) = (verified, credentials) else {
-        throttle::record_failure(&mut tx, &keys, now).await?;
-        tx.commit().await?;
         return render_signin(
             &state,
             &page,
@@ -263,7 +258,8 @@ pub async fn signin(
         )
         .await;
     };
-    throttle::clear(&mut tx, &account_key).await?;
+    let mut tx = state.db.begin().await?;
+    throttle::release(&mut tx, &keys).await?;
     // Rotate: the pre-sign-in session (if any) dies, a new one is issued.
     if let Some(old) = &old_session {
         session::delete(&mut tx, &old.id_hash).await?;

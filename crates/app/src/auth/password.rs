@@ -1,13 +1,18 @@
 //! argon2id password hashing. Hashing is deliberately slow, so it runs on
-//! the blocking pool rather than an async worker thread.
+//! the blocking pool rather than an async worker thread, and takes 19 MiB,
+//! so at most `--password-workers` run at once (see [`crate::load`]); past
+//! that a caller gets the 503 `server_busy`.
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 use super::model::Password;
+use crate::error::AppResult;
 
-pub async fn hash(password: &Password) -> anyhow::Result<String> {
+pub async fn hash(password: &Password) -> AppResult<String> {
     let plain = password.expose().to_owned();
-    tokio::task::spawn_blocking(move || {
+    let permit = crate::load::gates().passwords.enter().await?;
+    let hashed = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let mut salt_bytes = [0u8; 16];
         rand::fill(&mut salt_bytes);
         let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow::anyhow!("encoding salt: {e}"))?;
@@ -16,22 +21,28 @@ pub async fn hash(password: &Password) -> anyhow::Result<String> {
             .map(|h| h.to_string())
             .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
     })
-    .await?
+    .await
+    .map_err(anyhow::Error::from)??;
+    Ok(hashed)
 }
 
 /// Verifies `plain` against a stored PHC string. With no stored hash (an
 /// unknown email) it still does the work of one verification, so response
 /// time does not reveal which emails have accounts.
-pub async fn verify(plain: &str, stored: Option<&str>) -> anyhow::Result<bool> {
+pub async fn verify(plain: &str, stored: Option<&str>) -> AppResult<bool> {
     let plain = plain.to_owned();
     let stored = stored.unwrap_or(DUMMY_HASH).to_owned();
     let known = stored != DUMMY_HASH;
-    tokio::task::spawn_blocking(move || {
+    let permit = crate::load::gates().passwords.enter().await?;
+    let verified = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let parsed = PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
         let ok = Argon2::default().verify_password(plain.as_bytes(), &parsed).is_ok();
-        Ok(ok && known)
+        anyhow::Ok(ok && known)
     })
-    .await?
+    .await
+    .map_err(anyhow::Error::from)??;
+    Ok(verified)
 }
 
 /// argon2id hash of a random string nobody knows, with default parameters.

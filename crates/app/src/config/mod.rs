@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::audit::settings::{AuditArgs, AuditSettings};
 pub use crate::inbound::settings::{InboundArgs, InboundConfig};
 pub use crate::jobs::settings::{JobArgs, JobSettings};
+pub use crate::load::{LoadArgs, LoadConfig};
 pub use crate::ops::{MetricsArgs, MetricsConfig};
 pub use crate::ratelimit::settings::{RateLimit, RateLimitArgs, RateLimits};
 pub use crate::webhooks::settings::{WebhookArgs, WebhookConfig};
@@ -98,6 +99,9 @@ pub struct CommonArgs {
     #[command(flatten)]
     #[serde(default)]
     pub metrics: MetricsArgs,
+    #[command(flatten)]
+    #[serde(default)]
+    pub load: LoadArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
@@ -132,6 +136,8 @@ pub struct Config {
     pub inbound: InboundConfig,
     /// Who may read `/metrics` (see `crate::ops::access`).
     pub metrics: MetricsConfig,
+    /// Bounds on heavy work (see `crate::load`).
+    pub load: LoadConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -153,6 +159,7 @@ impl std::fmt::Debug for Config {
             .field("webhooks", &self.webhooks)
             .field("inbound", &self.inbound)
             .field("metrics", &self.metrics)
+            .field("load", &self.load)
             .finish()
     }
 }
@@ -249,6 +256,7 @@ impl Config {
             webhooks: settings.webhooks.resolve()?,
             inbound: settings.inbound.resolve()?,
             metrics: settings.metrics.resolve()?,
+            load: settings.load.resolve()?,
             data_dir,
         })
     }

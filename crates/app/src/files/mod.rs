@@ -82,19 +82,24 @@ async fn serve(state: &AppState, key: &str) -> AppResult<Response> {
         .into_response())
 }
 
-/// Validates and re-encodes an uploaded image (on the blocking pool) and
-/// stores every thumbnail under `key(size)`. Errors are about the upload
-/// and name the `field` they belong to.
+/// Validates and re-encodes an uploaded image (on the blocking pool, at
+/// most `--image-workers` at once, else the 503 `server_busy`; see
+/// [`crate::load`]) and stores every thumbnail under `key(size)`. Errors
+/// are about the upload and name the `field` they belong to.
 pub async fn store_image(
     state: &AppState,
     field: &str,
     upload: bytes::Bytes,
     key: impl Fn(u32) -> String,
 ) -> AppResult<()> {
-    let processed = tokio::task::spawn_blocking(move || crate::images::process_upload(&upload))
-        .await
-        .map_err(anyhow::Error::from)?
-        .map_err(|e| AppError::field(field, e.message()))?;
+    let permit = crate::load::gates().images.enter().await?;
+    let processed = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        crate::images::process_upload(&upload)
+    })
+    .await
+    .map_err(anyhow::Error::from)?
+    .map_err(|e| AppError::field(field, e.message()))?;
     for (size, png) in processed.thumbnails {
         state.files.put(&key(size), bytes::Bytes::from(png), "image/png").await?;
     }

@@ -20,13 +20,9 @@
 //!
 //! [`process_upload`] is CPU-bound (about 0.6 s for a 4096×4096 image in a
 //! release build on one core) and holds up to ~200 MiB at peak for the
-//! largest accepted images (a 4096×4096 16-bit PNG). Call it from
-//! `tokio::task::spawn_blocking`, never on the async runtime, and on a small
-//! host bound how many run at once (a semaphore):
-//!
-//! ```text
-//! let processed = tokio::task::spawn_blocking(move || images::process_upload(&bytes)).await??;
-//! ```
+//! largest accepted images (a 4096×4096 16-bit PNG). Call it through
+//! `files::store_image`, which runs it on the blocking pool behind the
+//! image gate of [`crate::load`] (at most `--image-workers` at once).
 
 use std::io::Cursor;
 

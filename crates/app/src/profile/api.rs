@@ -105,6 +105,8 @@ pub async fn update_me(
     request_body(content = Vec<u8>, content_type = "image/png", description = "The image bytes"),
     responses(
         (status = 200, body = MeResponse),
+        (status = 503, body = crate::error::ProblemDetails, content_type = "application/problem+json",
+            description = "Every image worker is busy (`server_busy`): try again after `Retry-After` seconds."),
     ))]
 pub async fn upload_avatar(
     State(state): State<AppState>,

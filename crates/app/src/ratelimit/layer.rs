@@ -26,8 +26,9 @@ struct Bucket {
     who: &'static str,
 }
 
-/// An API token's requests spend its budget; a signed-in browser's are not
-/// limited; anything else spends its IP address's budget. `None`: no limit.
+/// An API token's requests spend its budget; a signed-in browser's spend
+/// its user's (every session of one user together); anything else spends
+/// its IP address's budget. `None`: no limit.
 fn bucket_for(config: &Config, req: &Request) -> Option<Bucket> {
     if is_exempt(req.uri().path()) {
         return None;
@@ -36,8 +37,9 @@ fn bucket_for(config: &Config, req: &Request) -> Option<Bucket> {
         let limit = config.rate_limits.api?;
         return Some(Bucket { key: format!("token:{}", caller.token_id), limit, who: "this token" });
     }
-    if matches!(req.extensions().get::<MaybeSession>(), Some(MaybeSession(Some(_)))) {
-        return None;
+    if let Some(MaybeSession(Some(session))) = req.extensions().get::<MaybeSession>() {
+        let limit = config.rate_limits.user?;
+        return Some(Bucket { key: format!("user:{}", session.user_id), limit, who: "your account" });
     }
     let limit = config.rate_limits.ip?;
     // Without a known peer (no ConnectInfo) every caller would share one
@@ -48,7 +50,7 @@ fn bucket_for(config: &Config, req: &Request) -> Option<Bucket> {
 
 /// `ip:<address>`; an IPv6 address counts by its /64, since one host
 /// usually holds a whole /64 and could otherwise rotate through it.
-fn ip_bucket(ip: &str) -> String {
+pub(crate) fn ip_bucket(ip: &str) -> String {
     match ip.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
         Ok(IpAddr::V6(v6)) => {
             let [a, b, c, d, ..] = v6.segments();
@@ -144,7 +146,7 @@ mod tests {
     }
 
     #[test]
-    fn token_requests_spend_the_token_budget_and_sessions_are_not_limited() {
+    fn token_requests_spend_the_token_budget_and_sessions_their_users() {
         let config = config();
         let token_id = switchboard_core::ApiTokenId::new();
         let mut req = request("/api/v1/workspace", Some("192.0.2.7"));
@@ -170,10 +172,11 @@ mod tests {
         assert_eq!(bucket.key, format!("token:{token_id}"));
         assert_eq!(Some(bucket.limit), config.rate_limits.api);
 
+        let user_id = switchboard_core::UserId::new();
         let mut req = request("/api/v1/workspace", Some("192.0.2.7"));
         req.extensions_mut().insert(MaybeSession(Some(Arc::new(Session {
             id_hash: "x".into(),
-            user_id: switchboard_core::UserId::new(),
+            user_id: user_id.clone(),
             user_name: "Ada".into(),
             user_email: "ada@example.com".into(),
             avatar_version: None,
@@ -181,6 +184,10 @@ mod tests {
             csrf_token: "c".into(),
             last_seen_at: Utc::now(),
         }))));
-        assert_eq!(bucket_for(&config, &req), None);
+        let bucket = bucket_for(&config, &req).expect("limited");
+        assert_eq!(bucket.key, format!("user:{user_id}"));
+        assert_eq!(Some(bucket.limit), config.rate_limits.user);
+        let off = Config { rate_limits: crate::config::RateLimits { user: None, ..config.rate_limits }, ..config };
+        assert_eq!(bucket_for(&off, &req), None);
     }
 }

@@ -1,5 +1,5 @@
-//! Rate limiting per API token and, for requests with neither session nor
-//! token, per IP address.
+//! Rate limiting per API token, per signed-in user (`--user-rate-limit`)
+//! and, for requests with neither session nor token, per IP address.
 //!
 //! The algorithm is GCRA (the generic cell rate algorithm): each bucket
 //! keeps one number, its theoretical arrival time (TAT). A limit of
@@ -17,6 +17,7 @@ mod layer;
 pub mod settings;
 mod store;
 
+pub(crate) use layer::ip_bucket;
 pub use layer::{charge_failed_auth, limit};
 
 use std::time::Duration;

@@ -1,5 +1,6 @@
-//! The rate limits' settings: `--api-rate-limit`, `--ip-rate-limit`, their
-//! environment variables and the TOML `[rate_limits]` table (`api`, `ip`).
+//! The rate limits' settings: `--api-rate-limit`, `--ip-rate-limit`,
+//! `--user-rate-limit`, their environment variables and the TOML
+//! `[rate_limits]` table (`api`, `ip`, `user`).
 use std::time::Duration;
 
 use anyhow::Context;
@@ -28,6 +29,16 @@ pub struct RateLimitArgs {
         global = true
     )]
     pub ip: Option<String>,
+    /// Requests each signed-in user may make (pages and the API with a
+    /// session cookie), e.g. `1200/m`; `off` disables the limit.
+    #[arg(
+        id = "user_rate_limit",
+        value_name = "RATE",
+        long = "user-rate-limit",
+        env = "SWITCHBOARD_USER_RATE_LIMIT",
+        global = true
+    )]
+    pub user: Option<String>,
 }
 
 /// The limits in force; `None` where switched off.
@@ -37,10 +48,15 @@ pub struct RateLimits {
     pub api: Option<RateLimit>,
     /// Per IP address, for requests with neither session nor token.
     pub ip: Option<RateLimit>,
+    /// Per signed-in user (a browser session).
+    pub user: Option<RateLimit>,
 }
 
 pub const DEFAULT_API_RATE_LIMIT: RateLimit = RateLimit { requests: 600, period: Duration::from_secs(60) };
 pub const DEFAULT_IP_RATE_LIMIT: RateLimit = RateLimit { requests: 300, period: Duration::from_secs(60) };
+/// 20 a second sustained, bursts of the whole amount: far above a person
+/// clicking, far below a script hammering uploads or exports.
+pub const DEFAULT_USER_RATE_LIMIT: RateLimit = RateLimit { requests: 1200, period: Duration::from_secs(60) };
 
 impl RateLimitArgs {
     pub fn resolve(&self) -> anyhow::Result<RateLimits> {
@@ -51,6 +67,7 @@ impl RateLimitArgs {
         Ok(RateLimits {
             api: limit(&self.api, DEFAULT_API_RATE_LIMIT, "--api-rate-limit")?,
             ip: limit(&self.ip, DEFAULT_IP_RATE_LIMIT, "--ip-rate-limit")?,
+            user: limit(&self.user, DEFAULT_USER_RATE_LIMIT, "--user-rate-limit")?,
         })
     }
 }
@@ -98,7 +115,14 @@ mod tests {
             assert!(RateLimit::parse(bad).is_err(), "{bad:?} should be refused");
         }
         let defaults = RateLimitArgs::default().resolve().expect("defaults resolve");
-        assert_eq!(defaults, RateLimits { api: Some(DEFAULT_API_RATE_LIMIT), ip: Some(DEFAULT_IP_RATE_LIMIT) });
+        let expected = RateLimits {
+            api: Some(DEFAULT_API_RATE_LIMIT),
+            ip: Some(DEFAULT_IP_RATE_LIMIT),
+            user: Some(DEFAULT_USER_RATE_LIMIT),
+        };
+        assert_eq!(defaults, expected);
+        let off = RateLimitArgs { user: Some("off".into()), ..Default::default() }.resolve().expect("resolves");
+        assert_eq!(off.user, None);
         let off = RateLimitArgs { ip: Some("off".into()), ..Default::default() }.resolve().expect("resolves");
         assert_eq!(off.ip, None);
         let err = RateLimitArgs { api: Some("lots".into()), ..Default::default() }.resolve().expect_err("bad");

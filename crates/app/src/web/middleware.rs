@@ -136,7 +136,13 @@ pub async fn page_errors(State(state): State<AppState>, req: Request, next: Next
                 request_id => crate::error::current_request_id(),
             };
             match page.render_status(&state, status, "errors/error.html", ctx).await {
-                Ok(r) => r,
+                Ok(mut r) => {
+                    // A 503 `server_busy` says when to come back.
+                    if let Some(retry) = response.headers().get(header::RETRY_AFTER) {
+                        r.headers_mut().insert(header::RETRY_AFTER, retry.clone());
+                    }
+                    r
+                }
                 Err(_) => response,
             }
         }

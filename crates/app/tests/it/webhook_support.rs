@@ -168,6 +168,11 @@ where
 /// dir (so the same server key), delivering webhooks on the wall clock.
 /// Its log goes to `log` (shown when a test fails).
 pub fn start_server(app: &TestApp, log: &Path, extra: &[&str]) -> Killed {
+    start_server_at(app, log, extra).0
+}
+
+/// [`start_server`], and the URL the server printed.
+pub fn start_server_at(app: &TestApp, log: &Path, extra: &[&str]) -> (Killed, String) {
     let config = &app.state.config;
     let log_file = std::fs::File::create(log).expect("server log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
@@ -189,5 +194,6 @@ pub fn start_server(app: &TestApp, log: &Path, extra: &[&str]) -> Killed {
         "the server did not start: {line:?}\n{}",
         std::fs::read_to_string(log).unwrap_or_default()
     );
-    Killed(child)
+    let url = line.trim().trim_start_matches("Switchboard is running at ").to_string();
+    (Killed(child), url)
 }
