@@ -18,5 +18,7 @@ pub fn all() -> Vec<Feature> {
         crate::developer::FEATURE,
         crate::audit::FEATURE,
         crate::webhooks::FEATURE,
+        crate::verification::FEATURE,
+        crate::two_factor::FEATURE,
     ]
 }

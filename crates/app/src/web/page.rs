@@ -70,6 +70,7 @@ struct UserView {
     avatar_url: Option<String>,
     avatar_url_large: Option<String>,
     phone: Option<String>,
+    email_verified: bool,
 }
 
 #[derive(Serialize)]
@@ -119,6 +120,7 @@ impl Page {
         let mut body_classes: Vec<&str> = Vec::new();
         if let Some(session) = &self.session {
             let user = users::find(&state.db, &session.user_id).await?;
+            let email_verified = users::email_verified_at(&state.db, &session.user_id).await?.is_some();
             user_view = user.map(|u| UserView {
                 initials: initials(&u.name),
                 avatar_url: u.avatar_version.map(|v| crate::files::avatar_url(&u.id, v, 64)),
@@ -127,6 +129,7 @@ impl Page {
                 name: u.name,
                 email: u.email,
                 phone: u.phone_e164,
+                email_verified,
             });
             for entry in tenancy::workspaces_of(&state.db, &session.user_id).await? {
                 let ws = &entry.workspace;
