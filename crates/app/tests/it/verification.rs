@@ -174,3 +174,40 @@ async fn resending_the_link_is_rate_limited() {
     assert_eq!(location(&res), "/workspaces/new");
     assert_eq!(flash_text(&res).as_deref(), Some("We sent a new verification link to bob@example.com."));
 }
+
+/// Accounts that exist when migration 0011 runs count as verified; ones
+/// made after it do not.
+#[tokio::test]
+async fn accounts_from_before_the_migration_count_as_verified() {
+    use sqlx::migrate::Migrator;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
+    let now = chrono::Utc::now();
+    let insert = "INSERT INTO users (id, name, email, email_normalized, password_hash, created_at, updated_at)
+                  VALUES ($1, 'Old', $2, $2, 'x', $3, $3)";
+    let verified = "SELECT COUNT(*) FROM users WHERE email_verified_at IS NOT NULL";
+    let counts: (i64, i64) = match crate::harness::fresh_postgres_url().await {
+        Some(url) => {
+            let pool = sqlx::PgPool::connect(&url).await.expect("connect");
+            let migrator = Migrator::new(root.join("postgres")).await.expect("migrations");
+            migrator.run_to(9, &pool).await.expect("up to 0009");
+            sqlx::query(insert).bind("usr_old").bind("old@example.com").bind(now).execute(&pool).await.expect("old");
+            migrator.run(&pool).await.expect("the rest");
+            sqlx::query(insert).bind("usr_new").bind("new@example.com").bind(now).execute(&pool).await.expect("new");
+            let v: i64 = sqlx::query_scalar(verified).fetch_one(&pool).await.expect("count");
+            (v, sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&pool).await.expect("count"))
+        }
+        None => {
+            let dir = tempfile::tempdir().expect("dir");
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+            let pool = sqlx::SqlitePool::connect(&url).await.expect("connect");
+            let migrator = Migrator::new(root.join("sqlite")).await.expect("migrations");
+            migrator.run_to(9, &pool).await.expect("up to 0009");
+            sqlx::query(insert).bind("usr_old").bind("old@example.com").bind(now).execute(&pool).await.expect("old");
+            migrator.run(&pool).await.expect("the rest");
+            sqlx::query(insert).bind("usr_new").bind("new@example.com").bind(now).execute(&pool).await.expect("new");
+            let v: i64 = sqlx::query_scalar(verified).fetch_one(&pool).await.expect("count");
+            (v, sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&pool).await.expect("count"))
+        }
+    };
+    assert_eq!(counts, (1, 2), "the old account is verified, the new one is not");
+}
