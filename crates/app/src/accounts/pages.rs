@@ -262,10 +262,11 @@ pub async fn signin(
         )
         .await;
     };
-    throttle::clear(&mut tx, &account_key).await?;
+    // With a second factor the account's failures stay until it is given.
     if crate::two_factor::signin::needed(&mut tx, &user_id).await? {
         return crate::two_factor::signin::begin(&state, tx, &user_id, local_path(&form.next, "/"), now).await;
     }
+    throttle::clear(&mut tx, &account_key).await?;
     finish_sign_in(&state, tx, old_session.as_deref(), &user_id, &meta, local_path(&form.next, "/"), now).await
 }
 

@@ -16,6 +16,8 @@ use switchboard_db::Tx;
 
 use super::{service, store};
 use crate::auth::MaybeSession;
+use crate::auth::throttle::{self, ThrottleKey};
+use crate::auth::users;
 use crate::error::AppResult;
 use crate::secrets::{random_token, sha256_hex};
 use crate::state::AppState;
@@ -113,7 +115,14 @@ pub async fn submit_code(
         tx.commit().await?;
         return Ok(start_again(&state, EXPIRED));
     };
+    // A wrong code counts against the account as a wrong password does, so
+    // signing in again and again cannot buy unlimited guesses.
+    let account =
+        users::find(&mut tx, &challenge.user_id).await?.map(|u| ThrottleKey::account(&u.email.to_lowercase()));
     if service::check_code(&state, &mut tx, &challenge.user_id, &form.code, now).await?.is_some() {
+        if let Some(key) = &account {
+            throttle::clear(&mut tx, key).await?;
+        }
         store::delete_challenge(&mut tx, &id_hash).await?;
         let mut response = crate::accounts::pages::finish_sign_in(
             &state,
@@ -128,6 +137,7 @@ pub async fn submit_code(
         append_cookie(&mut response, cookie(&state, String::new(), 0));
         return Ok(response);
     }
+    throttle::record_failure(&mut tx, &account.into_iter().collect::<Vec<_>>(), now).await?;
     if challenge.attempts >= MAX_ATTEMPTS {
         store::delete_challenge(&mut tx, &id_hash).await?;
         tx.commit().await?;

@@ -197,6 +197,11 @@ async fn the_pending_step_expires_and_allows_five_codes() {
     let res = code_step(&mut ada, &right).await;
     assert_eq!(location(&res), "/signin");
     assert_eq!(ada.get("/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+    // The wrong codes count against the account like wrong passwords: a new
+    // password step cannot buy five more guesses at once.
+    let res = password_step(&mut ada, "ada@example.com").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    app.clock.advance(chrono::Duration::minutes(16));
 
     // Five minutes later the step has expired.
     password_step(&mut ada, "ada@example.com").await;
