@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use switchboard_core::UserId;
 use switchboard_db::Tx;
-use switchboard_providers::email::{EmailError, EmailMessage};
+use switchboard_providers::email::EmailMessage;
 
 use crate::auth::users;
 use crate::jobs::{self, Job, JobError, JobHandler, NewJob};
@@ -47,9 +47,6 @@ impl JobHandler for SendVerification {
         if users::email_verified_at(&state.db, &user_id).await.map_err(|e| JobError::Retry(e.to_string()))?.is_some() {
             return Ok(());
         }
-        state.email.send(&payload.message).await.map_err(|err| match err {
-            EmailError::Transient(msg) => JobError::Retry(msg),
-            EmailError::Permanent(msg) => JobError::Permanent(msg),
-        })
+        jobs::email::send(state, &payload.message).await
     }
 }
