@@ -2,15 +2,13 @@
 use chrono::{DateTime, Utc};
 use switchboard_providers::email::EmailMessage;
 
+use crate::invitations::email::escape;
+
 pub struct VerificationEmail<'a> {
     pub to: &'a str,
     pub link: &'a str,
     pub expires_at: DateTime<Utc>,
     pub message_id: String,
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 impl VerificationEmail<'_> {

@@ -185,28 +185,25 @@ async fn accounts_from_before_the_migration_count_as_verified() {
     let insert = "INSERT INTO users (id, name, email, email_normalized, password_hash, created_at, updated_at)
                   VALUES ($1, 'Old', $2, $2, 'x', $3, $3)";
     let verified = "SELECT COUNT(*) FROM users WHERE email_verified_at IS NOT NULL";
+    // The same steps on either backend's pool.
+    macro_rules! old_then_new {
+        ($pool:expr, $folder:expr) => {{
+            let pool = $pool;
+            let migrator = Migrator::new(root.join($folder)).await.expect("migrations");
+            migrator.run_to(9, &pool).await.expect("up to 0009");
+            sqlx::query(insert).bind("usr_old").bind("old@example.com").bind(now).execute(&pool).await.expect("old");
+            migrator.run(&pool).await.expect("the rest");
+            sqlx::query(insert).bind("usr_new").bind("new@example.com").bind(now).execute(&pool).await.expect("new");
+            let v: i64 = sqlx::query_scalar(verified).fetch_one(&pool).await.expect("count");
+            (v, sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&pool).await.expect("count"))
+        }};
+    }
+    let dir = tempfile::tempdir().expect("dir");
     let counts: (i64, i64) = match crate::harness::fresh_postgres_url().await {
-        Some(url) => {
-            let pool = sqlx::PgPool::connect(&url).await.expect("connect");
-            let migrator = Migrator::new(root.join("postgres")).await.expect("migrations");
-            migrator.run_to(9, &pool).await.expect("up to 0009");
-            sqlx::query(insert).bind("usr_old").bind("old@example.com").bind(now).execute(&pool).await.expect("old");
-            migrator.run(&pool).await.expect("the rest");
-            sqlx::query(insert).bind("usr_new").bind("new@example.com").bind(now).execute(&pool).await.expect("new");
-            let v: i64 = sqlx::query_scalar(verified).fetch_one(&pool).await.expect("count");
-            (v, sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&pool).await.expect("count"))
-        }
+        Some(url) => old_then_new!(sqlx::PgPool::connect(&url).await.expect("connect"), "postgres"),
         None => {
-            let dir = tempfile::tempdir().expect("dir");
             let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
-            let pool = sqlx::SqlitePool::connect(&url).await.expect("connect");
-            let migrator = Migrator::new(root.join("sqlite")).await.expect("migrations");
-            migrator.run_to(9, &pool).await.expect("up to 0009");
-            sqlx::query(insert).bind("usr_old").bind("old@example.com").bind(now).execute(&pool).await.expect("old");
-            migrator.run(&pool).await.expect("the rest");
-            sqlx::query(insert).bind("usr_new").bind("new@example.com").bind(now).execute(&pool).await.expect("new");
-            let v: i64 = sqlx::query_scalar(verified).fetch_one(&pool).await.expect("count");
-            (v, sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&pool).await.expect("count"))
+            old_then_new!(sqlx::SqlitePool::connect(&url).await.expect("connect"), "sqlite")
         }
     };
     assert_eq!(counts, (1, 2), "the old account is verified, the new one is not");
