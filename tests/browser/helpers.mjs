@@ -11,7 +11,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -542,6 +542,32 @@ export async function signIn(page, user) {
   await page.getByLabel('Password', { exact: true }).fill(user.password);
   await submit(page, page.getByRole('button', { name: 'Sign in' }));
   await page.waitForURL((u) => u.pathname !== '/signin');
+  await checkA11y(page);
+}
+
+/**
+ * Follows the verification link emailed to `user` at sign-up (new accounts
+ * create one workspace and invite nobody until verified) and waits for the
+ * toast that says so.
+ */
+export async function verifyEmail(page, server, user) {
+  const dir = path.join(server.dataDir, 'outbox');
+  const link = await eventually(() => {
+    let names = [];
+    try { names = readdirSync(dir).filter((n) => n.endsWith('.eml')).sort(); } catch { /* not created yet */ }
+    for (const name of names) {
+      const raw = readFileSync(path.join(dir, name), 'utf8').replace(/=\r?\n/g, '');
+      if (!raw.split(/\r?\n\r?\n/)[0].toLowerCase().includes(user.email.toLowerCase())) continue;
+      const m = raw.match(/\/verify-email\/([A-Za-z0-9_-]+)/);
+      if (m) return `/verify-email/${m[1]}`;
+    }
+    assert.fail(`no verification email to ${user.email} in ${dir}`);
+  }, { timeout: 15_000, interval: 200 });
+  await page.goto(link);
+  await eventually(async () => {
+    const texts = await toastTexts(page, 'status');
+    assert.ok(texts.some((t) => t.includes('Your email address is verified.')), `toasts: ${JSON.stringify(texts)}`);
+  });
   await checkA11y(page);
 }
 

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import {
   ARTIFACTS, accessibleName, assert, checkA11y, createWorkspace, currentWorkspaceIs, eventually, fieldError,
-  newUser, openSwitcher, scenario, signUp, submit, switchTo, toastTexts,
+  newUser, openSwitcher, scenario, signUp, submit, switchTo, toastTexts, verifyEmail,
 } from './helpers.mjs';
 import { waitForEmail } from './outbox.mjs';
 
@@ -99,10 +99,11 @@ async function joinAsNewUser(page, invitation, user, workspace) {
 
 // ---------------------------------------------------------------------------
 
-s.step('the admin signs up and creates "Acme Voice"', async ({ page }) => {
+s.step('the admin signs up, creates "Acme Voice" and verifies the address', async ({ page, server }) => {
   await page.goto('/signup');
   await signUp(page, admin);
   await createWorkspace(page, 'Acme Voice');
+  await verifyEmail(page, server, admin);
 });
 
 s.step('Settings → General shows the Member management card', async ({ page }) => {

@@ -2,7 +2,7 @@
 import {
   accessibleName, assert, checkA11y, createWorkspace, currentWorkspaceIs, eventually, fieldError,
   makePng, newUser, openSwitcher, openUserMenu, scenario, screenshot, signIn, signUp, submit,
-  switcher, switchTo, userMenu, visible,
+  switcher, switchTo, userMenu, verifyEmail, visible,
 } from './helpers.mjs';
 
 const s = scenario('workspaces_profile');
@@ -23,11 +23,12 @@ async function openProfile(page) {
 
 const avatarImg = (page) => userMenu(page).locator(':scope > summary img');
 
-s.step('signs up with a first workspace "Acme Voice"', async ({ page }) => {
+s.step('signs up with a first workspace "Acme Voice" and verifies the address', async ({ page, server }) => {
   await page.goto('/');
   await page.waitForURL((u) => u.pathname === '/signup');
   await signUp(page, user);
   await createWorkspace(page, 'Acme Voice');
+  await verifyEmail(page, server, user);
 });
 
 s.step('creates a second workspace from the switcher', async ({ page }) => {

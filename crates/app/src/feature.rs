@@ -50,6 +50,16 @@ pub type DeletionHook =
 pub type Worker =
     fn(AppState, tokio::sync::watch::Receiver<bool>) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>>;
 
+/// Runs before every handler of the workspace route kinds (member, editor,
+/// admin), once the caller's workspace and role are known; an answer stops
+/// the request there (say, a redirect to a set-up step the workspace
+/// requires).
+pub type WorkspaceGuard = for<'a> fn(
+    &'a AppState,
+    &'a crate::policy::WorkspaceCtx,
+    &'a axum::http::request::Parts,
+) -> BoxFuture<'a, Option<axum::response::Response>>;
+
 #[derive(Clone, Copy)]
 pub struct Feature {
     /// The feature's folder name, for logs.
@@ -73,6 +83,7 @@ pub struct Feature {
     pub sealed_columns: &'static [crate::key_rotation::SealedColumn],
     /// The outbox `events::emit` writes to (one feature provides it).
     pub outbox: Option<&'static dyn Outbox>,
+    pub workspace_guard: Option<WorkspaceGuard>,
 }
 
 fn no_routes(_: &mut Routes) {}
@@ -99,6 +110,7 @@ impl Feature {
             events: &[],
             sealed_columns: &[],
             outbox: None,
+            workspace_guard: None,
         }
     }
 }

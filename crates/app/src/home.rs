@@ -20,6 +20,9 @@ pub async fn home(state: &AppState, mut page: Page, session: Arc<Session>, meta:
         Err(err) if err.problem().is_some_and(|p| p.code == "no_workspace") => return Ok(redirect("/workspaces/new")),
         Err(err) => return Err(err),
     };
+    if let Some(setup) = crate::two_factor::enforce::home_redirect(state, &ctx).await? {
+        return Ok(setup);
+    }
     page.session = ctx.session.clone();
     page.render(state, "home.html", context! { title => "Home", is_admin => ctx.role == Role::Admin }).await
 }

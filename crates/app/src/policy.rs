@@ -190,6 +190,11 @@ async fn require(state: AppState, req: Request, next: Next, permission: Permissi
         Ok(ctx) => ctx,
         Err(err) => return err.into_response(),
     };
+    for guard in state.features.iter().filter_map(|f| f.workspace_guard) {
+        if let Some(response) = guard(&state, &ctx, &parts).await {
+            return response;
+        }
+    }
     let attempt = Attempt::of(&parts);
     let response = match ctx.require(permission) {
         Ok(()) => next.run(Request::from_parts(parts, body)).await,

@@ -19,5 +19,7 @@ pub fn all() -> Vec<Feature> {
         crate::audit::FEATURE,
         crate::webhooks::FEATURE,
         crate::account_security::FEATURE,
+        crate::verification::FEATURE,
+        crate::two_factor::FEATURE,
     ]
 }

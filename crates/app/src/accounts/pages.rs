@@ -5,12 +5,15 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use minijinja::context;
 use serde::Deserialize;
+use switchboard_core::UserId;
+use switchboard_db::Tx;
 
 use crate::audit::{self, Changes, Origin, Target};
 use crate::auth::model::{EmailAddress, Password, PersonName};
-use crate::auth::session::{self, MaybeSession, NewSession};
+use crate::auth::session::{self, MaybeSession, NewSession, Session};
 use crate::auth::throttle::{self, ThrottleKey};
 use crate::auth::{password, users};
 use crate::error::AppResult;
@@ -145,6 +148,7 @@ pub async fn signup(
         errors.insert("email", "An account with this email already exists. Sign in instead.".into());
         return render_signup(&state, &page, &form, errors).await;
     };
+    crate::verification::service::on_sign_up(&state, &mut tx, &user, now).await?;
     let new_session = NewSession {
         user_id: &user.id,
         current_workspace_id: None,
@@ -259,31 +263,55 @@ pub async fn signin(
         .await;
     };
     let mut tx = state.db.begin().await?;
+    let next = redirect_target(&state.public_url, &form.next, "/");
+    // With a second factor this attempt stays counted until the code is
+    // given (`two_factor::signin` releases it then).
+    if crate::two_factor::signin::needed(&mut tx, &user_id).await? {
+        return crate::two_factor::signin::begin(&state, tx, &user_id, &next, now).await;
+    }
     throttle::release(&mut tx, &keys).await?;
+    finish_sign_in(&state, tx, old_session.as_deref(), &user_id, &meta, &next, now).await
+}
+
+/// The end of a sign-in, once every factor is checked: the pre-sign-in
+/// session (if any) dies, a new one starts in the user's first workspace
+/// (audited there), and the browser goes to `next` — or to two-factor
+/// set-up when that workspace requires it and the user has none.
+pub async fn finish_sign_in(
+    state: &AppState,
+    mut tx: Tx,
+    old_session: Option<&Session>,
+    user_id: &UserId,
+    meta: &ClientMeta,
+    next: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Response> {
     // Rotate: the pre-sign-in session (if any) dies, a new one is issued.
-    if let Some(old) = &old_session {
+    if let Some(old) = old_session {
         session::delete(&mut tx, &old.id_hash).await?;
     }
-    let workspaces = crate::workspaces::store::list_for_user(&mut tx, &user_id).await?;
+    let workspaces = crate::workspaces::store::list_for_user(&mut tx, user_id).await?;
     let landing = workspaces.first().map(|w| w.workspace.clone());
     let new_session = NewSession {
-        user_id: &user_id,
+        user_id,
         current_workspace_id: landing.as_ref().map(|w| &w.id),
         ip: meta.ip.as_deref(),
         user_agent: meta.user_agent.as_deref(),
     };
     let token = session::create(&mut tx, new_session, now).await?;
-    if let Some(ws) = &landing {
-        let name = users::find(&mut tx, &user_id).await?.map(|u| u.name).unwrap_or_default();
-        let origin = Origin::user(ws.id.clone(), &user_id, &name, &meta);
-        let target = Target::new("user", &user_id, email.as_str());
+    if let Some(ws) = &landing
+        && let Some(user) = users::find(&mut tx, user_id).await?
+    {
+        let origin = Origin::user(ws.id.clone(), user_id, &user.name, meta);
+        let target = Target::new("user", user_id, user.email.as_str());
         // The new session starts in this workspace: that is what changed here.
         let changes = Changes::new().field("current_workspace", (), ws.id.as_str());
         audit::record(&mut tx, &origin, &crate::members::SIGNED_IN, &target, &changes, now).await?;
     }
+    let to = crate::two_factor::enforce::after_sign_in(&mut tx, user_id, landing.as_ref().map(|w| &w.id), next).await?;
     tx.commit().await?;
-    let mut response = redirect(&redirect_target(&state.public_url, &form.next, "/"));
-    append_cookie(&mut response, session::cookie(&state, token));
+    let mut response = redirect(&to);
+    append_cookie(&mut response, session::cookie(state, token));
     Ok(response)
 }
 

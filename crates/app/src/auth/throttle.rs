@@ -22,7 +22,7 @@
 //! [`clear_for_account`] clears every client's counter of one account; a
 //! used password-reset link (proof of the mailbox) should call it.
 use chrono::{DateTime, Duration, Utc};
-use switchboard_db::{Db, Tx, execute, fetch_one};
+use switchboard_db::{Db, IntoExec, Tx, execute, fetch_one};
 
 pub const WINDOW_MINUTES: i64 = 15;
 /// Attempts one client may make at one account per window.
@@ -84,23 +84,7 @@ pub async fn reserve(db: &Db, keys: &[ThrottleKey], now: DateTime<Utc>) -> Resul
     let now_ms = now.timestamp_millis();
     let mut wait: Option<u64> = None;
     for key in keys {
-        // A window that has passed starts afresh at this attempt.
-        let counter = fetch_one!(
-            db,
-            Counter,
-            "INSERT INTO sign_in_attempts (throttle_key, account, attempts, window_start_ms)
-             VALUES ($1, $2, 1, $3)
-             ON CONFLICT (throttle_key) DO UPDATE SET
-                 attempts = CASE WHEN sign_in_attempts.window_start_ms <= $4 THEN 1
-                                 ELSE sign_in_attempts.attempts + 1 END,
-                 window_start_ms = CASE WHEN sign_in_attempts.window_start_ms <= $4 THEN $3
-                                        ELSE sign_in_attempts.window_start_ms END
-             RETURNING attempts, window_start_ms",
-            &key.key,
-            key.account.as_deref(),
-            now_ms,
-            now_ms - WINDOW_MS
-        )?;
+        let counter = count(db, key, now_ms).await?;
         if counter.attempts > key.limit {
             let ms = counter.window_start_ms + WINDOW_MS - now_ms;
             let secs = u64::try_from(ms.max(0)).unwrap_or(0).div_ceil(1000).max(1);
@@ -108,6 +92,37 @@ pub async fn reserve(db: &Db, keys: &[ThrottleKey], now: DateTime<Utc>) -> Resul
         }
     }
     Ok(wait)
+}
+
+/// Counts one more failed attempt against every key, in the caller's
+/// transaction: a wrong second-factor code after a right password, so
+/// that signing in again and again buys no more guesses.
+pub async fn record_failure(tx: &mut Tx, keys: &[ThrottleKey], now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    for key in keys {
+        count(&mut *tx, key, now.timestamp_millis()).await?;
+    }
+    Ok(())
+}
+
+/// One attempt more on `key`'s counter, in one statement; a window that
+/// has passed starts afresh at this attempt.
+async fn count<'a>(ex: impl IntoExec<'a>, key: &ThrottleKey, now_ms: i64) -> Result<Counter, sqlx::Error> {
+    fetch_one!(
+        ex,
+        Counter,
+        "INSERT INTO sign_in_attempts (throttle_key, account, attempts, window_start_ms)
+         VALUES ($1, $2, 1, $3)
+         ON CONFLICT (throttle_key) DO UPDATE SET
+             attempts = CASE WHEN sign_in_attempts.window_start_ms <= $4 THEN 1
+                             ELSE sign_in_attempts.attempts + 1 END,
+             window_start_ms = CASE WHEN sign_in_attempts.window_start_ms <= $4 THEN $3
+                                    ELSE sign_in_attempts.window_start_ms END
+         RETURNING attempts, window_start_ms",
+        &key.key,
+        key.account.as_deref(),
+        now_ms,
+        now_ms - WINDOW_MS
+    )
 }
 
 /// After a right password: the account-and-client counters are cleared and

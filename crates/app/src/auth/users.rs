@@ -157,3 +157,36 @@ pub async fn set_password_hash<'a>(
     )?;
     Ok(())
 }
+
+/// Marks the user's address verified, if it still is `email_normalized`
+/// (a link sent to an old address proves nothing about a new one).
+pub async fn mark_verified<'a>(
+    ex: impl IntoExec<'a>,
+    user_id: &UserId,
+    email_normalized: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let n = execute!(
+        ex,
+        "UPDATE users SET email_verified_at = $3
+         WHERE id = $1 AND email_normalized = $2 AND email_verified_at IS NULL",
+        user_id.as_str(),
+        email_normalized,
+        now
+    )?;
+    Ok(n == 1)
+}
+
+/// When the user's address was verified; `None` if not (or no such user).
+pub async fn email_verified_at<'a>(
+    ex: impl IntoExec<'a>,
+    user_id: &UserId,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let row: Option<(Option<DateTime<Utc>>,)> = fetch_optional!(
+        ex,
+        (Option<DateTime<Utc>>,),
+        "SELECT email_verified_at FROM users WHERE id = $1",
+        user_id.as_str()
+    )?;
+    Ok(row.and_then(|(at,)| at))
+}

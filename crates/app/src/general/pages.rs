@@ -100,6 +100,7 @@ async fn render_general(
             confirm_name => value("confirm_name", ""),
             members => members::view::members_context(state, ctx, &form.members).await?,
             roles => [("admin", "Admin"), ("member", "Member"), ("viewer", "Viewer")],
+            two_factor => crate::two_factor::pages::workspace_card(state, ctx).await?,
         },
     )
     .await

@@ -17,7 +17,8 @@ pub struct InvitationEmail<'a> {
     pub message_id: String,
 }
 
-fn escape(s: &str) -> String {
+/// HTML-escapes text for the email's HTML part.
+pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

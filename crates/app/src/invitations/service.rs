@@ -59,6 +59,7 @@ pub async fn invite(state: &AppState, ctx: &WorkspaceCtx, email: &str, role: &st
     let (Some(email), Some(role)) = (email, role) else {
         return Err(AppError::validation(errors));
     };
+    crate::verification::service::require_verified_to_invite(state, &ctx.user_id).await?;
     let now = state.clock.now();
     let mut tx = lock_workspace(state, ctx).await?;
     check_send_budget(&mut tx, &ctx.workspace.id, now).await?;
@@ -176,6 +177,7 @@ async fn load_pending(tx: &mut Tx, ctx: &WorkspaceCtx, id: &str) -> AppResult<In
 /// A new link (the old one stops working) and a new 7-day window.
 pub async fn resend(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> AppResult<Invitation> {
     ctx.require(Permission::ManageMembers)?;
+    crate::verification::service::require_verified_to_invite(state, &ctx.user_id).await?;
     let now = state.clock.now();
     let mut tx = lock_workspace(state, ctx).await?;
     check_send_budget(&mut tx, &ctx.workspace.id, now).await?;
@@ -267,6 +269,7 @@ pub async fn accept(state: &AppState, session: &Session, meta: &ClientMeta, toke
         return Err(invalid());
     }
     members::upsert_active(&mut tx, &workspace.id, &session.user_id, invitation.role, now).await?;
+    crate::verification::service::on_invitation_accepted(&mut tx, &session.user_id, &invitation.email, now).await?;
     let membership = members::find(&mut tx, &workspace.id, &session.user_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("membership missing right after upsert"))?;

@@ -34,10 +34,16 @@ impl JobHandler for SendEmail {
 
     async fn run(&self, state: &AppState, job: &Job) -> Result<(), JobError> {
         let message: EmailMessage = job.payload_as()?;
-        tracing::debug!(sender = state.email.kind(), message_id = %message.message_id, "sending email");
-        state.email.send(&message).await.map_err(|err| match err {
-            EmailError::Transient(msg) => JobError::Retry(msg),
-            EmailError::Permanent(msg) => JobError::Permanent(msg),
-        })
+        send(state, &message).await
     }
+}
+
+/// Sends `message` through `state.email` as a job does: a transient failure
+/// is retried, a permanent one fails the job.
+pub async fn send(state: &AppState, message: &EmailMessage) -> Result<(), JobError> {
+    tracing::debug!(sender = state.email.kind(), message_id = %message.message_id, "sending email");
+    state.email.send(message).await.map_err(|err| match err {
+        EmailError::Transient(msg) => JobError::Retry(msg),
+        EmailError::Permanent(msg) => JobError::Permanent(msg),
+    })
 }

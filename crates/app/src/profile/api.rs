@@ -17,6 +17,7 @@ use crate::state::AppState;
     "id": "usr_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0",
     "name": "Ada Lovelace",
     "email": "ada@example.com",
+    "email_verified": true,
     "phone": "+442079460958",
     "avatar_url": "/files/avatar/usr_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0/2/256.png",
     "current_workspace_id": "ws_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0",
@@ -30,6 +31,10 @@ pub struct MeResponse {
     pub name: String,
     #[schema(example = "ada@example.com")]
     pub email: String,
+    /// Whether the address was proven (the emailed link, or an accepted
+    /// invitation to it). Until then the account creates at most one
+    /// workspace and sends no invitations.
+    pub email_verified: bool,
     /// E.164.
     #[schema(example = "+442079460958")]
     pub phone: Option<String>,
@@ -42,8 +47,9 @@ pub struct MeResponse {
     pub created_at: DateTime<Utc>,
 }
 
-fn me(user: User, session: &crate::auth::Session) -> MeResponse {
+fn me(user: User, session: &crate::auth::Session, email_verified: bool) -> MeResponse {
     MeResponse {
+        email_verified,
         avatar_url: user.avatar_version.map(|v| crate::files::avatar_url(&user.id, v, 256)),
         id: user.id.to_string(),
         name: user.name,
@@ -78,7 +84,8 @@ pub async fn get_me(State(state): State<AppState>, SignedIn(session): SignedIn) 
     let user = crate::auth::users::find(&state.db, &session.user_id)
         .await?
         .ok_or_else(crate::error::AppError::unauthenticated)?;
-    Ok(Json(me(user, &session)))
+    let verified = crate::verification::service::is_verified(&state, &session.user_id).await?;
+    Ok(Json(me(user, &session, verified)))
 }
 
 /// Changes the signed-in user's name or phone number.
@@ -95,7 +102,8 @@ pub async fn update_me(
 ) -> AppResult<Json<MeResponse>> {
     let update = ProfileUpdate { name: body.name, phone: body.phone.map(|p| p.unwrap_or_default()) };
     let user = service::update(&state, &session, update).await?;
-    Ok(Json(me(user, &session)))
+    let verified = crate::verification::service::is_verified(&state, &session.user_id).await?;
+    Ok(Json(me(user, &session, verified)))
 }
 
 /// Uploads an avatar: the body is the image (PNG, JPEG, WebP or GIF; at
@@ -116,7 +124,8 @@ pub async fn upload_avatar(
     let user = service::set_avatar(&state, &session, bytes)
         .await
         .map_err(|e| crate::workspaces::api::rename_field(e, "avatar", "file"))?;
-    Ok(Json(me(user, &session)))
+    let verified = crate::verification::service::is_verified(&state, &session.user_id).await?;
+    Ok(Json(me(user, &session, verified)))
 }
 
 /// Removes the avatar; initials are shown instead.
@@ -127,5 +136,6 @@ pub async fn upload_avatar(
     ))]
 pub async fn delete_avatar(State(state): State<AppState>, SignedIn(session): SignedIn) -> AppResult<Json<MeResponse>> {
     let user = service::remove_avatar(&state, &session).await?;
-    Ok(Json(me(user, &session)))
+    let verified = crate::verification::service::is_verified(&state, &session.user_id).await?;
+    Ok(Json(me(user, &session, verified)))
 }

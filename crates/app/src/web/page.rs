@@ -70,6 +70,7 @@ struct UserView {
     avatar_url: Option<String>,
     avatar_url_large: Option<String>,
     phone: Option<String>,
+    email_verified: bool,
 }
 
 #[derive(Serialize)]
@@ -122,6 +123,7 @@ impl Page {
             // The Profile Modal lists them.
             sessions = crate::auth::session_list::views(&state.db, session, state.clock.now()).await?;
             let user = users::find(&state.db, &session.user_id).await?;
+            let email_verified = users::email_verified_at(&state.db, &session.user_id).await?.is_some();
             user_view = user.map(|u| UserView {
                 initials: initials(&u.name),
                 avatar_url: u.avatar_version.map(|v| crate::files::avatar_url(&u.id, v, 64)),
@@ -130,6 +132,7 @@ impl Page {
                 name: u.name,
                 email: u.email,
                 phone: u.phone_e164,
+                email_verified,
             });
             for entry in tenancy::workspaces_of(&state.db, &session.user_id).await? {
                 let ws = &entry.workspace;

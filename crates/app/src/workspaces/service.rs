@@ -23,6 +23,7 @@ pub async fn create(state: &AppState, session: &Session, meta: &ClientMeta, raw_
     let now = state.clock.now();
     let id = WorkspaceId::new();
     let mut tx = state.db.begin().await?;
+    crate::verification::service::check_workspace_limit(&mut tx, &session.user_id).await?;
     let workspace = store::insert(&mut tx, &id, &name, &session.user_id, now).await?;
     members::upsert_active(&mut tx, &id, &session.user_id, Role::Admin, now).await?;
     let origin = Origin::user(id.clone(), &session.user_id, &session.user_name, meta);

@@ -5,6 +5,7 @@
 //! Admin-only route leaves `access.denied`; and no secret made during the
 //! test appears in any entry, neither plain nor hashed.
 mod recipes;
+mod two_factor_recipes;
 pub mod webhook_recipes;
 
 use std::collections::HashSet;
@@ -42,6 +43,9 @@ const NO_ENTRY: &[(&str, &str)] = &[
     ("POST", "/profile/password"),
     ("POST", "/profile/sessions/sign-out-others"),
     ("POST", "/profile/sessions/{handle}/sign-out"),
+    // A new verification email for the caller's own address.
+    ("POST", "/verify-email/resend"),
+    ("POST", "/api/v1/me/verification-email"),
 ];
 
 /// The test's workspace, its Admin (session and an Admin token), and every
@@ -73,6 +77,7 @@ impl World {
         secrets.extend(session_cookie(&res));
         let ws = admin.create_workspace("Acme Voice").await["id"].as_str().expect("id").to_string();
         admin.switch_to(&ws).await;
+        app.verify_email(&admin).await;
         let (_, secret) = create_token(&admin, "Coverage", "admin", None).await;
         let token = TokenClient::bearer(&app.url, &secret);
         secrets.push(secret);

@@ -6,8 +6,19 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Feature folders (and the one feature file, `home.rs`).
-const FEATURES: &[&str] =
-    &["accounts", "workspaces", "general", "members", "invitations", "profile", "developer", "webhooks", "home"];
+const FEATURES: &[&str] = &[
+    "accounts",
+    "workspaces",
+    "general",
+    "members",
+    "invitations",
+    "profile",
+    "developer",
+    "webhooks",
+    "home",
+    "two_factor",
+    "verification",
+];
 
 /// The composition root may name every feature: it is where they are listed
 /// (their registrations in `registry.rs`, their settings groups in `config/mod.rs`).

@@ -73,6 +73,7 @@ impl TestApp {
     pub async fn user_with_workspace(&self, name: &str, email: &str, workspace: &str) -> Visitor {
         let mut user = self.visitor();
         user.sign_up(name, email, "correct horse battery").await;
+        self.verify_email(&user).await;
         let ws = user.create_workspace(workspace).await;
         user.switch_to(ws["id"].as_str().expect("id")).await;
         user
@@ -87,6 +88,25 @@ impl TestApp {
         switchboard::members::store::upsert_active(&self.state.db, &ws, &user_id, role, self.clock_now())
             .await
             .expect("add member");
+    }
+
+    /// Marks `user`'s address verified, as following the emailed link does
+    /// (most tests are about what a verified account does).
+    pub async fn verify_email(&self, user: &Visitor) {
+        let me = user.get_json("/api/v1/me").await;
+        let user_id: switchboard_core::UserId = me["id"].as_str().expect("id").parse().expect("user id");
+        let email = me["email"].as_str().expect("email").to_lowercase();
+        switchboard::auth::users::mark_verified(&self.state.db, &user_id, &email, self.clock_now())
+            .await
+            .expect("verify email");
+        // Its emailed link is not needed now: the pending email goes, so
+        // tests that count jobs and emails see only their own.
+        switchboard_db::execute!(
+            &self.state.db,
+            "DELETE FROM jobs WHERE kind = $1 AND status = 'pending'",
+            switchboard::verification::job::KIND
+        )
+        .expect("drop the verification email");
     }
 
     /// A caller that sends only `Authorization: Bearer <token>`: no cookies.

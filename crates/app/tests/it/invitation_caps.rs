@@ -70,6 +70,7 @@ async fn one_person_may_send_a_bounded_number_of_invitations_a_day_across_worksp
     // Another person in the same workspace is not held back.
     let mut bob = app.visitor();
     bob.sign_up("Bob", "bob@example.com", "correct horse battery").await;
+    app.verify_email(&bob).await;
     app.add_member(ws["id"].as_str().expect("id"), &bob, "admin").await;
     bob.switch_to(ws["id"].as_str().expect("id")).await;
     assert_eq!(invite(&bob, "from-bob@example.com").await.status(), StatusCode::CREATED);

@@ -24,6 +24,12 @@ use crate::schema_checks::Schema;
 /// answer B's Admin instead of 404, and why. Keep this list short.
 const NOT_WORKSPACE_SCOPED: &[(&str, &str, u16, &str)] = &[
     ("GET", "/static/{name}", 200, "a bundled asset, nobody's data"),
+    (
+        "GET",
+        "/verify-email/{token}",
+        303,
+        "the emailed link is the credential; it proves an address, no workspace's data",
+    ),
     ("GET", "/invite/{token}", 200, "the emailed link is the credential: whoever holds it may read the invitation"),
     // 409 wrong_account, shown as a toast on the way back.
     ("POST", "/invite/{token}/accept", 303, "the link is the credential, but only the invited address may accept"),
@@ -81,6 +87,7 @@ impl Owned {
             ("token", "invite") => &self.invitation_token,
             ("token", "reset") => return Some("not-a-real-token".into()),
             ("handle", "sessions") => &self.session_handle,
+            ("token", "verify-email") => return Some("walked-verification-token".into()),
             ("key", "features" | "experimental-features") => {
                 return Some(switchboard::developer::features::CATALOGUE[0].key.into());
             }

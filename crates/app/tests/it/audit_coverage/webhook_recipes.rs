@@ -165,7 +165,7 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
             let res = w.page(&format!("/settings/developer/webhooks/{id}/deliveries/{delivery}/resend"), &[]).await;
             called(mark, &res, "webhook_endpoint.delivery_resent")
         }
-        _ => return None,
+        _ => return super::two_factor_recipes::call(w, method, path).await,
     };
     Some(c)
 }
