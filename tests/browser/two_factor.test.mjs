@@ -110,8 +110,10 @@ s.step('resets a forgotten password from the emailed link, then signs in with it
   await page.waitForURL((u) => u.pathname === '/signin');
   await page.getByRole('link', { name: 'Forgot password?' }).click();
   await page.waitForURL((u) => u.pathname === '/password/forgot');
+  await checkA11y(page);
   await page.getByLabel('Email', { exact: true }).fill(user.email);
   await submit(page, page.getByRole('button', { name: 'Send reset link' }));
+  await checkA11y(page);
   const mail = await waitForEmail(server, { to: user.email, pattern: /(https?:\/\/[^\s"<>]+?\/password\/reset\/[A-Za-z0-9_-]+)/ });
   await page.goto(mail.match[1]);
   await checkA11y(page);
@@ -119,15 +121,18 @@ s.step('resets a forgotten password from the emailed link, then signs in with it
   await page.getByLabel('New password').fill(newPassword);
   await submit(page, page.getByRole('button', { name: 'Set new password' }));
   await page.waitForURL((u) => u.pathname === '/signin');
+  await checkA11y(page);
 
   await page.getByLabel('Email', { exact: true }).fill(user.email);
   await page.getByLabel('Password', { exact: true }).fill(newPassword);
   await submit(page, page.getByRole('button', { name: 'Sign in' }));
   // A reset proves the mailbox, not the second factor: the code is still asked for.
   await page.waitForURL((u) => u.pathname === '/signin/two-factor');
+  await checkA11y(page);
   await eventually(() => assert.ok(stepNow() > usedStep, 'waiting for the next 30-second step'), { timeout: 35_000, interval: 250 });
   await page.getByLabel('Authentication code').fill(totp(secret, stepNow()));
   await submit(page, page.getByRole('button', { name: 'Verify and sign in' }));
   await page.waitForURL((u) => u.pathname === '/');
   await currentWorkspaceIs(page, 'Acme Voice');
+  await checkA11y(page);
 });
