@@ -3,20 +3,7 @@
 //! fixed text: nothing a visitor typed goes into them.
 use switchboard_providers::email::EmailMessage;
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-fn html(paragraphs: &[String], button: (&str, &str)) -> String {
-    let body: String = paragraphs.iter().map(|p| format!("<p>{p}</p>")).collect();
-    format!(
-        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">{body}\
-         <p><a href=\"{href}\" style=\"display:inline-block;padding:8px 14px;background:#4338ca;color:#fff;border-radius:6px;text-decoration:none\">{label}</a></p>\
-         <p style=\"color:#555\">Or open this link: {href}</p></body></html>",
-        href = escape(button.1),
-        label = escape(button.0),
-    )
-}
+use crate::jobs::email::{escape_html, html_with_button};
 
 /// The reset link, valid once for [`super::reset::VALID_MINUTES`].
 pub fn reset_link(to: &str, link: &str, message_id: String) -> EmailMessage {
@@ -27,7 +14,7 @@ pub fn reset_link(to: &str, link: &str, message_id: String) -> EmailMessage {
          The link works once and expires in {minutes} minutes. Using it signs you out everywhere.\n\
          If you did not ask for this, ignore this email: your password stays as it is.\n"
     );
-    let html = html(
+    let html = html_with_button(
         &[
             "Someone (hopefully you) asked to reset the password of your Switchboard account.".into(),
             format!(
@@ -35,7 +22,9 @@ pub fn reset_link(to: &str, link: &str, message_id: String) -> EmailMessage {
                  If you did not ask for this, ignore this email: your password stays as it is."
             ),
         ],
-        ("Choose a new password", link),
+        "Choose a new password",
+        link,
+        "",
     );
     EmailMessage { to: to.to_string(), subject: "Reset your Switchboard password".into(), text, html, message_id }
 }
@@ -48,16 +37,18 @@ pub fn signup_attempt(to: &str, signin_link: &str, forgot_link: &str, message_id
          Forgot your password? Reset it here:\n{forgot_link}\n\n\
          If it was not you, you can ignore this email: nothing about your account has changed.\n"
     );
-    let html = html(
+    let html = html_with_button(
         &[
             "Someone tried to create a Switchboard account with this email address, which already has one.".into(),
             format!(
                 "Forgot your password? <a href=\"{}\">Reset it</a>. If it was not you, you can ignore this email: \
                  nothing about your account has changed.",
-                escape(forgot_link)
+                escape_html(forgot_link)
             ),
         ],
-        ("Sign in", signin_link),
+        "Sign in",
+        signin_link,
+        "",
     );
     EmailMessage {
         to: to.to_string(),

@@ -6,6 +6,8 @@
 use chrono::{DateTime, Utc};
 use switchboard_providers::email::EmailMessage;
 
+use crate::jobs::email::{escape_html, html_with_button};
+
 pub struct InvitationEmail<'a> {
     pub to: &'a str,
     pub inviter: &'a str,
@@ -15,11 +17,6 @@ pub struct InvitationEmail<'a> {
     pub expires_at: DateTime<Utc>,
     /// Stable per send, so a retried delivery repeats the same Message-ID.
     pub message_id: String,
-}
-
-/// HTML-escapes text for the email's HTML part.
-pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// The subject of every invitation email.
@@ -38,16 +35,18 @@ impl InvitationEmail<'_> {
             role = self.role,
             link = self.link,
         );
-        let html = format!(
-            "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">\
-             <p><strong>{inviter}</strong> invited you to join <strong>{workspace}</strong> on Switchboard as {role}.</p>\
-             <p><a href=\"{link}\" style=\"display:inline-block;padding:8px 14px;background:#4338ca;color:#fff;border-radius:6px;text-decoration:none\">Accept the invitation</a></p>\
-             <p style=\"color:#555\">Or open this link: {link}<br>It works once and expires on {expires}. If you did not expect this email, you can ignore it.</p>\
-             </body></html>",
-            inviter = escape(self.inviter),
-            workspace = escape(self.workspace),
-            role = escape(self.role),
-            link = escape(self.link),
+        let html = html_with_button(
+            &[format!(
+                "<strong>{inviter}</strong> invited you to join <strong>{workspace}</strong> on Switchboard as {role}.",
+                inviter = escape_html(self.inviter),
+                workspace = escape_html(self.workspace),
+                role = escape_html(self.role),
+            )],
+            "Accept the invitation",
+            self.link,
+            &format!(
+                "<br>It works once and expires on {expires}. If you did not expect this email, you can ignore it."
+            ),
         );
         EmailMessage { to: self.to.to_string(), subject, text, html, message_id: self.message_id.clone() }
     }

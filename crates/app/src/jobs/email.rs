@@ -47,3 +47,22 @@ pub async fn send(state: &AppState, message: &EmailMessage) -> Result<(), JobErr
         EmailError::Permanent(msg) => JobError::Permanent(msg),
     })
 }
+
+/// `s` safe inside HTML text and double-quoted attributes.
+pub fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The HTML part of an email that asks for one action: the `lead`
+/// paragraphs (already HTML), a button to `href`, then the link spelled out
+/// for clients that hide buttons, followed by `after_link` (already HTML).
+pub fn html_with_button(lead: &[String], label: &str, href: &str, after_link: &str) -> String {
+    let lead: String = lead.iter().map(|p| format!("<p>{p}</p>")).collect();
+    format!(
+        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">{lead}\
+         <p><a href=\"{href}\" style=\"display:inline-block;padding:8px 14px;background:#4338ca;color:#fff;border-radius:6px;text-decoration:none\">{label}</a></p>\
+         <p style=\"color:#555\">Or open this link: {href}{after_link}</p></body></html>",
+        href = escape_html(href),
+        label = escape_html(label),
+    )
+}

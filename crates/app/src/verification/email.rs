@@ -2,7 +2,7 @@
 use chrono::{DateTime, Utc};
 use switchboard_providers::email::EmailMessage;
 
-use crate::invitations::email::escape;
+use crate::jobs::email::html_with_button;
 
 pub struct VerificationEmail<'a> {
     pub to: &'a str,
@@ -20,14 +20,14 @@ impl VerificationEmail<'_> {
              you can ignore this email.\n",
             link = self.link,
         );
-        let html = format!(
-            "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">\
-             <p>Confirm that this is your email address for Switchboard.</p>\
-             <p><a href=\"{link}\" style=\"display:inline-block;padding:8px 14px;background:#4338ca;color:#fff;border-radius:6px;text-decoration:none\">Verify my email address</a></p>\
-             <p style=\"color:#555\">Or open this link: {link}<br>It works once and expires on {expires}. \
-             If you did not create a Switchboard account, you can ignore this email.</p>\
-             </body></html>",
-            link = escape(self.link),
+        let html = html_with_button(
+            &["Confirm that this is your email address for Switchboard.".into()],
+            "Verify my email address",
+            self.link,
+            &format!(
+                "<br>It works once and expires on {expires}. \
+                 If you did not create a Switchboard account, you can ignore this email."
+            ),
         );
         EmailMessage {
             to: self.to.to_string(),

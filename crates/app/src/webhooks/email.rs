@@ -2,10 +2,7 @@
 use switchboard_providers::email::EmailMessage;
 
 use super::store::EndpointRow;
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+use crate::jobs::email::escape_html;
 
 pub fn disabled_endpoint(
     to: &str,
@@ -27,10 +24,10 @@ pub fn disabled_endpoint(
          <p>{reason}</p>\
          <p>Fix the endpoint, then enable it again and use Recover to resend what it missed: \
          <a href=\"{link}\">{link}</a></p></body></html>",
-        url = escape(&endpoint.url),
-        workspace = escape(workspace),
-        reason = escape(reason),
-        link = escape(link),
+        url = escape_html(&endpoint.url),
+        workspace = escape_html(workspace),
+        reason = escape_html(reason),
+        link = escape_html(link),
     );
     EmailMessage {
         to: to.to_string(),
