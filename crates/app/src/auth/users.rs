@@ -13,6 +13,8 @@ pub struct User {
     pub email: String,
     pub phone_e164: Option<String>,
     pub avatar_version: Option<i64>,
+    /// When the address was verified (see `crate::verification`); `None` until then.
+    pub email_verified_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -50,6 +52,7 @@ pub async fn insert<'a>(
         email: new.email.as_str().to_string(),
         phone_e164: None,
         avatar_version: None,
+        email_verified_at: None,
         created_at: now,
         updated_at: now,
     }))
@@ -59,7 +62,7 @@ pub async fn find<'a>(ex: impl IntoExec<'a>, id: &UserId) -> Result<Option<User>
     fetch_optional!(
         ex,
         User,
-        "SELECT id, name, email, phone_e164, avatar_version, created_at, updated_at FROM users WHERE id = $1",
+        "SELECT id, name, email, phone_e164, avatar_version, email_verified_at, created_at, updated_at FROM users WHERE id = $1",
         id.as_str()
     )
 }
@@ -68,7 +71,7 @@ pub async fn find_by_email<'a>(ex: impl IntoExec<'a>, email: &EmailAddress) -> R
     fetch_optional!(
         ex,
         User,
-        "SELECT id, name, email, phone_e164, avatar_version, created_at, updated_at FROM users WHERE email_normalized = $1",
+        "SELECT id, name, email, phone_e164, avatar_version, email_verified_at, created_at, updated_at FROM users WHERE email_normalized = $1",
         email.normalized()
     )
 }

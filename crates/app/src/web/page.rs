@@ -123,7 +123,6 @@ impl Page {
             // The Profile Modal lists them.
             sessions = crate::auth::session_list::views(&state.db, session, state.clock.now()).await?;
             let user = users::find(&state.db, &session.user_id).await?;
-            let email_verified = users::email_verified_at(&state.db, &session.user_id).await?.is_some();
             user_view = user.map(|u| UserView {
                 initials: initials(&u.name),
                 avatar_url: u.avatar_version.map(|v| crate::files::avatar_url(&u.id, v, 64)),
@@ -132,7 +131,7 @@ impl Page {
                 name: u.name,
                 email: u.email,
                 phone: u.phone_e164,
-                email_verified,
+                email_verified: u.email_verified_at.is_some(),
             });
             for entry in tenancy::workspaces_of(&state.db, &session.user_id).await? {
                 let ws = &entry.workspace;
