@@ -8,7 +8,6 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use minijinja::context;
 use serde::Deserialize;
 
 use super::store;
@@ -82,14 +81,8 @@ pub async fn change_password(
         Err(err) => {
             let Some(errors) = err.field_messages() else { return Err(err) };
             // Passwords are never sent back into the form.
-            let values: BTreeMap<&str, String> = BTreeMap::new();
-            page.render_status(
-                &state,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "profile/page.html",
-                context! { title => "Profile", profile_values => values, profile_errors => errors },
-            )
-            .await
+            crate::profile::pages::render(&state, &page, BTreeMap::new(), errors, StatusCode::UNPROCESSABLE_ENTITY)
+                .await
         }
     }
 }

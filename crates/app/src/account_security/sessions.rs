@@ -4,21 +4,15 @@
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use serde::Deserialize;
 
 use crate::auth::session::{self, removal_cookie};
 use crate::auth::{SignedIn, session_list};
 use crate::error::{AppError, AppResult};
+use crate::profile::pages::BackForm;
 use crate::state::AppState;
 use crate::web::page::append_cookie;
 use crate::web::redirect;
 use crate::web::{Flash, redirect_with_flash};
-
-#[derive(Deserialize)]
-pub struct BackForm {
-    #[serde(default)]
-    back: String,
-}
 
 pub async fn sign_out_session(
     State(state): State<AppState>,

@@ -21,7 +21,9 @@ pub async fn profile_page(State(state): State<AppState>, _user: SignedIn, page: 
     render(&state, &page, BTreeMap::new(), BTreeMap::new(), StatusCode::OK).await
 }
 
-async fn render(
+/// The Profile page with a form's values and its field errors (a form
+/// that did not save is shown again this way).
+pub(crate) async fn render(
     state: &AppState,
     page: &Page,
     values: BTreeMap<&str, String>,
@@ -48,10 +50,11 @@ pub struct ProfileForm {
     back: String,
 }
 
+/// A Profile Modal form that only says where to go back to.
 #[derive(Deserialize)]
 pub struct BackForm {
     #[serde(default)]
-    back: String,
+    pub back: String,
 }
 
 pub async fn save_profile(
