@@ -13,7 +13,7 @@ pub struct User {
     pub email: String,
     pub phone_e164: Option<String>,
     pub avatar_version: Option<i64>,
-    /// When the address was verified (see `crate::verification`); `None` until then.
+    /// When the address was verified (by the emailed link); `None` until then.
     pub email_verified_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 /// Feature folders (and the one feature file, `home.rs`).
 const FEATURES: &[&str] = &[
     "accounts",
+    "account_security",
     "workspaces",
     "general",
     "members",
