@@ -112,6 +112,12 @@ impl AppError {
         Self::client(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
     }
 
+    /// 402: the workspace's credits or payment cannot cover the action
+    /// (`insufficient_credits`, `payment_declined`, `plan_limit`).
+    pub fn payment_required(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::client(StatusCode::PAYMENT_REQUIRED, code, detail)
+    }
+
     /// The same client error, answered with `Retry-After: secs`.
     pub fn with_retry_after(mut self, secs: u64) -> Self {
         if let AppError::Client(problem) = &mut self {

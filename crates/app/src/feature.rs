@@ -44,6 +44,12 @@ pub type Maintenance = for<'a> fn(&'a AppState) -> BoxFuture<'a, anyhow::Result<
 pub type DeletionHook =
     for<'a> fn(&'a mut Tx, &'a WorkspaceId, DateTime<Utc>) -> BoxFuture<'a, Result<(), sqlx::Error>>;
 
+/// Runs in the transaction that creates a workspace, after its row and its
+/// first Admin are written: the feature's own rows every workspace has
+/// (its subscription and credit balance).
+pub type CreationHook =
+    for<'a> fn(&'a AppState, &'a mut Tx, &'a WorkspaceId, DateTime<Utc>) -> BoxFuture<'a, crate::error::AppResult<()>>;
+
 /// A background loop of the feature's own, started by `serve` (the job
 /// worker covers most background work; the webhook sender has its own for
 /// concurrency per endpoint). It stops when `shutdown` turns true.
@@ -72,6 +78,7 @@ pub struct Feature {
     pub maintenance: Option<Maintenance>,
     pub worker: Option<Worker>,
     pub on_workspace_deleted: Option<DeletionHook>,
+    pub on_workspace_created: Option<CreationHook>,
     pub actions: &'static [&'static Action],
     /// Target types of its audit entries, for the Audit Log filter.
     pub targets: &'static [TargetType],
@@ -105,6 +112,7 @@ impl Feature {
             maintenance: None,
             worker: None,
             on_workspace_deleted: None,
+            on_workspace_created: None,
             actions: &[],
             targets: &[],
             events: &[],

@@ -21,5 +21,7 @@ pub fn all() -> Vec<Feature> {
         crate::account_security::FEATURE,
         crate::verification::FEATURE,
         crate::two_factor::FEATURE,
+        crate::subscription::FEATURE,
+        crate::credits::FEATURE,
     ]
 }

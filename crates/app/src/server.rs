@@ -54,8 +54,11 @@ pub async fn build_state_with(
     tracing::info!(kind = email.kind(), "outgoing email configured");
     let server_key = crate::server_key::ServerKeys::load_or_create(&config.server_key_file)
         .context("loading the server key (--server-key-file)")?;
+    let payments = crate::payments::processor(&config.billing.processor)?;
+    tracing::info!(processor = payments.name(), "payments configured");
     Ok(AppState::new(Inner {
         db,
+        payments,
         public_url,
         templates: Templates::load()?,
         files,

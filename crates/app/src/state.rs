@@ -37,6 +37,8 @@ pub struct Inner {
     /// Wakes this process's webhook worker after a change that may have
     /// enqueued events (other processes find them on their next poll).
     pub webhooks_wakeup: Arc<tokio::sync::Notify>,
+    /// The payment processor (sandbox or Stripe, see `crate::payments`).
+    pub payments: Arc<dyn switchboard_providers::payments::PaymentProcessor>,
     /// The registered features (`registry::all()`, plus any a test adds).
     pub features: Arc<[crate::feature::Feature]>,
 }

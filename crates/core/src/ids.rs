@@ -133,6 +133,17 @@ prefixed_id!(
     "atm"
 );
 
+prefixed_id!(
+    /// An invoice (`bill_…`; `inv_` is taken by invitations).
+    InvoiceId,
+    "bill"
+);
+prefixed_id!(
+    /// An entry of a workspace's credits ledger (`cre_…`).
+    CreditEntryId,
+    "cre"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

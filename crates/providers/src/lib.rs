@@ -2,4 +2,5 @@
 //! works offline and a real client chosen by configuration.
 pub mod email;
 mod fs_util;
+pub mod payments;
 pub mod storage;

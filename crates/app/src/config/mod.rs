@@ -29,6 +29,7 @@ pub use crate::jobs::settings::{JobArgs, JobSettings};
 pub use crate::load::{LoadArgs, LoadConfig};
 pub use crate::ops::{MetricsArgs, MetricsConfig};
 pub use crate::ratelimit::settings::{RateLimit, RateLimitArgs, RateLimits};
+pub use crate::subscription::settings::{BillingArgs, BillingConfig};
 pub use crate::webhooks::settings::{WebhookArgs, WebhookConfig};
 pub use cli::{AuditCommand, Cli, Command, KeyCommand, MembersCommand};
 pub use email::{EmailArgs, EmailSettings};
@@ -102,6 +103,9 @@ pub struct CommonArgs {
     #[command(flatten)]
     #[serde(default)]
     pub load: LoadArgs,
+    #[command(flatten)]
+    #[serde(default)]
+    pub billing: BillingArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
@@ -138,6 +142,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// Bounds on heavy work (see `crate::load`).
     pub load: LoadConfig,
+    /// The plan table and the payment processor (see `crate::subscription`).
+    pub billing: BillingConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -160,6 +166,7 @@ impl std::fmt::Debug for Config {
             .field("inbound", &self.inbound)
             .field("metrics", &self.metrics)
             .field("load", &self.load)
+            .field("billing", &self.billing)
             .finish()
     }
 }
@@ -257,6 +264,7 @@ impl Config {
             inbound: settings.inbound.resolve()?,
             metrics: settings.metrics.resolve()?,
             load: settings.load.resolve()?,
+            billing: settings.billing.resolve()?,
             data_dir,
         })
     }

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod client_ip;
 pub mod flash;
+pub mod format;
 pub mod middleware;
 pub mod nul;
 pub mod page;

@@ -29,6 +29,11 @@ pub async fn create(state: &AppState, session: &Session, meta: &ClientMeta, raw_
     let origin = Origin::user(id.clone(), &session.user_id, &session.user_name, meta);
     let changes = Changes::new().field("name", (), name.as_str()).field("timezone", (), "UTC");
     audit::record(&mut tx, &origin, &super::CREATED, &target(&workspace), &changes, now).await?;
+    for feature in state.features.iter() {
+        if let Some(hook) = feature.on_workspace_created {
+            hook(state, &mut tx, &id, now).await?;
+        }
+    }
     tx.commit().await?;
     Ok(workspace)
 }

@@ -1,0 +1,16 @@
+//! The payment processor this server charges through (the sandbox by
+//! default, Stripe when configured; the clients live in
+//! `switchboard_providers::payments`), and what comes back from it.
+use std::sync::Arc;
+
+use switchboard_providers::payments::{PaymentProcessor, sandbox::Sandbox};
+
+use crate::subscription::settings::ProcessorConfig;
+
+/// The configured processor.
+pub fn processor(config: &ProcessorConfig) -> anyhow::Result<Arc<dyn PaymentProcessor>> {
+    match config {
+        ProcessorConfig::Sandbox => Ok(Arc::new(Sandbox)),
+        ProcessorConfig::Stripe { .. } => anyhow::bail!("the Stripe processor is not built yet"),
+    }
+}
