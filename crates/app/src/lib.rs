@@ -21,6 +21,7 @@ pub mod home;
 pub mod images;
 pub mod inbound;
 pub mod invitations;
+pub mod invoices;
 pub mod jobs;
 pub mod key_rotation;
 pub mod load;

@@ -23,5 +23,6 @@ pub fn all() -> Vec<Feature> {
         crate::two_factor::FEATURE,
         crate::subscription::FEATURE,
         crate::credits::FEATURE,
+        crate::invoices::FEATURE,
     ]
 }

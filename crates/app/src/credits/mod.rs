@@ -4,6 +4,7 @@
 //! [`ledger::post`]; numbers, voices and usage debit through it.
 pub mod ledger;
 pub mod low_balance;
+pub mod view;
 
 use serde_json::json;
 

@@ -1,6 +1,8 @@
 //! The payment processor this server charges through (the sandbox by
 //! default, Stripe when configured; the clients live in
 //! `switchboard_providers::payments`), and what comes back from it.
+pub mod view;
+
 use std::sync::Arc;
 
 use switchboard_providers::payments::{PaymentProcessor, sandbox::Sandbox};
