@@ -24,5 +24,6 @@ pub fn all() -> Vec<Feature> {
         crate::subscription::FEATURE,
         crate::credits::FEATURE,
         crate::invoices::FEATURE,
+        crate::payments::FEATURE,
     ]
 }

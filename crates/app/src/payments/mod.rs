@@ -1,6 +1,7 @@
 //! The payment processor this server charges through (the sandbox by
 //! default, Stripe when configured; the clients live in
 //! `switchboard_providers::payments`), and what comes back from it.
+pub mod methods;
 pub mod view;
 
 use std::sync::Arc;
@@ -16,3 +17,15 @@ pub fn processor(config: &ProcessorConfig) -> anyhow::Result<Arc<dyn PaymentProc
         ProcessorConfig::Stripe { .. } => anyhow::bail!("the Stripe processor is not built yet"),
     }
 }
+
+pub const PAYMENT_METHODS: crate::audit::ActionGroup =
+    crate::audit::ActionGroup { title: "Payment method", filter: "payment_method.*" };
+
+pub const METHOD_UPDATED: crate::audit::Action =
+    crate::audit::Action::new("payment_method.updated", "Payment method changed", &PAYMENT_METHODS);
+
+pub const FEATURE: crate::feature::Feature = crate::feature::Feature {
+    actions: &[&METHOD_UPDATED],
+    targets: &[("payment_method", "Payment method")],
+    ..crate::feature::Feature::new("payments")
+};
