@@ -228,3 +228,10 @@ document.addEventListener("click", function (event) {
     }
   });
 })();
+
+// Print buttons (the invoice page): data-print opens the browser's print
+// dialog; the print stylesheet leaves only the invoice.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-print]");
+  if (button) window.print();
+});

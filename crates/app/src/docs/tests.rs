@@ -46,7 +46,11 @@ async fn every_operation_of_the_real_document_is_listed_once() {
     assert_eq!(listed.len(), documented.len(), "each operation once");
     assert_eq!(listed.into_iter().collect::<BTreeSet<_>>(), documented);
     let tags: Vec<&str> = api.tags.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(tags, ["workspaces", "profile", "members", "developer", "audit", "webhooks"], "in the document's order");
+    assert_eq!(
+        tags,
+        ["workspaces", "profile", "members", "developer", "audit", "webhooks", "subscription", "invoices"],
+        "in the document's order"
+    );
     let ids: BTreeSet<&str> = api.tags.iter().flat_map(|t| &t.operations).map(|o| o.id.as_str()).collect();
     assert_eq!(ids.len(), documented.len(), "anchors are unique");
 }

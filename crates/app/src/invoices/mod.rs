@@ -3,14 +3,19 @@
 //! upgrades, top-ups and auto-recharges each bill through an invoice
 //! ([`store::create`], keyed so a retry finds the same one) and collect it
 //! through the payment processor ([`charge::collect`]).
+pub mod api;
 pub mod charge;
 pub mod email;
+pub mod pages;
 pub mod store;
 pub mod view;
 
 use crate::audit::{Action, ActionGroup};
 use crate::events::EventType;
 use crate::feature::Feature;
+use crate::routes::{Access, Routes};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub const INVOICES: ActionGroup = ActionGroup { title: "Invoices", filter: "invoice.*" };
 
@@ -33,5 +38,15 @@ pub const PAYMENT_FAILED: Action =
 
 pub const ACTIONS: &[&Action] = &[&PAID, &PAYMENT_FAILED];
 
-pub const FEATURE: Feature =
-    Feature { actions: ACTIONS, targets: &[("invoice", "Invoice")], ..Feature::new("invoices") };
+pub const FEATURE: Feature = Feature {
+    actions: ACTIONS,
+    targets: &[("invoice", "Invoice")],
+    routes,
+    api_tags: &[("invoices", "The workspace's invoices and their lines")],
+    ..Feature::new("invoices")
+};
+
+fn routes(r: &mut Routes) {
+    r.pages(Access::Admin).get(pages::INVOICE, pages::invoice_page);
+    r.api(Access::Admin, OpenApiRouter::new().routes(routes!(api::list_invoices)).routes(routes!(api::get_invoice)));
+}

@@ -49,7 +49,7 @@ pub async fn ensure_customer(state: &AppState, ws: &WorkspaceId, name: &str) -> 
 }
 
 fn describe(brand: Option<&str>, last4: Option<&str>) -> Option<String> {
-    Some(format!("{} ····{}", brand?, last4?))
+    Some(super::view::card_label(brand?, last4?))
 }
 
 /// Saves `method` as the workspace's payment method, with its audit entry.
@@ -77,7 +77,7 @@ pub async fn save(
         describe(before.card_brand.as_deref(), before.card_last4.as_deref()),
         describe(Some(&method.brand), Some(&method.last4)),
     );
-    let target = Target::new("payment_method", ws, format!("{} ending {}", method.brand, method.last4));
+    let target = Target::new("payment_method", ws, super::view::card_label(&method.brand, &method.last4));
     audit::record(&mut tx, origin, &super::METHOD_UPDATED, &target, &changes, now).await?;
     let row = subscriptions::find(&mut tx, ws).await?.ok_or_else(|| AppError::not_found("The subscription"))?;
     tx.commit().await?;

@@ -47,7 +47,7 @@ pub async fn render(
     let sub = super::trial::load_or_start(state, ws).await?;
     let plan = super::view::plan(&state.config.billing.catalogue, &sub, tz, now);
     let credits = crate::credits::view::summary(state, ws, &sub).await?;
-    let payment = crate::payments::view::method(&sub);
+    let payment = crate::payments::view::method(&sub, state.payments.name());
     let invoices = crate::invoices::view::recent(state, ws, tz).await?;
     crate::settings::render(
         state,

@@ -65,6 +65,7 @@ struct Owned {
     avatar_version: String,
     /// The public handle of another session of A's Admin.
     session_handle: String,
+    invoice: String,
 }
 
 impl Owned {
@@ -78,6 +79,7 @@ impl Owned {
             ("id", "webhooks" | "endpoints") => &self.endpoint,
             ("id" | "delivery_id", "deliveries") => &self.delivery,
             ("id", "audit-log") => &self.audit_entry,
+            ("id", "invoices") => &self.invoice,
             ("id", "workspaces") => &self.workspace,
             ("workspace_id", "logo") => &self.workspace,
             ("user_id", "avatar") => &self.admin_user,
@@ -238,6 +240,9 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
 
     let audit = ada.get_json("/api/v1/audit-log").await;
     let audit_entry = audit["data"][0]["id"].as_str().expect("audit id").to_string();
+    let lines = vec![switchboard::invoices::store::NewLine::one("Walked", switchboard_core::Cents::from_minor(100))];
+    let kind = switchboard::invoices::store::Kind::TopUp;
+    let invoice = crate::invoices_api::open_invoice(app, &workspace, "walked", kind, lines).await.id.to_string();
     Owned {
         workspace,
         admin_user,
@@ -251,6 +256,7 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
         logo_version,
         avatar_version,
         session_handle,
+        invoice,
     }
 }
 
