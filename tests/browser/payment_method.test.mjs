@@ -69,6 +69,20 @@ s.step('the declined card shows a clear error and the saved card stays', async (
   assert.equal((await page.locator('#payment-card').innerText()).trim(), 'Visa ending 4242');
 });
 
+s.step('printed, the page leaves out the app chrome', async ({ page }) => {
+  await page.emulateMedia({ media: 'print' });
+  try {
+    assert.ok(!(await page.locator('header.topbar').isVisible()), 'no top bar on paper');
+    assert.ok(!(await page.locator('nav.settings-nav').isVisible()), 'no settings navigation on paper');
+    assert.ok(!(await page.locator('details.replace-card > summary').isVisible()), 'no buttons on paper');
+    assert.ok(await page.locator('#payment-card').isVisible(), 'the content stays');
+    const colour = await page.locator('#payment-card').evaluate((el) => getComputedStyle(el).color);
+    assert.equal(colour, 'rgb(0, 0, 0)', 'black on white');
+  } finally {
+    await page.emulateMedia({ media: 'screen' });
+  }
+});
+
 s.step('an invoice, if there is one, opens as a printable page', async ({ page, t }) => {
   const links = page.getByRole('table', { name: 'Invoices' }).getByRole('link');
   if ((await links.count()) === 0) {
@@ -82,8 +96,11 @@ s.step('an invoice, if there is one, opens as a printable page', async ({ page, 
   await page.getByRole('heading', { name: `Invoice ${number}` }).waitFor();
   assert.ok(await page.getByRole('button', { name: 'Print' }).isVisible());
   await page.emulateMedia({ media: 'print' });
-  assert.ok(!(await page.locator('nav.settings-nav').isVisible()), 'no settings navigation on paper');
-  assert.ok(!(await page.getByRole('button', { name: 'Print' }).isVisible()), 'no buttons on paper');
-  assert.ok(await page.locator('.invoice-total').isVisible());
-  await page.emulateMedia({ media: 'screen' });
+  try {
+    assert.ok(!(await page.locator('nav.settings-nav').isVisible()), 'no settings navigation on paper');
+    assert.ok(!(await page.getByRole('button', { name: 'Print' }).isVisible()), 'no buttons on paper');
+    assert.ok(await page.locator('.invoice-total').isVisible());
+  } finally {
+    await page.emulateMedia({ media: 'screen' });
+  }
 });
