@@ -2,14 +2,14 @@
 //! processor a card can be set here; with Stripe a card number never
 //! reaches this server, so `PUT` answers how to add one instead.
 use axum::Json;
-use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use switchboard_providers::payments::CardInput;
 
 use super::{card, methods};
-use crate::api::ApiJson;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
@@ -65,6 +65,29 @@ impl std::fmt::Debug for SetPaymentMethodRequest {
     }
 }
 
+/// The request body, parsed like `ApiJson` but with an error that never
+/// quotes the body: serde's messages repeat a mistyped value, which here
+/// could be a card number sent as a JSON number.
+pub struct CardJson(SetPaymentMethodRequest);
+
+impl<S: Send + Sync> FromRequest<S> for CardJson {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<SetPaymentMethodRequest>::from_request(req, state).await {
+            Ok(Json(body)) => Ok(CardJson(body)),
+            Err(JsonRejection::MissingJsonContentType(rejection)) => {
+                Err(AppError::bad_request("invalid_json", rejection.body_text()))
+            }
+            Err(_) => Err(AppError::bad_request(
+                "invalid_json",
+                "The body must be a JSON object with the card's number and cvc as strings and exp_month and \
+                 exp_year as numbers (what was sent is not repeated here).",
+            )),
+        }
+    }
+}
+
 /// The saved payment method: only its brand and last four digits.
 #[utoipa::path(get, path = "/api/v1/payment-method", tag = "subscription",
     responses((status = 200, body = PaymentMethodResponse)))]
@@ -92,7 +115,7 @@ pub async fn get_payment_method(
 pub async fn set_payment_method(
     State(state): State<AppState>,
     ctx: WorkspaceCtx,
-    ApiJson(body): ApiJson<SetPaymentMethodRequest>,
+    CardJson(body): CardJson,
 ) -> AppResult<Json<PaymentMethodResponse>> {
     ctx.require(Permission::ManageSettings)?;
     if !matches!(state.config.billing.processor, ProcessorConfig::Sandbox) {

@@ -192,6 +192,12 @@ async fn the_api_sets_a_card_and_refuses_declines_and_bad_fields() {
     let res = put(json!({"number": "4111111111111111", "exp_month": 1, "exp_year": 2034, "cvc": "123"})).await;
     let body = problem(res).await;
     assert_eq!(body["errors"][0]["field"], "number", "{body}");
+    // A number sent as a JSON number is refused without being quoted back.
+    let res = put(json!({"number": 4242424242424242_u64, "exp_month": 12, "exp_year": 2034, "cvc": "123"})).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body = problem(res).await;
+    assert_eq!(body["code"], "invalid_json");
+    assert!(!body.to_string().contains("4242424242424242"), "{body}");
     assert_eq!(all_rows(&app.state.db).await, before, "refusals change nothing");
 
     let res = put(json!({"number": "5555 5555 5555 4444", "exp_month": 12, "exp_year": 34, "cvc": "123"})).await;
