@@ -182,8 +182,11 @@ async fn sync_subscription(
         Some(end) if same_period && end > sub.period_start => end,
         _ => sub.period_end,
     };
-    let subscription_ref = if deleted { None } else { object["id"].as_str().map(str::to_string) };
-    let subscription_ref = subscription_ref.or(sub.subscription_ref.clone());
+    // A deleted subscription is gone at Stripe: nothing to change or cancel later.
+    let subscription_ref = match deleted {
+        true => None,
+        false => object["id"].as_str().map(str::to_string).or(sub.subscription_ref.clone()),
+    };
     let mut changes = Changes::new();
     if status != sub.status {
         changes = changes.field("status", sub.status.as_str(), status.as_str());
