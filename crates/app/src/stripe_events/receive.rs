@@ -27,7 +27,8 @@ fn parse(body: &[u8]) -> AppResult<Event> {
     let id = value["id"].as_str().filter(|s| s.starts_with("evt_")).ok_or_else(bad)?.to_string();
     let kind = value["type"].as_str().ok_or_else(bad)?.to_string();
     let object = value["data"]["object"].clone();
-    if !object.is_object() {
+    // Only the events handled need their object; others are acknowledged as they are.
+    if effects::HANDLED.contains(&kind.as_str()) && !object.is_object() {
         return Err(bad());
     }
     Ok(Event { id, kind, object })

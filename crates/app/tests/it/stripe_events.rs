@@ -21,7 +21,14 @@ const CUSTOMER: &str = "cus_test_stripe";
 
 /// What the stand-in was asked, by path.
 #[derive(Clone, Default)]
-struct Seen(Arc<Mutex<Vec<String>>>);
+struct Seen(Arc<Mutex<Vec<String>>>, Arc<std::sync::atomic::AtomicBool>);
+
+impl Seen {
+    /// From now on, Checkout URLs point at another plain-http host.
+    fn send_elsewhere(&self) {
+        self.1.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
 
 async fn create_customer(State(seen): State<Seen>) -> Json<Value> {
     seen.0.lock().unwrap().push("POST /v1/customers".into());
@@ -31,6 +38,7 @@ async fn create_customer(State(seen): State<Seen>) -> Json<Value> {
 async fn create_session(State(seen): State<Seen>, headers: axum::http::HeaderMap) -> Json<Value> {
     let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
     seen.0.lock().unwrap().push("POST /v1/checkout/sessions".into());
+    let host = if seen.1.load(std::sync::atomic::Ordering::SeqCst) { "elsewhere.example".into() } else { host };
     Json(json!({"id": "cs_test_1", "object": "checkout.session", "url": format!("http://{host}/pay/cs_test_1")}))
 }
 
@@ -58,12 +66,17 @@ async fn stand_in() -> (String, Seen) {
 }
 
 async fn spawn() -> (TestApp, Seen) {
+    spawn_with_secret(SECRET).await
+}
+
+async fn spawn_with_secret(secret: &str) -> (TestApp, Seen) {
     let (base, seen) = stand_in().await;
+    let secret = secret.to_string();
     let app = TestApp::spawn_with_args(|args| {
         args.billing.payment_processor = Some("stripe".into());
         args.billing.stripe_secret_key = Some("sk_test_events".into());
         args.billing.stripe_api_base = Some(base);
-        args.inbound.stripe_webhook_secret = Some(SECRET.into());
+        args.inbound.stripe_webhook_secret = Some(secret);
     })
     .await;
     (app, seen)
@@ -294,4 +307,52 @@ async fn wrong_or_stale_signatures_are_refused_and_change_nothing_and_unknown_ev
     let unknown = event("evt_other", "customer.created", json!({"id": CUSTOMER}));
     assert_eq!(deliver(&app, &unknown).await["outcome"], "ignored");
     assert_eq!(handled_events(&app).await, 0);
+}
+
+/// The shared signature vector (also checked by `inbound::stripe`'s unit
+/// tests) through the real route: accepted at its own time, refused one
+/// second past the tolerance.
+#[tokio::test]
+async fn the_shared_stripe_vector_is_accepted_by_the_route_at_its_time_and_refused_past_the_tolerance() {
+    let vectors: Value =
+        serde_json::from_str(include_str!("../fixtures/inbound-webhook-signature-vectors.json")).unwrap();
+    let vector = vectors["vectors"].as_array().unwrap().iter().find(|v| v["provider"] == "stripe").unwrap().clone();
+    let (app, _) = spawn_with_secret(vector["endpoint_secret"].as_str().unwrap()).await;
+    let at = vector["timestamp"].as_i64().unwrap();
+    app.clock.advance(chrono::Duration::seconds(at - app.clock_now().timestamp()));
+    let post = || {
+        app.client()
+            .post(app.at("/inbound/stripe"))
+            .header("stripe-signature", vector["expected_header"].as_str().unwrap())
+            .body(vector["raw_body"].as_str().unwrap().to_string())
+            .send()
+    };
+    let res = post().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["outcome"], "ignored", "customer.created has no effect");
+    app.clock.advance(chrono::Duration::seconds(301));
+    assert_eq!(post().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn checkout_urls_must_be_https_or_the_api_hosts_and_the_sandbox_has_no_stripe_button() {
+    let (app, seen) = spawn().await;
+    let (ada, ws) = admin(&app).await;
+    seen.send_elsewhere();
+    let res = ada.post_form("/settings/subscription/payment-method/stripe", &[]).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR, "a plain-http page elsewhere is not followed");
+    assert!(res.headers().get("location").is_none());
+    let method = fetch_scalar!(
+        &app.state.db,
+        Option<String>,
+        "SELECT payment_method_ref FROM subscriptions WHERE workspace_id = $1",
+        &ws
+    );
+    assert_eq!(method.unwrap(), None);
+
+    let sandbox = TestApp::spawn().await;
+    let (ada, _) = admin(&sandbox).await;
+    assert!(!ada.get_text("/settings/subscription").await.contains("/payment-method/stripe"));
+    let res = ada.post_form("/settings/subscription/payment-method/stripe", &[]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }

@@ -30,22 +30,37 @@ fn product_id(plan_key: &str) -> String {
 }
 
 impl Stripe {
-    /// The Stripe price billing `price`: configured, found by lookup key, or made now.
-    pub(super) async fn ensure_price(&self, price: &PlanPrice<'_>) -> Result<String, PaymentError> {
+    /// The Stripe price billing `price`: configured, found by its lookup
+    /// key, or made now (with its product, on first need).
+    pub async fn price(&self, price: &PlanPrice<'_>) -> Result<String, PaymentError> {
         if let Some(configured) = price.configured_price.filter(|p| !p.is_empty()) {
             return Ok(configured.to_string());
         }
-        let key = lookup_key(price);
-        let found = self.get("/v1/prices", &[("lookup_keys[]", &key), ("active", "true"), ("limit", "1")]).await?;
-        if let Some(existing) = found.get("data").and_then(Value::as_array).and_then(|d| d.first()) {
-            return text(existing, "id");
+        if let Some(found) = self.find_price(price).await? {
+            return Ok(found);
         }
         let product = self.ensure_product(price).await?;
+        self.create_price(price, &product).await
+    }
+
+    /// The active price with `price`'s lookup key, if Stripe has one.
+    pub async fn find_price(&self, price: &PlanPrice<'_>) -> Result<Option<String>, PaymentError> {
+        let key = lookup_key(price);
+        let found = self.get("/v1/prices", &[("lookup_keys[]", &key), ("active", "true"), ("limit", "1")]).await?;
+        match found.get("data").and_then(Value::as_array).and_then(|d| d.first()) {
+            Some(existing) => text(existing, "id").map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Makes the recurring price for `price` on `product`, under its lookup key.
+    pub async fn create_price(&self, price: &PlanPrice<'_>, product: &str) -> Result<String, PaymentError> {
+        let key = lookup_key(price);
         let form: Form = vec![
             ("currency", CURRENCY.into()),
             ("unit_amount", price.amount.minor().to_string()),
             ("recurring[interval]", price.interval.as_str().into()),
-            ("product", product),
+            ("product", product.into()),
             ("lookup_key", key.clone()),
             ("metadata[plan_key]", price.plan_key.into()),
         ];
@@ -61,6 +76,12 @@ impl Stripe {
             Err(PaymentError::Invalid(_)) => {}
             Err(err) => return Err(err),
         }
+        self.create_product(price).await
+    }
+
+    /// Makes the plan's product, with the ID `switchboard_<plan key>`.
+    pub async fn create_product(&self, price: &PlanPrice<'_>) -> Result<String, PaymentError> {
+        let id = product_id(price.plan_key);
         let form: Form = vec![
             ("id", id.clone()),
             ("name", format!("Switchboard {}", price.plan_name)),
@@ -72,7 +93,7 @@ impl Stripe {
 
     /// Creates or changes the customer's subscription to bill `request.price`.
     pub(super) async fn sync(&self, request: &SubscriptionRequest<'_>) -> Result<String, PaymentError> {
-        let price = self.ensure_price(&request.price).await?;
+        let price = self.price(&request.price).await?;
         let mut form: Form = vec![
             ("proration_behavior", "none".into()),
             ("metadata[workspace_id]", request.workspace_id.into()),
