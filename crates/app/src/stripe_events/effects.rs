@@ -93,10 +93,10 @@ async fn our_invoice(
 ) -> AppResult<Option<Invoice>> {
     let Some(stripe_id) = object["id"].as_str() else { return Ok(None) };
     for reference in [Some(stripe_id), object["payment_intent"].as_str()].into_iter().flatten() {
-        if let Some(found) = invoices::find_by_processor_ref(&mut *tx, reference).await? {
-            if &found.workspace_id == ws {
-                return Ok(Some(found));
-            }
+        if let Some(found) = invoices::find_by_processor_ref(&mut *tx, reference).await?
+            && &found.workspace_id == ws
+        {
+            return Ok(Some(found));
         }
     }
     if !object["subscription"].is_string() {

@@ -31,19 +31,19 @@ impl Seen {
 }
 
 async fn create_customer(State(seen): State<Seen>) -> Json<Value> {
-    seen.0.lock().unwrap().push("POST /v1/customers".into());
+    seen.0.lock().expect("lock").push("POST /v1/customers".into());
     Json(json!({"id": CUSTOMER, "object": "customer"}))
 }
 
 async fn create_session(State(seen): State<Seen>, headers: axum::http::HeaderMap) -> Json<Value> {
     let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
-    seen.0.lock().unwrap().push("POST /v1/checkout/sessions".into());
+    seen.0.lock().expect("lock").push("POST /v1/checkout/sessions".into());
     let host = if seen.1.load(std::sync::atomic::Ordering::SeqCst) { "elsewhere.example".into() } else { host };
     Json(json!({"id": "cs_test_1", "object": "checkout.session", "url": format!("http://{host}/pay/cs_test_1")}))
 }
 
 async fn get_session(State(seen): State<Seen>, Path(id): Path<String>) -> Json<Value> {
-    seen.0.lock().unwrap().push(format!("GET /v1/checkout/sessions/{id}"));
+    seen.0.lock().expect("lock").push(format!("GET /v1/checkout/sessions/{id}"));
     Json(json!({
         "id": id, "object": "checkout.session", "mode": "setup", "customer": CUSTOMER,
         "setup_intent": {"id": "seti_1", "object": "setup_intent",
@@ -59,8 +59,8 @@ async fn stand_in() -> (String, Seen) {
         .route("/v1/checkout/sessions", post(create_session))
         .route("/v1/checkout/sessions/{id}", get(get_session))
         .with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, app).await });
     (url, seen)
 }
@@ -96,7 +96,7 @@ async fn set_customer(app: &TestApp, ws: &str) {
         ws,
         CUSTOMER
     )
-    .unwrap();
+    .expect("ok");
 }
 
 fn event(id: &str, kind: &str, object: Value) -> String {
@@ -113,17 +113,17 @@ async fn deliver_signed(app: &TestApp, body: &str, secret: &str, at: i64) -> req
         .body(body.to_string())
         .send()
         .await
-        .unwrap()
+        .expect("post")
 }
 
 async fn deliver(app: &TestApp, body: &str) -> Value {
     let res = deliver_signed(app, body, SECRET, app.clock_now().timestamp()).await;
     assert_eq!(res.status(), StatusCode::OK);
-    res.json().await.unwrap()
+    res.json().await.expect("json")
 }
 
 async fn handled_events(app: &TestApp) -> i64 {
-    fetch_scalar!(&app.state.db, i64, "SELECT COUNT(*) FROM processor_events").unwrap()
+    fetch_scalar!(&app.state.db, i64, "SELECT COUNT(*) FROM processor_events").expect("ok")
 }
 
 #[tokio::test]
@@ -136,10 +136,10 @@ async fn add_payment_method_redirects_to_stripe_checkout_and_the_completed_event
     let res = ada.post_form("/settings/subscription/payment-method/stripe", &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(location(&res).ends_with("/pay/cs_test_1"), "{}", location(&res));
-    assert_eq!(*seen.0.lock().unwrap(), ["POST /v1/customers", "POST /v1/checkout/sessions"]);
+    assert_eq!(*seen.0.lock().expect("lock"), ["POST /v1/customers", "POST /v1/checkout/sessions"]);
     let customer =
         fetch_scalar!(&app.state.db, String, "SELECT customer_ref FROM subscriptions WHERE workspace_id = $1", &ws);
-    assert_eq!(customer.unwrap(), CUSTOMER);
+    assert_eq!(customer.expect("ok"), CUSTOMER);
 
     let body = event(
         "evt_setup_1",
@@ -155,7 +155,7 @@ async fn add_payment_method_redirects_to_stripe_checkout_and_the_completed_event
         "SELECT card_brand, card_last4, payment_method_ref FROM subscriptions WHERE workspace_id = $1",
         &ws
     )
-    .unwrap();
+    .expect("ok");
     assert_eq!((brand.as_str(), last4.as_str(), reference.as_str()), ("mastercard", "4444", "pm_card_1"));
     assert!(ada.get_text("/settings/subscription").await.contains("Mastercard ending 4444"));
 
@@ -163,7 +163,7 @@ async fn add_payment_method_redirects_to_stripe_checkout_and_the_completed_event
     assert_eq!(deliver(&app, &body).await["outcome"], "replayed");
     let updates = app.audit_actions(&ws).await.iter().filter(|a| *a == "payment_method.updated").count();
     assert_eq!(updates, 1);
-    assert_eq!(seen.0.lock().unwrap().iter().filter(|s| s.starts_with("GET")).count(), 1);
+    assert_eq!(seen.0.lock().expect("lock").iter().filter(|s| s.starts_with("GET")).count(), 1);
     assert_eq!(handled_events(&app).await, 1);
 }
 
@@ -182,7 +182,7 @@ async fn a_failed_then_paid_stripe_invoice_is_recorded_once_emails_admins_and_mo
     let (_ada, ws) = admin(&app).await;
     set_customer(&app, &ws).await;
     switchboard_db::execute!(&app.state.db, "UPDATE subscriptions SET status = 'active' WHERE workspace_id = $1", &ws)
-        .unwrap();
+        .expect("ok");
 
     app.run_jobs().await;
     let mails_before = app.outbox().len();
@@ -194,22 +194,23 @@ async fn a_failed_then_paid_stripe_invoice_is_recorded_once_emails_admins_and_mo
         "SELECT status, total_cents, failure_message FROM invoices WHERE workspace_id = $1 AND processor_ref = 'in_1'",
         &ws
     )
-    .unwrap();
+    .expect("ok");
     assert_eq!((status.as_str(), total), ("open", 9900));
     assert!(failure.is_some());
     let sub_status =
         async || fetch_scalar!(&app.state.db, String, "SELECT status FROM subscriptions WHERE workspace_id = $1", &ws);
-    assert_eq!(sub_status().await.unwrap(), "past_due");
+    assert_eq!(sub_status().await.expect("ok"), "past_due");
     app.run_jobs().await;
     let mails = app.outbox();
     assert_eq!(mails.len(), mails_before + 1, "one email to the one Admin");
-    assert!(mails.last().unwrap().contains("ada@example.com"));
+    assert!(mails.last().expect("ok").contains("ada@example.com"));
 
     assert_eq!(deliver(&app, &failed).await["outcome"], "replayed");
     let paid = event("evt_paid_1", "invoice.paid", stripe_invoice("in_1"));
     assert_eq!(deliver(&app, &paid).await["outcome"], "handled");
     assert_eq!(deliver(&app, &paid).await["outcome"], "replayed");
-    let rows = fetch_scalar!(&app.state.db, i64, "SELECT COUNT(*) FROM invoices WHERE workspace_id = $1", &ws).unwrap();
+    let rows =
+        fetch_scalar!(&app.state.db, i64, "SELECT COUNT(*) FROM invoices WHERE workspace_id = $1", &ws).expect("ok");
     assert_eq!(rows, 1, "one invoice for the Stripe invoice, however often it is told");
     let (status, period_start) = fetch_one!(
         &app.state.db,
@@ -217,10 +218,10 @@ async fn a_failed_then_paid_stripe_invoice_is_recorded_once_emails_admins_and_mo
         "SELECT status, period_start FROM invoices WHERE workspace_id = $1",
         &ws
     )
-    .unwrap();
+    .expect("ok");
     assert_eq!(status, "paid");
     assert_eq!(period_start.map(|p| p.timestamp()), Some(1_798_000_000), "the cycle's period, for the renewal");
-    assert_eq!(sub_status().await.unwrap(), "active");
+    assert_eq!(sub_status().await.expect("ok"), "active");
     let actions = app.audit_actions(&ws).await;
     for action in ["invoice.payment_failed", "invoice.paid"] {
         assert_eq!(actions.iter().filter(|a| *a == action).count(), 1, "{action} in {actions:?}");
@@ -238,7 +239,7 @@ async fn subscription_updates_and_deletion_follow_stripe() {
         "SELECT period_start, period_end FROM subscriptions WHERE workspace_id = $1",
         &ws
     )
-    .unwrap();
+    .expect("ok");
     let stripe_end = end.timestamp() + 3600;
     let updated = event(
         "evt_sub_1",
@@ -257,7 +258,7 @@ async fn subscription_updates_and_deletion_follow_stripe() {
             &ws
         )
     };
-    let (status, cancel, period_end, reference) = row().await.unwrap();
+    let (status, cancel, period_end, reference) = row().await.expect("ok");
     assert_eq!(
         (status.as_str(), cancel, period_end.timestamp(), reference.as_deref()),
         ("active", true, stripe_end, Some("sub_9"))
@@ -273,7 +274,7 @@ async fn subscription_updates_and_deletion_follow_stripe() {
         }),
     );
     deliver(&app, &next).await;
-    assert_eq!(row().await.unwrap().2.timestamp(), stripe_end);
+    assert_eq!(row().await.expect("ok").2.timestamp(), stripe_end);
 
     let deleted = event(
         "evt_sub_3",
@@ -283,7 +284,7 @@ async fn subscription_updates_and_deletion_follow_stripe() {
         }),
     );
     deliver(&app, &deleted).await;
-    let (status, cancel, _, reference) = row().await.unwrap();
+    let (status, cancel, _, reference) = row().await.expect("ok");
     assert_eq!((status.as_str(), cancel, reference), ("canceled", false, None));
     let synced = app.audit_actions(&ws).await.iter().filter(|a| *a == "subscription.synced").count();
     assert_eq!(synced, 2, "the period-only event changed nothing");
@@ -298,11 +299,11 @@ async fn wrong_or_stale_signatures_are_refused_and_change_nothing_and_unknown_ev
     let now = app.clock_now().timestamp();
     assert_eq!(deliver_signed(&app, &body, "whsec_other", now).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(deliver_signed(&app, &body, SECRET, now - 301).await.status(), StatusCode::UNAUTHORIZED);
-    let unsigned = app.client().post(app.at("/inbound/stripe")).body(body.clone()).send().await.unwrap();
+    let unsigned = app.client().post(app.at("/inbound/stripe")).body(body.clone()).send().await.expect("ok");
     assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(handled_events(&app).await, 0);
     let status = fetch_scalar!(&app.state.db, String, "SELECT status FROM subscriptions WHERE workspace_id = $1", &ws);
-    assert_eq!(status.unwrap(), "trialing");
+    assert_eq!(status.expect("ok"), "trialing");
 
     let unknown = event("evt_other", "customer.created", json!({"id": CUSTOMER}));
     assert_eq!(deliver(&app, &unknown).await["outcome"], "ignored");
@@ -315,23 +316,24 @@ async fn wrong_or_stale_signatures_are_refused_and_change_nothing_and_unknown_ev
 #[tokio::test]
 async fn the_shared_stripe_vector_is_accepted_by_the_route_at_its_time_and_refused_past_the_tolerance() {
     let vectors: Value =
-        serde_json::from_str(include_str!("../fixtures/inbound-webhook-signature-vectors.json")).unwrap();
-    let vector = vectors["vectors"].as_array().unwrap().iter().find(|v| v["provider"] == "stripe").unwrap().clone();
-    let (app, _) = spawn_with_secret(vector["endpoint_secret"].as_str().unwrap()).await;
-    let at = vector["timestamp"].as_i64().unwrap();
+        serde_json::from_str(include_str!("../fixtures/inbound-webhook-signature-vectors.json")).expect("ok");
+    let vector =
+        vectors["vectors"].as_array().expect("ok").iter().find(|v| v["provider"] == "stripe").expect("ok").clone();
+    let (app, _) = spawn_with_secret(vector["endpoint_secret"].as_str().expect("ok")).await;
+    let at = vector["timestamp"].as_i64().expect("ok");
     app.clock.advance(chrono::Duration::seconds(at - app.clock_now().timestamp()));
     let post = || {
         app.client()
             .post(app.at("/inbound/stripe"))
-            .header("stripe-signature", vector["expected_header"].as_str().unwrap())
-            .body(vector["raw_body"].as_str().unwrap().to_string())
+            .header("stripe-signature", vector["expected_header"].as_str().expect("ok"))
+            .body(vector["raw_body"].as_str().expect("ok").to_string())
             .send()
     };
-    let res = post().await.unwrap();
+    let res = post().await.expect("ok");
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.json::<Value>().await.unwrap()["outcome"], "ignored", "customer.created has no effect");
+    assert_eq!(res.json::<Value>().await.expect("json")["outcome"], "ignored", "customer.created has no effect");
     app.clock.advance(chrono::Duration::seconds(301));
-    assert_eq!(post().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(post().await.expect("ok").status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -348,7 +350,7 @@ async fn checkout_urls_must_be_https_or_the_api_hosts_and_the_sandbox_has_no_str
         "SELECT payment_method_ref FROM subscriptions WHERE workspace_id = $1",
         &ws
     );
-    assert_eq!(method.unwrap(), None);
+    assert_eq!(method.expect("ok"), None);
 
     let sandbox = TestApp::spawn().await;
     let (ada, _) = admin(&sandbox).await;

@@ -209,7 +209,7 @@ mod tests {
 
     #[test]
     fn the_key_never_shows_in_debug() {
-        let stripe = Stripe::new("sk_test_secret123", "https://api.stripe.com/").unwrap();
+        let stripe = Stripe::new("sk_test_secret123", "https://api.stripe.com/").expect("client");
         let shown = format!("{stripe:?}");
         assert!(!shown.contains("sk_test_secret123"), "{shown}");
         assert_eq!(stripe.api_base(), "https://api.stripe.com");
@@ -218,10 +218,10 @@ mod tests {
     #[test]
     fn brand_and_last_four_come_from_a_card_or_another_kind() {
         let card = json!({"id": "pm_1", "type": "card", "card": {"brand": "visa", "last4": "4242"}});
-        let pm = payment_method_of(&card).unwrap();
+        let pm = payment_method_of(&card).expect("card");
         assert_eq!((pm.reference.as_str(), pm.brand.as_str(), pm.last4.as_str()), ("pm_1", "visa", "4242"));
         let bank = json!({"id": "pm_2", "type": "us_bank_account", "us_bank_account": {"last4": "6789"}});
-        let pm = payment_method_of(&bank).unwrap();
+        let pm = payment_method_of(&bank).expect("bank account");
         assert_eq!((pm.brand.as_str(), pm.last4.as_str()), ("us_bank_account", "6789"));
         assert!(payment_method_of(&json!({"id": "pm_3", "type": "card", "card": {}})).is_err());
     }
