@@ -358,3 +358,24 @@ async fn checkout_urls_must_be_https_or_the_api_hosts_and_the_sandbox_has_no_str
     let res = ada.post_form("/settings/subscription/payment-method/stripe", &[]).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+/// Stripe may deliver one event twice at once (a retry racing a slow
+/// answer): it takes effect once.
+#[tokio::test]
+async fn the_same_event_delivered_twice_at_once_takes_effect_once() {
+    let (app, _) = spawn().await;
+    let (_ada, ws) = admin(&app).await;
+    set_customer(&app, &ws).await;
+    app.run_jobs().await;
+    let mails_before = app.outbox().len();
+    let failed = event("evt_race_1", "invoice.payment_failed", stripe_invoice("in_race"));
+    let (a, b) = tokio::join!(deliver(&app, &failed), deliver(&app, &failed));
+    let mut outcomes = [a["outcome"].to_string(), b["outcome"].to_string()];
+    outcomes.sort();
+    assert_eq!(outcomes, ["\"handled\"", "\"replayed\""]);
+    let failures = app.audit_actions(&ws).await.iter().filter(|a| *a == "invoice.payment_failed").count();
+    assert_eq!(failures, 1);
+    app.run_jobs().await;
+    assert_eq!(app.outbox().len(), mails_before + 1, "one email");
+    assert_eq!(handled_events(&app).await, 1);
+}
