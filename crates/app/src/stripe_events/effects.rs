@@ -103,6 +103,12 @@ async fn our_invoice(
         return Ok(None);
     }
     let amount = object["amount_due"].as_i64().or(object["total"].as_i64()).unwrap_or(0);
+    // A new subscription's first Stripe invoice is $0 (its first charge is
+    // at our period's end, which our own invoice already covers): nothing
+    // to record.
+    if amount <= 0 {
+        return Ok(None);
+    }
     let line = &object["lines"]["data"][0];
     let description = line["description"].as_str().unwrap_or("Subscription").to_string();
     let period = match (timestamp(&line["period"]["start"]), timestamp(&line["period"]["end"])) {

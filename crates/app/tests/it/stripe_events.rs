@@ -209,9 +209,13 @@ async fn a_failed_then_paid_stripe_invoice_is_recorded_once_emails_admins_and_mo
     let paid = event("evt_paid_1", "invoice.paid", stripe_invoice("in_1"));
     assert_eq!(deliver(&app, &paid).await["outcome"], "handled");
     assert_eq!(deliver(&app, &paid).await["outcome"], "replayed");
+    let mut free_start = stripe_invoice("in_zero");
+    free_start["amount_due"] = json!(0);
+    free_start["billing_reason"] = json!("subscription_create");
+    deliver(&app, &event("evt_paid_zero", "invoice.paid", free_start)).await;
     let rows =
         fetch_scalar!(&app.state.db, i64, "SELECT COUNT(*) FROM invoices WHERE workspace_id = $1", &ws).expect("ok");
-    assert_eq!(rows, 1, "one invoice for the Stripe invoice, however often it is told");
+    assert_eq!(rows, 1, "one invoice for the Stripe invoice, however often it is told; none for a $0 one");
     let (status, period_start) = fetch_one!(
         &app.state.db,
         (String, Option<chrono::DateTime<chrono::Utc>>),
