@@ -39,6 +39,7 @@ pub mod server;
 pub mod server_key;
 pub mod settings;
 pub mod state;
+pub mod stripe_events;
 pub mod subscription;
 pub mod tenancy;
 pub mod two_factor;

@@ -25,5 +25,6 @@ pub fn all() -> Vec<Feature> {
         crate::credits::FEATURE,
         crate::invoices::FEATURE,
         crate::payments::FEATURE,
+        crate::stripe_events::FEATURE,
     ]
 }

@@ -3,8 +3,9 @@
 //! ([`PaymentProcessor::attach_card`](switchboard_providers::payments::PaymentProcessor::attach_card));
 //! only the brand, last four digits and the processor's reference are
 //! stored, and the audit entry names only brand and last four.
+use chrono::{DateTime, Utc};
 use switchboard_core::WorkspaceId;
-use switchboard_db::execute;
+use switchboard_db::{Tx, execute};
 use switchboard_providers::payments::{CardInput, PaymentError, PaymentMethod};
 
 use crate::audit::{self, Changes, Origin, Target};
@@ -61,9 +62,23 @@ pub async fn save(
 ) -> AppResult<SubscriptionRow> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    let before = subscriptions::lock(&mut tx, ws).await?.ok_or_else(|| AppError::not_found("The subscription"))?;
+    let row = save_in(&mut tx, origin, ws, method, now).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// [`save`] in the caller's transaction (a processor event saves the method
+/// and records that it handled the event in one transaction).
+pub async fn save_in(
+    tx: &mut Tx,
+    origin: &Origin,
+    ws: &WorkspaceId,
+    method: &PaymentMethod,
+    now: DateTime<Utc>,
+) -> AppResult<SubscriptionRow> {
+    let before = subscriptions::lock(tx, ws).await?.ok_or_else(|| AppError::not_found("The subscription"))?;
     execute!(
-        &mut tx,
+        &mut *tx,
         "UPDATE subscriptions SET payment_method_ref = $2, card_brand = $3, card_last4 = $4, updated_at = $5
          WHERE workspace_id = $1",
         ws.as_str(),
@@ -78,9 +93,8 @@ pub async fn save(
         describe(Some(&method.brand), Some(&method.last4)),
     );
     let target = Target::new("payment_method", ws, super::view::card_label(&method.brand, &method.last4));
-    audit::record(&mut tx, origin, &super::METHOD_UPDATED, &target, &changes, now).await?;
-    let row = subscriptions::find(&mut tx, ws).await?.ok_or_else(|| AppError::not_found("The subscription"))?;
-    tx.commit().await?;
+    audit::record(tx, origin, &super::METHOD_UPDATED, &target, &changes, now).await?;
+    let row = subscriptions::find(&mut *tx, ws).await?.ok_or_else(|| AppError::not_found("The subscription"))?;
     Ok(row)
 }
 

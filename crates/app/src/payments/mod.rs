@@ -9,7 +9,7 @@ pub mod view;
 
 use std::sync::Arc;
 
-use switchboard_providers::payments::{PaymentProcessor, sandbox::Sandbox};
+use switchboard_providers::payments::{PaymentProcessor, sandbox::Sandbox, stripe::Stripe};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -21,7 +21,9 @@ use crate::subscription::settings::ProcessorConfig;
 pub fn processor(config: &ProcessorConfig) -> anyhow::Result<Arc<dyn PaymentProcessor>> {
     match config {
         ProcessorConfig::Sandbox => Ok(Arc::new(Sandbox)),
-        ProcessorConfig::Stripe { .. } => anyhow::bail!("the Stripe processor is not built yet"),
+        ProcessorConfig::Stripe { secret_key, api_base } => Ok(Arc::new(
+            Stripe::new(secret_key.expose(), api_base).map_err(|e| anyhow::anyhow!("the Stripe client: {e}"))?,
+        )),
     }
 }
 

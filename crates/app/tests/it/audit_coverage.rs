@@ -47,6 +47,15 @@ const NO_ENTRY: &[(&str, &str)] = &[
     // A new verification email for the caller's own address.
     ("POST", "/verify-email/resend"),
     ("POST", "/api/v1/me/verification-email"),
+    // Sends the Admin to Stripe Checkout (with Stripe configured; 404 on
+    // the sandbox this walk runs): nothing is saved until Stripe's signed
+    // event arrives, whose entry is `payment_method.updated`.
+    ("POST", "/settings/subscription/payment-method/stripe"),
+    // Stripe's signed events: their changes are audited as the system's
+    // (payment_method.updated, invoice.paid, invoice.payment_failed,
+    // subscription.synced), which tests/it/stripe_events.rs checks; this
+    // walk runs without a Stripe webhook secret, so every call is a 401.
+    ("POST", "/inbound/stripe"),
 ];
 
 /// The test's workspace, its Admin (session and an Admin token), and every

@@ -47,6 +47,7 @@ mod s3_storage;
 mod schema_checks;
 mod sign_in_throttle;
 mod smtp;
+mod stripe_events;
 mod tenant_walk;
 mod two_factor;
 mod uploads;

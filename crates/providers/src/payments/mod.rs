@@ -5,6 +5,7 @@
 //! [`PaymentProcessor::attach_card`]: only its brand, last four digits and
 //! the processor's reference are kept.
 pub mod sandbox;
+pub mod stripe;
 
 use async_trait::async_trait;
 use switchboard_core::Cents;
@@ -82,6 +83,99 @@ pub trait PaymentProcessor: Send + Sync + 'static {
 
     /// Charges a saved payment method once per idempotency key.
     async fn charge(&self, request: ChargeRequest<'_>) -> Result<Charge, PaymentError>;
+
+    /// The payment method a [`PaymentMethodSetup::Redirect`] saved, by its
+    /// `session_ref`, once the processor said it completed. A processor
+    /// without a redirect (the sandbox) has none: `Invalid`.
+    async fn completed_setup(&self, session_ref: &str) -> Result<PaymentMethod, PaymentError> {
+        let _ = session_ref;
+        Err(PaymentError::Invalid(format!("the {} processor adds cards through its own form", self.name())))
+    }
+
+    /// Whether the processor bills each subscription cycle itself. When
+    /// `true` (Stripe), the renewal job must not charge: the processor
+    /// charges the cycle on its own subscription and its `invoice.paid`
+    /// event records the paid invoice; the renewal then grants the cycle's
+    /// credits for a period once its `subscription` invoice is paid. When
+    /// `false` (the sandbox) the renewal job charges through [`charge`](Self::charge).
+    fn collects_renewals(&self) -> bool {
+        false
+    }
+
+    /// Makes the processor's own subscription of `request.customer` bill
+    /// `request.price` from now on (creating it when `subscription_ref` is
+    /// none); returns its reference. The processor does not prorate: an
+    /// upgrade's difference is charged through our own proration invoice.
+    /// `Ok(None)`: the processor keeps no subscriptions (the sandbox).
+    async fn sync_subscription(&self, request: SubscriptionRequest<'_>) -> Result<Option<String>, PaymentError> {
+        let _ = request;
+        Ok(None)
+    }
+
+    /// Ends the processor's subscription: at the end of the period it has
+    /// paid for, or at once. Nothing to do for a processor without them.
+    /// `idempotency_key` must differ for each change the person makes (an
+    /// audit entry's ID, say): a cancel, resume and cancel again are three.
+    async fn cancel_subscription(
+        &self,
+        subscription_ref: &str,
+        at_period_end: bool,
+        idempotency_key: &str,
+    ) -> Result<(), PaymentError> {
+        let _ = (subscription_ref, at_period_end, idempotency_key);
+        Ok(())
+    }
+
+    /// Undoes a cancellation scheduled for the period's end.
+    async fn resume_subscription(&self, subscription_ref: &str, idempotency_key: &str) -> Result<(), PaymentError> {
+        let _ = (subscription_ref, idempotency_key);
+        Ok(())
+    }
+}
+
+/// A plan's price for one cycle, as [`PaymentProcessor::sync_subscription`] bills it.
+#[derive(Debug, Clone)]
+pub struct PlanPrice<'a> {
+    /// The plan's key (`pro`): names the processor's product.
+    pub plan_key: &'a str,
+    /// Shown on the processor's invoices (`Pro`).
+    pub plan_name: &'a str,
+    pub interval: Interval,
+    pub amount: Cents,
+    /// A price the operator created at the processor (`price_…`), used as is.
+    pub configured_price: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interval {
+    Month,
+    Year,
+}
+
+impl Interval {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interval::Month => "month",
+            Interval::Year => "year",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SubscriptionRequest<'a> {
+    pub customer: &'a str,
+    /// The processor's subscription to change; none creates one.
+    pub subscription_ref: Option<&'a str>,
+    pub payment_method: Option<&'a str>,
+    pub price: PlanPrice<'a>,
+    /// Our workspace ID, kept in the subscription's metadata.
+    pub workspace_id: &'a str,
+    /// For a new subscription: the end of the period already charged
+    /// through our own invoice. The processor's first charge is then, and
+    /// nothing before it (no double charge for the current period).
+    pub first_charge_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The same key changes the subscription at most once.
+    pub idempotency_key: &'a str,
 }
 
 /// A card as typed into the sandbox form.
