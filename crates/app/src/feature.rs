@@ -66,6 +66,10 @@ pub type WorkspaceGuard = for<'a> fn(
     &'a axum::http::request::Parts,
 ) -> BoxFuture<'a, Option<axum::response::Response>>;
 
+/// The API requests per minute a workspace may make with its tokens, as
+/// its plan decides (`None`: only the configured `--api-rate-limit`).
+pub type ApiRate = for<'a> fn(&'a AppState, &'a WorkspaceId) -> BoxFuture<'a, Option<u32>>;
+
 #[derive(Clone, Copy)]
 pub struct Feature {
     /// The feature's folder name, for logs.
@@ -91,6 +95,8 @@ pub struct Feature {
     /// The outbox `events::emit` writes to (one feature provides it).
     pub outbox: Option<&'static dyn Outbox>,
     pub workspace_guard: Option<WorkspaceGuard>,
+    /// The rate of a workspace's API tokens (one feature provides it).
+    pub api_rate: Option<ApiRate>,
 }
 
 fn no_routes(_: &mut Routes) {}
@@ -119,6 +125,7 @@ impl Feature {
             sealed_columns: &[],
             outbox: None,
             workspace_guard: None,
+            api_rate: None,
         }
     }
 }

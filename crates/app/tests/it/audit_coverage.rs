@@ -5,6 +5,7 @@
 //! Admin-only route leaves `access.denied`; and no secret made during the
 //! test appears in any entry, neither plain nor hashed.
 mod recipes;
+mod subscription_recipes;
 mod two_factor_recipes;
 pub mod webhook_recipes;
 

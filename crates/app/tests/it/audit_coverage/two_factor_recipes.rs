@@ -92,7 +92,7 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
             requirement_off(w).await;
             c
         }
-        _ => return None,
+        _ => return super::subscription_recipes::call(w, method, path).await,
     };
     Some(c)
 }
