@@ -129,6 +129,24 @@ pub fn api_rate<'a>(state: &'a AppState, ws: &'a WorkspaceId) -> BoxFuture<'a, O
     api_requests_per_minute(state, ws).boxed()
 }
 
+/// The feature's `audit_retention_days` hook: the plan's retention (read
+/// once per workspace by the hourly retention run, so not cached).
+pub fn audit_retention_days<'a>(state: &'a AppState, ws: &'a WorkspaceId) -> BoxFuture<'a, Option<u32>> {
+    async move {
+        let catalogue = &state.config.billing.catalogue;
+        match store::find(&state.db, ws).await {
+            Ok(Some(row)) => catalogue.resolve(&row.plan_key).limits.audit_retention_days,
+            Ok(None) => catalogue.trial().limits.audit_retention_days,
+            // Keep entries rather than cut by a guess.
+            Err(err) => {
+                tracing::warn!(error = %err, "plan retention unavailable; the configured retention applies");
+                None
+            }
+        }
+    }
+    .boxed()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,6 +54,7 @@ pub const FEATURE: Feature = Feature {
     actions: &[&UPDATED],
     targets: &[("subscription", "Subscription")],
     api_rate: Some(limits::api_rate),
+    audit_retention_days: Some(limits::audit_retention_days),
     ..Feature::new("subscription")
 };
 

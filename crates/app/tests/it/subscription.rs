@@ -225,7 +225,7 @@ async fn a_downgrade_waits_for_the_period_end_and_resume_undoes_it() {
 #[tokio::test]
 async fn a_cancellation_applies_at_the_period_end_unless_resumed() {
     let app = TestApp::spawn().await;
-    let (admin, ws) = on_basic(&app).await;
+    let (mut admin, ws) = on_basic(&app).await;
     let res = admin.post_json("/api/v1/subscription/cancel", json!({})).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await.expect("json")["cancel_at_period_end"], true);
@@ -236,11 +236,16 @@ async fn a_cancellation_applies_at_the_period_end_unless_resumed() {
     assert_eq!(sub(&app, &ws).await.plan_key, "basic");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM invoices WHERE workspace_id = $1", &ws).await, 2);
 
-    admin.post_json("/api/v1/subscription/cancel", json!({})).await;
+    // A month and a half on, the session has expired: sign in again.
+    admin.sign_in("ada@example.com", "correct horse battery").await;
+    let res = admin.post_json("/api/v1/subscription/cancel", json!({})).await;
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
+    assert!(sub(&app, &ws).await.cancel_at_period_end);
     to_period_end(&app, &ws).await;
     let row = sub(&app, &ws).await;
     assert_eq!((row.plan_key.as_str(), row.cancel_at_period_end), ("free", false));
     assert_eq!(count(&app, "SELECT COUNT(*) FROM invoices WHERE workspace_id = $1", &ws).await, 2, "no charge");
+    admin.sign_in("ada@example.com", "correct horse battery").await;
     let res = admin.post_json("/api/v1/subscription/cancel", json!({})).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(problem(res).await["code"], "nothing_to_cancel");

@@ -48,3 +48,30 @@ async fn the_api_rate_of_tokens_follows_the_plan() {
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(problem(res).await["code"], "rate_limited");
 }
+
+#[tokio::test]
+async fn audit_retention_follows_the_plan() {
+    let app = TestApp::spawn().await;
+    let (_admin, ws) = workspace(&app).await;
+    let applied = |entries: &[switchboard::audit::AuditEntry]| {
+        entries
+            .iter()
+            .filter(|e| e.action == "audit_log.retention_applied")
+            .filter_map(|e| e.changes.0.0.get("retention").map(|c| c.after.clone()))
+            .collect::<Vec<_>>()
+    };
+    // No --audit-retention: the trial's plan (Pro) keeps a year.
+    app.clock.advance(Duration::days(13));
+    switchboard::audit::retention::apply_configured(&app.state).await.expect("retention");
+    let entries = switchboard::audit::list_recent(&app.state.db, &ws, 1000).await.expect("entries");
+    assert!(applied(&entries).is_empty(), "nothing is old enough for Pro");
+    let oldest = entries.iter().map(|e| e.created_at).min().expect("entries");
+
+    // On Free, entries older than 30 days go.
+    to_period_end(&app, &ws).await;
+    app.clock.advance(Duration::days(31));
+    switchboard::audit::retention::apply_configured(&app.state).await.expect("retention");
+    let entries = switchboard::audit::list_recent(&app.state.db, &ws, 1000).await.expect("entries");
+    assert_eq!(applied(&entries), vec![json!("30d")]);
+    assert!(entries.iter().all(|e| e.created_at > oldest), "the oldest entries were removed");
+}

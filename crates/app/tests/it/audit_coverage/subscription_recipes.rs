@@ -1,6 +1,6 @@
 //! Recipes for the subscription routes (see `recipes.rs`). The PATCH is an
-//! upgrade paid through a proration invoice, so it also leaves
-//! `invoice.paid`.
+//! upgrade paid through a proration invoice (after a declined one), so it
+//! also leaves `invoice.paid` and `invoice.payment_failed`.
 use chrono::Duration;
 use reqwest::Method;
 use serde_json::json;
@@ -8,7 +8,7 @@ use switchboard_core::WorkspaceId;
 
 use super::World;
 use super::recipes::{Called, called};
-use crate::subscription::{OK_CARD, add_card};
+use crate::subscription::{FAILING_CARD, OK_CARD, add_card};
 
 /// Undoes whatever is scheduled, so the next call changes something.
 async fn clear(w: &World) {
@@ -17,9 +17,9 @@ async fn clear(w: &World) {
 
 /// An active (well, canceled-by-processor) Basic subscription 10 days into
 /// its period, with a working card: an upgrade changes every field.
-async fn basic_with_card(w: &World) {
+async fn basic_with_card(w: &World, card: &str) {
     let ws: WorkspaceId = w.ws.parse().expect("ws");
-    add_card(&w.app, &ws, OK_CARD).await;
+    add_card(&w.app, &ws, card).await;
     let now = w.app.clock_now();
     switchboard_db::execute!(
         &w.app.state.db,
@@ -36,7 +36,11 @@ async fn basic_with_card(w: &World) {
 pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
     let c = match (method, path) {
         ("PATCH", "/api/v1/subscription") => {
-            basic_with_card(w).await;
+            // A declined upgrade first: it leaves `invoice.payment_failed`.
+            basic_with_card(w, FAILING_CARD).await;
+            let res = w.token.call(Method::PATCH, path, Some(json!({"plan": "pro"}))).await;
+            assert_eq!(res.status(), reqwest::StatusCode::PAYMENT_REQUIRED);
+            basic_with_card(w, OK_CARD).await;
             let mark = w.mark().await;
             let res = w.token.call(Method::PATCH, path, Some(json!({"plan": "pro", "cycle": "annual"}))).await;
             called(mark, &res, "subscription.updated")
