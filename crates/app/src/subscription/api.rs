@@ -82,6 +82,7 @@ pub async fn get_subscription(
 }
 
 #[derive(Debug, Deserialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"plan": "business", "cycle": "annual"}))]
 pub struct ChangeRequest {
