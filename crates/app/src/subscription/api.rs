@@ -1,7 +1,7 @@
 //! JSON handlers: the subscription, its changes and the plan table (Admins).
 //! Money is in US cents, credits in milli-credits.
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -10,7 +10,7 @@ use super::change::{Decision, Effect};
 use super::plans::{Catalogue, Cycle, Limits, Plan};
 use super::service::{self, Preview};
 use super::store::{Status, SubscriptionRow};
-use crate::api::{ApiJson, ListResponse};
+use crate::api::{ApiJson, ApiQuery, ListResponse};
 use crate::error::{AppError, AppResult};
 use crate::invoices::store::Invoice;
 use crate::policy::{Permission, WorkspaceCtx};
@@ -152,7 +152,7 @@ fn cycle_or_current(preview_cycle: Option<Cycle>, sub: &SubscriptionRow) -> Cycl
 pub async fn preview_subscription(
     State(state): State<AppState>,
     ctx: WorkspaceCtx,
-    Query(query): Query<ChangeRequest>,
+    ApiQuery(query): ApiQuery<ChangeRequest>,
 ) -> AppResult<Json<ChangePreview>> {
     ctx.require(Permission::ManageSettings)?;
     let sub = super::trial::load_or_start(&state, &ctx.workspace.id).await?;

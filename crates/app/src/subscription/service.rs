@@ -19,7 +19,7 @@ use crate::audit::{self, Changes, Origin, Target};
 use crate::credits::ledger::{self, EntryKind, NewEntry};
 use crate::error::{AppError, AppResult};
 use crate::invoices::charge::{self, OnDecline, Outcome};
-use crate::invoices::store::{self as invoices, Invoice, Kind, NewInvoice, NewLine};
+use crate::invoices::store::{self as invoices, Invoice, Kind, NewInvoice, NewLine, Status as InvoiceStatus};
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
 
@@ -177,10 +177,28 @@ async fn schedule(
     Ok(after)
 }
 
+/// Tries at most this many proration invoices for one change before
+/// giving up (each declined one is void; a new attempt needs a new key).
+const MAX_ATTEMPTS: u32 = 100;
+
+/// The key of a change's `n`th proration invoice: the same change from
+/// the same subscription state finds the same invoice, so a retry after a
+/// crash (or a double click) charges once and applies what was paid for.
+fn proration_key(sub: &SubscriptionRow, decision: &Decision, n: u32) -> String {
+    let to_cycle = decision.scheduled.as_ref().map_or(decision.cycle_now, |(_, c)| *c);
+    format!(
+        "proration:{}:{}:{}:{}:{}:{n}",
+        sub.period_start.timestamp_micros(),
+        sub.plan_key,
+        sub.cycle.as_str(),
+        decision.plan_now,
+        to_cycle.as_str(),
+    )
+}
+
 async fn upgrade(state: &AppState, origin: &Origin, sub: &SubscriptionRow, decision: Decision) -> AppResult<Changed> {
     let catalogue = &state.config.billing.catalogue;
     let ws = &sub.workspace_id;
-    let attempt = ulid::Ulid::new().to_string().to_lowercase();
     let invoice = if decision.charge.minor() > 0 {
         let plan = catalogue.resolve(&decision.plan_now);
         let now = state.clock.now();
@@ -190,16 +208,34 @@ async fn upgrade(state: &AppState, origin: &Origin, sub: &SubscriptionRow, decis
             decision.cycle_now.label(),
             decision.period.1.format("%-d %b %Y")
         );
-        let new = NewInvoice {
-            kind: Kind::Proration,
-            idempotency_key: format!("proration:{attempt}"),
-            lines: vec![NewLine::one(line, decision.charge)],
-            period: Some((now, decision.period.1)),
-        };
         let mut tx = state.db.begin().await?;
+        // Queues a concurrent attempt of the same change until this one's invoice exists.
         store::lock(&mut tx, ws).await?;
-        let (invoice, _) = invoices::create(&mut tx, ws, &catalogue.invoice_prefix, &new, now).await?;
+        let mut found = None;
+        for n in 1..=MAX_ATTEMPTS {
+            let key = proration_key(sub, &decision, n);
+            match invoices::find_by_key(&mut tx, ws, &key).await? {
+                Some(i) if matches!(i.status, InvoiceStatus::Void | InvoiceStatus::Uncollectible) => continue,
+                Some(i) => found = Some(i),
+                None => {
+                    let new = NewInvoice {
+                        kind: Kind::Proration,
+                        idempotency_key: key,
+                        lines: vec![NewLine::one(line, decision.charge)],
+                        period: Some((now, decision.period.1)),
+                    };
+                    found = Some(invoices::create(&mut tx, ws, &catalogue.invoice_prefix, &new, now).await?.0);
+                }
+            }
+            break;
+        }
         tx.commit().await?;
+        let Some(invoice) = found else {
+            return Err(AppError::conflict(
+                "too_many_attempts",
+                "This change was declined too many times in this period; contact support.",
+            ));
+        };
         match charge::collect(state, origin, invoice, OnDecline::Void).await? {
             Outcome::Paid(invoice) => Some(invoice),
             Outcome::Declined { message, .. } => return Err(AppError::payment_required("payment_declined", message)),
@@ -209,7 +245,7 @@ async fn upgrade(state: &AppState, origin: &Origin, sub: &SubscriptionRow, decis
     };
     let grant_key = match &invoice {
         Some(invoice) => format!("proration_grant:{}", invoice.id),
-        None => format!("upgrade_grant:{attempt}"),
+        None => format!("upgrade_grant:{}", proration_key(sub, &decision, 0)),
     };
     let sub = apply_upgrade(state, origin, ws, &decision, &grant_key).await?;
     Ok(Changed { sub, decision, invoice })
@@ -229,6 +265,12 @@ async fn apply_upgrade(
     let plan = catalogue.resolve(&decision.plan_now);
     let mut tx = state.db.begin().await?;
     let before = store::lock(&mut tx, ws).await?.ok_or_else(|| AppError::not_found("The subscription"))?;
+    // An upgrade always changes the plan or the cycle: finding them changed
+    // means a concurrent request (or an earlier try) applied this one.
+    if before.plan_key == decision.plan_now && before.cycle == decision.cycle_now {
+        tx.commit().await?;
+        return Ok(before);
+    }
     if decision.credits > Credits::ZERO {
         let grant = NewEntry::new(
             EntryKind::CycleGrant,

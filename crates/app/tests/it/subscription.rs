@@ -328,3 +328,22 @@ async fn the_page_previews_the_charge_and_its_forms_change_cancel_and_resume() {
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(res.text().await.expect("html").contains("No change or cancellation is scheduled."));
 }
+
+#[tokio::test]
+async fn the_same_upgrade_sent_twice_at_once_is_charged_and_granted_once() {
+    let app = TestApp::spawn().await;
+    let (admin, ws) = on_basic(&app).await;
+    app.clock.advance(Duration::days(10));
+    let body = json!({"plan": "pro"});
+    let (a, b) = tokio::join!(
+        admin.patch("/api/v1/subscription", body.clone()),
+        admin.patch("/api/v1/subscription", body.clone())
+    );
+    assert!(a.status().is_success() && b.status().is_success(), "{} {}", a.status(), b.status());
+    let proration = "SELECT COUNT(*) FROM invoices WHERE workspace_id = $1 AND kind = 'proration'";
+    assert_eq!(count(&app, proration, &ws).await, 1, "one invoice");
+    let paid = "SELECT COUNT(*) FROM audit_log WHERE workspace_id = $1 AND action = 'invoice.paid'";
+    assert_eq!(count(&app, paid, &ws).await, 2, "Basic's first invoice and one proration");
+    assert_eq!(balance(&app, &ws).await, 2_000_000 + 4_064_516, "one grant");
+    assert_eq!(sub(&app, &ws).await.plan_key, "pro");
+}
