@@ -74,6 +74,25 @@ fn parse_plan<'c>(catalogue: &'c Catalogue, plan: &str) -> AppResult<&'c super::
     })
 }
 
+/// Refuses changes while the period has ended and its renewal is not done
+/// (past due, or the renewal pass has not reached it yet): the renewal
+/// applies what is scheduled, so it must not change under it.
+fn settled(sub: &SubscriptionRow, now: DateTime<Utc>) -> AppResult<()> {
+    if sub.status == Status::PastDue {
+        return Err(AppError::conflict(
+            "subscription_past_due",
+            "The last renewal is not paid yet: update the payment method, and the plan can change once it is paid.",
+        ));
+    }
+    if sub.period_end <= now {
+        return Err(AppError::conflict(
+            "renewal_in_progress",
+            "The period has just ended and is being renewed; try again in a minute.",
+        ));
+    }
+    Ok(())
+}
+
 /// Works out a change without making it.
 pub async fn preview(state: &AppState, ctx: &WorkspaceCtx, plan: &str, cycle: Cycle) -> AppResult<Preview> {
     ctx.require(Permission::ManageSettings)?;
@@ -112,12 +131,7 @@ fn decide(
 pub async fn change(state: &AppState, ctx: &WorkspaceCtx, plan: &str, cycle: Cycle) -> AppResult<Changed> {
     let preview = preview(state, ctx, plan, cycle).await?;
     let ws = &ctx.workspace.id;
-    if preview.sub.status == Status::PastDue {
-        return Err(AppError::conflict(
-            "subscription_past_due",
-            "The last renewal is not paid yet: update the payment method, and the plan can change once it is paid.",
-        ));
-    }
+    settled(&preview.sub, state.clock.now())?;
     if preview.needs_payment_method {
         let detail = match preview.sub.status {
             Status::Trialing => "Add a payment method before choosing a paid plan: the trial moves to it when it ends.",
@@ -302,6 +316,7 @@ pub async fn cancel(state: &AppState, ctx: &WorkspaceCtx) -> AppResult<Subscript
     ctx.require(Permission::ManageSettings)?;
     let catalogue = &state.config.billing.catalogue;
     let sub = super::trial::load_or_start(state, &ctx.workspace.id).await?;
+    settled(&sub, state.clock.now())?;
     if sub.plan_key == catalogue.fallback_plan && sub.status != Status::Trialing {
         return Err(AppError::conflict(
             "nothing_to_cancel",
@@ -315,6 +330,7 @@ pub async fn cancel(state: &AppState, ctx: &WorkspaceCtx) -> AppResult<Subscript
 pub async fn resume(state: &AppState, ctx: &WorkspaceCtx) -> AppResult<SubscriptionRow> {
     ctx.require(Permission::ManageSettings)?;
     let sub = super::trial::load_or_start(state, &ctx.workspace.id).await?;
+    settled(&sub, state.clock.now())?;
     if sub.scheduled_plan_key.is_none() && sub.scheduled_cycle.is_none() && !sub.cancel_at_period_end {
         return Err(AppError::conflict("nothing_to_resume", "No change or cancellation is scheduled."));
     }

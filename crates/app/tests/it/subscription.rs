@@ -195,7 +195,7 @@ async fn a_declined_upgrade_changes_nothing_and_says_why() {
 #[tokio::test]
 async fn a_downgrade_waits_for_the_period_end_and_resume_undoes_it() {
     let app = TestApp::spawn().await;
-    let (admin, ws) = on_basic(&app).await;
+    let (mut admin, ws) = on_basic(&app).await;
     let res = admin.patch("/api/v1/subscription", json!({"plan": "free"})).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.expect("json");
@@ -213,6 +213,14 @@ async fn a_downgrade_waits_for_the_period_end_and_resume_undoes_it() {
 
     // Scheduled again, then applied by the renewal: no charge, Free's credits.
     admin.patch("/api/v1/subscription", json!({"plan": "free"})).await;
+    // Once the period has ended, its renewal is not changed under it.
+    let end = sub(&app, &ws).await.period_end;
+    app.clock.advance(end - app.clock_now());
+    admin.sign_in("ada@example.com", "correct horse battery").await;
+    let res = admin.post_json("/api/v1/subscription/resume", json!({})).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(problem(res).await["code"], "renewal_in_progress");
+    assert_eq!(sub(&app, &ws).await.scheduled_plan_key.as_deref(), Some("free"));
     to_period_end(&app, &ws).await;
     let row = sub(&app, &ws).await;
     assert_eq!(row.plan_key, "free");
