@@ -66,6 +66,10 @@ pub type WorkspaceGuard = for<'a> fn(
     &'a axum::http::request::Parts,
 ) -> BoxFuture<'a, Option<axum::response::Response>>;
 
+/// A number a workspace's plan decides (`None`: the plan sets no limit):
+/// its tokens' API requests per minute, its audit retention in days.
+pub type PlanNumber = for<'a> fn(&'a AppState, &'a WorkspaceId) -> BoxFuture<'a, Option<u32>>;
+
 #[derive(Clone, Copy)]
 pub struct Feature {
     /// The feature's folder name, for logs.
@@ -91,6 +95,12 @@ pub struct Feature {
     /// The outbox `events::emit` writes to (one feature provides it).
     pub outbox: Option<&'static dyn Outbox>,
     pub workspace_guard: Option<WorkspaceGuard>,
+    /// The rate of a workspace's API tokens, under `--api-rate-limit`
+    /// (one feature provides it).
+    pub api_rate: Option<PlanNumber>,
+    /// Days a workspace's audit entries are kept, under `--audit-retention`
+    /// (one feature provides it).
+    pub audit_retention_days: Option<PlanNumber>,
 }
 
 fn no_routes(_: &mut Routes) {}
@@ -119,6 +129,8 @@ impl Feature {
             sealed_columns: &[],
             outbox: None,
             workspace_guard: None,
+            api_rate: None,
+            audit_retention_days: None,
         }
     }
 }

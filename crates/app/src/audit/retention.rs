@@ -158,13 +158,30 @@ fn humantime_days(d: Duration) -> String {
     if secs.is_multiple_of(86_400) { format!("{}d", secs / 86_400) } else { format!("{secs}s") }
 }
 
-/// The worker's hourly run: applies `--audit-retention`, if set.
+/// The worker's hourly run: applies to each workspace the shorter of
+/// `--audit-retention` and its plan's retention (the feature providing
+/// `audit_retention_days`); neither set, its log is kept.
 pub async fn apply_configured(state: &crate::state::AppState) -> anyhow::Result<()> {
-    let Some(retention) = state.config.audit.retention else { return Ok(()) };
-    let cuts = apply(&state.db, &state.server_key, retention, state.clock.now()).await?;
-    for cut in cuts {
-        tracing::info!(workspace_id = %cut.workspace_id, up_to_seq = cut.checkpoint.seq,
+    let plan_days = state.features.iter().find_map(|f| f.audit_retention_days);
+    if state.config.audit.retention.is_none() && plan_days.is_none() {
+        return Ok(());
+    }
+    let now = state.clock.now();
+    for ws in chain::chained_workspaces(&state.db).await? {
+        let plan = match (plan_days, ws.parse::<WorkspaceId>()) {
+            (Some(hook), Ok(id)) => hook(state, &id).await.map(|days| Duration::from_secs(u64::from(days) * 86_400)),
+            _ => None,
+        };
+        let retention = match (state.config.audit.retention, plan) {
+            (Some(configured), Some(plan)) => Some(configured.min(plan)),
+            (configured, plan) => configured.or(plan),
+        };
+        let Some(retention) = retention else { continue };
+        let cutoff = now - chrono::Duration::from_std(retention)?;
+        if let Some(cut) = cut_workspace(&state.db, &state.server_key, &ws, cutoff, retention, now).await? {
+            tracing::info!(workspace_id = %cut.workspace_id, up_to_seq = cut.checkpoint.seq,
                 removed = cut.entries_removed, "audit retention applied");
+        }
     }
     Ok(())
 }

@@ -85,6 +85,10 @@ pub async fn invite(state: &AppState, ctx: &WorkspaceCtx, email: &str, role: &st
             Sent::Resent(Invitation { role, send_count: pending.send_count + 1, sent_at: now, expires_at, ..pending })
         }
         None => {
+            // The plan's member limit counts members and open invitations.
+            let seats = members::count_active(&mut tx, &ctx.workspace.id, None).await?
+                + store::count_open(&mut tx, &ctx.workspace.id, now).await?;
+            crate::subscription::limits::check_members(state, &mut tx, &ctx.workspace.id, seats).await?;
             let id = InvitationId::new();
             let new = NewInvitation {
                 id: &id,

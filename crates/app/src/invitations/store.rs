@@ -142,6 +142,21 @@ pub async fn list_pending<'a>(
     )
 }
 
+/// Pending invitations that can still be accepted (not expired at `now`).
+pub async fn count_open<'a>(
+    ex: impl IntoExec<'a>,
+    workspace_id: &WorkspaceId,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    fetch_scalar!(
+        ex,
+        i64,
+        "SELECT COUNT(*) FROM invitations WHERE workspace_id = $1 AND status = 'pending' AND expires_at > $2",
+        workspace_id.as_str(),
+        now
+    )
+}
+
 /// A new token (the old one stops working), a new 7-day window, one more send.
 pub async fn reissue<'a>(
     ex: impl IntoExec<'a>,

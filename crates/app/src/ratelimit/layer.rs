@@ -1,5 +1,6 @@
 //! The layer: which budget a request spends, and the 429 when it is spent.
 use std::net::{IpAddr, Ipv6Addr};
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -65,9 +66,12 @@ pub(crate) fn ip_bucket(ip: &str) -> String {
 /// API-token layer, whose results pick the bucket. Refused requests end
 /// here with a 429; allowed ones carry the `RateLimit-*` fields.
 pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(bucket) = bucket_for(&state.config, &req) else {
+    let Some(mut bucket) = bucket_for(&state.config, &req) else {
         return next.run(req).await;
     };
+    if let Some(caller) = api_token::caller(req.extensions()) {
+        bucket.limit = plan_limit(&state, &caller.workspace_id, bucket.limit).await;
+    }
     let decision = match check(&state.db, &bucket.key, bucket.limit, state.clock.now()).await {
         Ok(decision) => decision,
         Err(err) => {
@@ -84,6 +88,23 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     let mut response = next.run(req).await;
     decision.set_headers(response.headers_mut());
     response
+}
+
+/// A token's limit under its workspace's plan: the slower of the
+/// configured `--api-rate-limit` (the server's ceiling) and the plan's
+/// requests per minute (see the feature providing `api_rate`).
+async fn plan_limit(state: &AppState, ws: &switchboard_core::WorkspaceId, configured: RateLimit) -> RateLimit {
+    let Some(hook) = state.features.iter().find_map(|f| f.api_rate) else { return configured };
+    match hook(state, ws).await {
+        Some(per_minute) => slower(configured, RateLimit { requests: per_minute, period: Duration::from_secs(60) }),
+        None => configured,
+    }
+}
+
+/// The limit allowing fewer requests per unit of time.
+fn slower(a: RateLimit, b: RateLimit) -> RateLimit {
+    // a.requests / a.period < b.requests / b.period, without division.
+    if u128::from(a.requests) * b.period.as_millis() <= u128::from(b.requests) * a.period.as_millis() { a } else { b }
 }
 
 /// Charges a failed token authentication to the caller's IP budget, so

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Args, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitArgs {
-    /// Requests each API token may make, e.g. `600/m` (bursts up to the whole
+    /// Requests each API token may make at most, e.g. `600/m` (bursts up to the whole
     /// amount); `off` disables the limit.
     #[arg(
         id = "api_rate_limit",
@@ -52,7 +52,9 @@ pub struct RateLimits {
     pub user: Option<RateLimit>,
 }
 
-pub const DEFAULT_API_RATE_LIMIT: RateLimit = RateLimit { requests: 600, period: Duration::from_secs(60) };
+/// The ceiling per token: the workspace's plan sets its tokens' rate under
+/// it (Business allows 6,000 a minute).
+pub const DEFAULT_API_RATE_LIMIT: RateLimit = RateLimit { requests: 6000, period: Duration::from_secs(60) };
 pub const DEFAULT_IP_RATE_LIMIT: RateLimit = RateLimit { requests: 300, period: Duration::from_secs(60) };
 /// 20 a second sustained, bursts of the whole amount: far above a person
 /// clicking, far below a script hammering uploads or exports.

@@ -6,11 +6,11 @@
 //! values and errors by its fields.
 use std::collections::BTreeMap;
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::context;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::AppResult;
 use crate::policy::{Permission, WorkspaceCtx};
@@ -29,9 +29,26 @@ pub struct FormState {
 /// Forms by name (`top_up`, `auto_recharge`, `card`, `change_plan`).
 pub type Forms = BTreeMap<&'static str, FormState>;
 
-pub async fn subscription_page(State(state): State<AppState>, ctx: WorkspaceCtx, page: Page) -> AppResult<Response> {
+/// What the page shows beyond the defaults: the plan table's cycle, and a
+/// dialog rendered open (the path without JavaScript).
+#[derive(Debug, Default, Deserialize)]
+pub struct View {
+    /// `monthly` or `annual`: the cycle the plan table prices.
+    pub cycle: Option<String>,
+    /// A plan key: its Change plan dialog is open.
+    pub change: Option<String>,
+    /// `cancel` or `resume`: that confirmation is open.
+    pub confirm: Option<String>,
+}
+
+pub async fn subscription_page(
+    State(state): State<AppState>,
+    ctx: WorkspaceCtx,
+    page: Page,
+    Query(view): Query<View>,
+) -> AppResult<Response> {
     ctx.require(Permission::ManageSettings)?;
-    render(&state, &ctx, &page, Forms::new(), StatusCode::OK).await
+    render_view(&state, &ctx, &page, Forms::new(), StatusCode::OK, &view).await
 }
 
 pub async fn render(
@@ -41,11 +58,26 @@ pub async fn render(
     forms: Forms,
     status: StatusCode,
 ) -> AppResult<Response> {
+    render_view(state, ctx, page, forms, status, &View::default()).await
+}
+
+pub async fn render_view(
+    state: &AppState,
+    ctx: &WorkspaceCtx,
+    page: &Page,
+    forms: Forms,
+    status: StatusCode,
+    view: &View,
+) -> AppResult<Response> {
     let now = state.clock.now();
     let tz = ctx.workspace.tz();
     let ws = &ctx.workspace.id;
     let sub = super::trial::load_or_start(state, ws).await?;
-    let plan = super::view::plan(&state.config.billing.catalogue, &sub, tz, now);
+    let catalogue = &state.config.billing.catalogue;
+    let plan = super::view::plan(catalogue, &sub, tz, now);
+    let cycle = view.cycle.as_deref().and_then(|c| c.parse().ok()).unwrap_or(sub.cycle);
+    let choices = super::view::choices(catalogue, &sub, cycle, view.change.as_deref(), tz, now);
+    let confirm = view.confirm.as_deref().filter(|c| matches!(*c, "cancel" | "resume"));
     let credits = crate::credits::view::summary(state, ws, &sub).await?;
     let payment = crate::payments::view::method(&sub, state.payments.name());
     let invoices = crate::invoices::view::recent(state, ws, tz).await?;
@@ -59,6 +91,9 @@ pub async fn render(
             title => "Subscription",
             ws_id => ws.to_string(),
             plan => plan,
+            table_cycle => cycle.as_str(),
+            choices => choices,
+            confirm => confirm,
             credits => credits,
             payment => payment,
             invoices => invoices,

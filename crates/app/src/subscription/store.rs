@@ -152,3 +152,58 @@ pub async fn due<'a>(ex: impl IntoExec<'a>, now: DateTime<Utc>, limit: i64) -> R
     )?;
     Ok(ids.into_iter().filter_map(|(id,)| id.parse().ok()).collect())
 }
+
+/// Writes the lifecycle fields of `row` (plan, cycle, status, trial, period,
+/// scheduled change, cancellation) back; the caller holds the row's lock.
+pub async fn save(tx: &mut Tx, row: &SubscriptionRow, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    execute!(
+        &mut *tx,
+        "UPDATE subscriptions SET plan_key = $2, cycle = $3, status = $4, trial_ends_at = $5, period_start = $6,
+             period_end = $7, scheduled_plan_key = $8, scheduled_cycle = $9, cancel_at_period_end = $10,
+             updated_at = $11
+         WHERE workspace_id = $1",
+        row.workspace_id.as_str(),
+        &row.plan_key,
+        row.cycle.as_str(),
+        row.status.as_str(),
+        row.trial_ends_at,
+        row.period_start,
+        row.period_end,
+        row.scheduled_plan_key.as_deref(),
+        row.scheduled_cycle.as_deref(),
+        row.cancel_at_period_end,
+        now
+    )?;
+    Ok(())
+}
+
+/// Trials ending by `before` whose reminder has not been sent.
+pub async fn trial_reminders_due<'a>(
+    ex: impl IntoExec<'a>,
+    now: DateTime<Utc>,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<WorkspaceId>, sqlx::Error> {
+    let ids = fetch_all!(
+        ex,
+        (String,),
+        "SELECT workspace_id FROM subscriptions
+         WHERE status = 'trialing' AND trial_reminder_sent_at IS NULL AND trial_ends_at > $1 AND trial_ends_at <= $2
+         ORDER BY trial_ends_at LIMIT $3",
+        now,
+        before,
+        limit
+    )?;
+    Ok(ids.into_iter().filter_map(|(id,)| id.parse().ok()).collect())
+}
+
+/// Claims the trial reminder: `true` for the one caller that set it.
+pub async fn claim_trial_reminder(tx: &mut Tx, ws: &WorkspaceId, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    let done = execute!(
+        &mut *tx,
+        "UPDATE subscriptions SET trial_reminder_sent_at = $2 WHERE workspace_id = $1 AND trial_reminder_sent_at IS NULL",
+        ws.as_str(),
+        now
+    )?;
+    Ok(done > 0)
+}

@@ -49,6 +49,8 @@ pub struct PlanView {
     pub scheduled_plan: Option<String>,
     pub scheduled_cycle: Option<&'static str>,
     pub trial_days_left: Option<i64>,
+    /// On the plan a cancellation falls to (nothing to cancel).
+    pub is_fallback: bool,
     pub plans: Vec<PlanOption>,
 }
 
@@ -109,6 +111,112 @@ pub fn plan(catalogue: &Catalogue, sub: &SubscriptionRow, tz: Tz, now: DateTime<
         scheduled_plan: sub.scheduled_plan_key.as_deref().map(|k| catalogue.resolve(k).name.clone()),
         scheduled_cycle: sub.scheduled_cycle().map(Cycle::label),
         trial_days_left,
+        is_fallback: plan.key == catalogue.fallback_plan,
         plans: catalogue.all().iter().map(|p| option(p, p.key == plan.key)).collect(),
     }
+}
+
+/// The Change plan dialog of one plan, on the cycle the table shows.
+#[derive(Debug, Serialize)]
+pub struct ChoiceView {
+    pub key: String,
+    pub name: String,
+    pub cycle: &'static str,
+    pub cycle_label: &'static str,
+    /// `now`, `period_end` or `unchanged`.
+    pub effect: &'static str,
+    pub price: String,
+    pub charge: String,
+    pub credits: String,
+    /// What the dialog says will happen.
+    pub summary: String,
+    /// The confirm button: the action and the price.
+    pub confirm: String,
+    /// Why it cannot be chosen yet (no payment method), if so.
+    pub blocked: Option<String>,
+    /// Rendered open (the no-JavaScript path: `?change=<key>`).
+    pub open: bool,
+}
+
+/// One dialog per plan (the current plan and cycle included: choosing it
+/// undoes a scheduled change).
+pub fn choices(
+    catalogue: &Catalogue,
+    sub: &SubscriptionRow,
+    cycle: Cycle,
+    open: Option<&str>,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Vec<ChoiceView> {
+    let current = super::change::Current {
+        plan: catalogue.resolve(&sub.plan_key),
+        cycle: sub.cycle,
+        trialing: sub.status == Status::Trialing,
+        period_start: sub.period_start,
+        period_end: sub.period_end,
+    };
+    catalogue
+        .all()
+        .iter()
+        .map(|p| {
+            let d = super::change::decide(&current, p, cycle, now);
+            let when = date(sub.period_end, tz);
+            let label = format!("{} ({})", p.name, cycle.label());
+            let (effect, summary, confirm) = match d.effect {
+                super::change::Effect::Now => (
+                    "now",
+                    format!(
+                        "{label} starts now. You pay {} today for the rest of the period, and get {} more credits now.",
+                        money(d.charge),
+                        credits(d.credits)
+                    ),
+                    format!("Upgrade for {}", money(d.charge)),
+                ),
+                super::change::Effect::PeriodEnd if sub.status == Status::Trialing => (
+                    "period_end",
+                    format!(
+                        "Your trial continues until {when}; then {label} starts at {} {}.",
+                        money(p.price(cycle)),
+                        if cycle == Cycle::Annual { "a year" } else { "a month" }
+                    ),
+                    format!("Switch to {} on {when}", p.name),
+                ),
+                super::change::Effect::PeriodEnd => (
+                    "period_end",
+                    format!(
+                        "Nothing is charged now. {label} starts on {when} at {} {}.",
+                        money(p.price(cycle)),
+                        if cycle == Cycle::Annual { "a year" } else { "a month" }
+                    ),
+                    format!("Switch to {} on {when}", p.name),
+                ),
+                super::change::Effect::Unchanged => (
+                    "unchanged",
+                    format!("You are on {label}. Choosing it keeps it and undoes any scheduled change."),
+                    format!("Keep {}", p.name),
+                ),
+            };
+            let paid = match d.effect {
+                super::change::Effect::Now => d.charge.minor() > 0,
+                super::change::Effect::PeriodEnd => sub.status == Status::Trialing && !p.is_free(),
+                super::change::Effect::Unchanged => false,
+            };
+            let blocked = (paid && !sub.has_payment_method())
+                .then(|| "Add a payment method below first: this plan is charged to it.".to_string());
+            ChoiceView {
+                key: p.key.clone(),
+                name: p.name.clone(),
+                cycle: cycle.as_str(),
+                cycle_label: cycle.label(),
+                effect,
+                price: money(p.price(cycle)),
+                charge: money(d.charge),
+                credits: credits(d.credits),
+                summary,
+                confirm,
+                blocked,
+                open: open == Some(p.key.as_str()),
+            }
+        })
+        .collect()
 }

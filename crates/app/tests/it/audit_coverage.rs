@@ -6,6 +6,7 @@
 //! test appears in any entry, neither plain nor hashed.
 mod billing_recipes;
 mod recipes;
+mod subscription_recipes;
 mod two_factor_recipes;
 pub mod webhook_recipes;
 

@@ -125,6 +125,17 @@ impl TestApp {
         self.clock.now()
     }
 
+    /// Puts the workspace on a plan without a member limit (Business), for
+    /// tests of other caps that invite more people than a trial allows.
+    pub async fn without_member_limit(&self, workspace_id: &str) {
+        switchboard_db::execute!(
+            &self.state.db,
+            "UPDATE subscriptions SET plan_key = 'business' WHERE workspace_id = $1",
+            workspace_id
+        )
+        .expect("plan");
+    }
+
     pub async fn audit_actions(&self, workspace_id: &str) -> Vec<String> {
         let ws: switchboard_core::WorkspaceId = workspace_id.parse().expect("ws id");
         switchboard::audit::list_recent(&self.state.db, &ws, 1000)

@@ -23,7 +23,7 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
             let res = w.token.call(Method::PUT, "/api/v1/payment-method", Some(body)).await;
             called(mark, &res, "payment_method.updated")
         }
-        _ => return None,
+        _ => return super::subscription_recipes::call(w, method, path).await,
     };
     Some(c)
 }
