@@ -20,6 +20,8 @@ use switchboard_db::{Backend, IntoExec, Tx, execute, fetch_all, fetch_optional};
 
 use crate::error::{AppError, AppResult};
 
+pub use super::spend::check_can_spend;
+
 /// What an entry is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
