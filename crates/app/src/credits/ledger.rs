@@ -170,6 +170,11 @@ impl BalanceRow {
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "cre_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0", "seq": 42, "kind": "usage", "amount": -12_500, "cycle_part": -12_500,
+    "top_up_part": 0, "balance_after": 7_987_500, "idempotency_key": "call:cal_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0",
+    "description": "Call, 2 min 30 s", "reference": "cal_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0", "created_at": "2026-12-07T09:30:00Z"
+}))]
 pub struct Entry {
     #[sqlx(try_from = "String")]
     #[schema(value_type = String)]
@@ -396,6 +401,11 @@ pub async fn post(tx: &mut Tx, ws: &WorkspaceId, entry: NewEntry, now: DateTime<
 
 /// The stored balance against the sum of the entries.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "workspace_id": "ws_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0", "entries": 42, "stored_cycle": 7_400_000,
+    "stored_top_up": 2_000_000, "computed_cycle": 7_400_000, "computed_top_up": 2_000_000,
+    "stored_entry_count": 42, "differences": []
+}))]
 pub struct Verification {
     #[schema(value_type = String)]
     pub workspace_id: WorkspaceId,
