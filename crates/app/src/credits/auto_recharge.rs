@@ -78,10 +78,38 @@ impl Settings {
 
 /// The settings and why auto-recharge turned itself off, if it did.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "enabled": false, "threshold": 500, "amount": 2000, "monthly_cap": 10000,
+    "disabled_reason": "The payment for invoice SB-8XQZ-0004 failed: Your card was declined."
+}))]
 pub struct AutoRecharge {
-    #[serde(flatten)]
-    pub settings: Settings,
+    pub enabled: bool,
+    pub threshold: i64,
+    pub amount: i64,
+    pub monthly_cap: i64,
+    /// Why auto-recharge turned itself off (a declined payment), if it did.
     pub disabled_reason: Option<String>,
+}
+
+impl AutoRecharge {
+    fn new(s: Settings, disabled_reason: Option<String>) -> Self {
+        AutoRecharge {
+            enabled: s.enabled,
+            threshold: s.threshold,
+            amount: s.amount,
+            monthly_cap: s.monthly_cap,
+            disabled_reason,
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        Settings {
+            enabled: self.enabled,
+            threshold: self.threshold,
+            amount: self.amount,
+            monthly_cap: self.monthly_cap,
+        }
+    }
 }
 
 pub async fn read(state: &AppState, ws: &WorkspaceId) -> AppResult<AutoRecharge> {
@@ -92,7 +120,7 @@ pub async fn read(state: &AppState, ws: &WorkspaceId) -> AppResult<AutoRecharge>
             ledger::read_balance(&state.db, ws).await?.ok_or_else(|| AppError::not_found("The credit balance"))?
         }
     };
-    Ok(AutoRecharge { settings: Settings::of(&row), disabled_reason: row.auto_recharge_disabled_reason })
+    Ok(AutoRecharge::new(Settings::of(&row), row.auto_recharge_disabled_reason))
 }
 
 /// Changes the settings (Admins), audited as `credits.auto_recharge_updated`.
@@ -113,7 +141,7 @@ pub async fn update(state: &AppState, ctx: &WorkspaceCtx, new: Settings) -> AppR
     }
     tx.commit().await?;
     state.webhooks_wakeup.notify_one();
-    Ok(AutoRecharge { settings: new, disabled_reason: reason })
+    Ok(AutoRecharge::new(new, reason))
 }
 
 fn target(ws: &WorkspaceId) -> Target {

@@ -135,12 +135,12 @@ pub async fn auto_recharge(
     };
     match result {
         Ok(saved) => {
-            let text = if saved.settings.enabled {
+            let text = if saved.enabled {
                 format!(
                     "Auto-recharge is on: {} credits whenever the balance drops below {}, at most {} a month.",
-                    group(saved.settings.amount),
-                    group(saved.settings.threshold),
-                    group(saved.settings.monthly_cap)
+                    group(saved.amount),
+                    group(saved.threshold),
+                    group(saved.monthly_cap)
                 )
             } else {
                 "Auto-recharge is off.".to_string()

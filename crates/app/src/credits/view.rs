@@ -4,7 +4,6 @@
 use serde::Serialize;
 use switchboard_core::{Cents, Credits, WorkspaceId};
 
-use super::auto_recharge::AutoRecharge;
 use super::ledger::{self, Balance};
 use super::top_up::{self, MAX_CREDITS, MIN_CREDITS, TopUpCredits};
 use crate::error::AppResult;
@@ -110,7 +109,8 @@ pub async fn summary(state: &AppState, ws: &WorkspaceId, sub: &SubscriptionRow) 
     };
     let plan = state.config.billing.catalogue.resolve(&sub.plan_key);
     let card = crate::payments::view::method(sub).card;
-    let AutoRecharge { settings, disabled_reason } = super::auto_recharge::read(state, ws).await?;
+    let auto = super::auto_recharge::read(state, ws).await?;
+    let (settings, disabled_reason) = (auto.settings(), auto.disabled_reason);
     Ok(CreditsView {
         balance: credits(p.balance.total()),
         negative: p.balance.total().is_negative(),
