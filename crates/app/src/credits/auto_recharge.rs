@@ -207,14 +207,7 @@ async fn spent_this_month(
         ws.as_str(),
         since
     )?;
-    let open = fetch_scalar!(
-        &mut *tx,
-        i64,
-        "SELECT COUNT(*) FROM invoices
-         WHERE workspace_id = $1 AND kind = 'auto_recharge' AND status IN ('draft', 'open') AND issued_at >= $2",
-        ws.as_str(),
-        since
-    )?;
+    let open = invoices::count_open_since(&mut *tx, ws, Kind::AutoRecharge, since).await?;
     Ok(granted.saturating_add(open.saturating_mul(amount.millis())))
 }
 

@@ -10,6 +10,7 @@ pub mod low_balance;
 pub mod pages;
 pub mod spend;
 pub mod top_up;
+pub mod verify;
 pub mod view;
 
 use serde_json::json;
