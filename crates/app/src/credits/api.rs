@@ -131,6 +131,7 @@ pub struct CardRequest {
 #[schema(example = json!({"credits": 1000}))]
 pub struct TopUpRequest {
     /// Whole credits to buy, 100 – 1,000,000.
+    #[schema(minimum = 100, maximum = 1_000_000)]
     pub credits: i64,
     /// Pay with this card (saved as the payment method first); without it,
     /// the saved payment method pays.

@@ -39,10 +39,13 @@ use crate::web::format;
 pub struct Settings {
     pub enabled: bool,
     /// Recharge when a debit takes the balance below this many credits (≥ 0).
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub threshold: i64,
     /// Credits bought each time (100 – 1,000,000).
+    #[schema(minimum = 100, maximum = 1_000_000)]
     pub amount: i64,
     /// At most this many credits a calendar month (≥ amount).
+    #[schema(minimum = 100, maximum = 100_000_000)]
     pub monthly_cap: i64,
 }
 
