@@ -1,7 +1,7 @@
 //! `switchboard`: `serve` (the default), `migrate`, `members add`, `audit verify`, `audit checkpoint`,
-//! `key rotate`.
+//! `key rotate`, `credits verify`.
 use clap::Parser;
-use switchboard::config::{AuditCommand, Cli, Command, Config, KeyCommand, MembersCommand};
+use switchboard::config::{AuditCommand, Cli, Command, Config, CreditsCommand, KeyCommand, MembersCommand};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -29,6 +29,13 @@ async fn main() -> std::process::ExitCode {
         }
         Command::Audit(AuditCommand::Checkpoint { workspace }) => {
             switchboard::audit::cli::checkpoint(&config, &workspace).await
+        }
+        Command::Credits(CreditsCommand::Verify { workspace }) => {
+            match switchboard::credits::cli::verify(&config, workspace.as_deref()).await {
+                Ok(true) => Ok(()),
+                Ok(false) => return std::process::ExitCode::FAILURE,
+                Err(err) => Err(err),
+            }
         }
         Command::Key(KeyCommand::Rotate) => switchboard::key_rotation::rotate(&config).await.map(|(old, new)| {
             println!("The server key is now {new}; {old} is kept in the keyring. Re-sealing stored secrets is queued.");

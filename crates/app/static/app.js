@@ -235,3 +235,44 @@ document.addEventListener("click", function (event) {
   var button = event.target.closest && event.target.closest("[data-print]");
   if (button) window.print();
 });
+// Settings → Subscription top-up: the slider (shown only with this script)
+// and the number box stay in step, and the price and the confirm button
+// follow the amount. The server prices the top-up again on submit.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-top-up]");
+  if (!form) return;
+  var slider = form.querySelector("[data-top-up-slider]");
+  var number = form.querySelector("[data-top-up-number]");
+  var price = form.querySelector("[data-top-up-price]");
+  var confirm = form.querySelector("[data-top-up-confirm]");
+  var centsPer1000 = parseInt(form.getAttribute("data-cents-per-1000"), 10) || 0;
+  var min = parseInt(slider.min, 10), max = parseInt(slider.max, 10);
+  var group = function (n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ","); };
+  var money = function (cents) { return "$" + group(Math.floor(cents / 100)) + "." + String(cents % 100).padStart(2, "0"); };
+  var update = function (credits) {
+    if (!(credits >= min && credits <= max)) {
+      price.textContent = "—";
+      confirm.textContent = "Buy credits";
+      return;
+    }
+    var cents = Math.ceil(credits * centsPer1000 / 1000);
+    price.textContent = money(cents);
+    confirm.textContent = "Buy " + group(credits) + " credits for " + money(cents);
+  };
+  var typed = function () {
+    var n = parseInt(number.value.replace(/[,\s_]/g, ""), 10);
+    return /^\s*[\d,\s_]+\s*$/.test(number.value) ? n : NaN;
+  };
+  slider.hidden = false;
+  slider.addEventListener("input", function () {
+    number.value = slider.value;
+    update(parseInt(slider.value, 10));
+  });
+  number.addEventListener("input", function () {
+    var n = typed();
+    if (n >= min && n <= max) slider.value = String(n);
+    update(n);
+  });
+  update(typed());
+})();

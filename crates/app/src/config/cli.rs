@@ -29,6 +29,20 @@ pub enum Command {
     /// Manage the server key.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Check the credits ledger.
+    #[command(subcommand)]
+    Credits(CreditsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CreditsCommand {
+    /// Recompute each workspace's credit balance from its ledger entries and
+    /// print every difference from the stored balance; exits 1 then.
+    Verify {
+        /// Workspace ID (`ws_…`); every workspace when left out.
+        #[arg(long)]
+        workspace: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

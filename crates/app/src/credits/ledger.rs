@@ -20,6 +20,9 @@ use switchboard_db::{Backend, IntoExec, Tx, execute, fetch_all, fetch_optional};
 
 use crate::error::{AppError, AppResult};
 
+pub use super::spend::check_can_spend;
+pub use super::verify::{Verification, verify};
+
 /// What an entry is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -168,6 +171,11 @@ impl BalanceRow {
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "cre_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0", "seq": 42, "kind": "usage", "amount": -12_500, "cycle_part": -12_500,
+    "top_up_part": 0, "balance_after": 7_987_500, "idempotency_key": "call:cal_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0",
+    "description": "Call, 2 min 30 s", "reference": "cal_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0", "created_at": "2026-12-07T09:30:00Z"
+}))]
 pub struct Entry {
     #[sqlx(try_from = "String")]
     #[schema(value_type = String)]
@@ -390,86 +398,4 @@ pub async fn post(tx: &mut Tx, ws: &WorkspaceId, entry: NewEntry, now: DateTime<
     let posted = Posted { entry: posted, replayed: false, before, after, row };
     super::low_balance::after_post(tx, ws, &posted, now).await?;
     Ok(posted)
-}
-
-/// The stored balance against the sum of the entries.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Verification {
-    #[schema(value_type = String)]
-    pub workspace_id: WorkspaceId,
-    pub entries: i64,
-    /// Milli-credits, as stored in the balance row.
-    pub stored_cycle: i64,
-    pub stored_top_up: i64,
-    /// Milli-credits, summed from the entries.
-    pub computed_cycle: i64,
-    pub computed_top_up: i64,
-    pub stored_entry_count: i64,
-    /// Each difference found, in words; empty when the two agree.
-    pub differences: Vec<String>,
-}
-
-impl Verification {
-    pub fn ok(&self) -> bool {
-        self.differences.is_empty()
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct Sums {
-    entries: i64,
-    cycle: Option<i64>,
-    top_up: Option<i64>,
-    total: Option<i64>,
-}
-
-/// Recomputes the workspace's balance from its entries and names every
-/// difference from the stored row. Reads in one transaction, so a post
-/// committing meanwhile cannot make the two disagree.
-pub async fn verify(tx: &mut Tx, ws: &WorkspaceId) -> Result<Verification, sqlx::Error> {
-    let stored = read_balance(&mut *tx, ws).await?;
-    let sums = switchboard_db::fetch_one!(
-        &mut *tx,
-        Sums,
-        "SELECT COUNT(*) AS entries, CAST(SUM(cycle_part) AS BIGINT) AS cycle,
-                CAST(SUM(top_up_part) AS BIGINT) AS top_up, CAST(SUM(amount) AS BIGINT) AS total
-         FROM credit_entries WHERE workspace_id = $1",
-        ws.as_str()
-    )?;
-    let (stored_cycle, stored_top_up, stored_entry_count) =
-        stored.as_ref().map(|r| (r.cycle_credits, r.top_up_credits, r.entry_count)).unwrap_or((0, 0, 0));
-    let (computed_cycle, computed_top_up) = (sums.cycle.unwrap_or(0), sums.top_up.unwrap_or(0));
-    let mut differences = Vec::new();
-    let show = |millis: i64| crate::web::format::credits(Credits::from_millis(millis));
-    if stored_cycle != computed_cycle {
-        differences.push(format!(
-            "cycle credits: the balance row holds {} but the entries sum to {}",
-            show(stored_cycle),
-            show(computed_cycle)
-        ));
-    }
-    if stored_top_up != computed_top_up {
-        differences.push(format!(
-            "top-up credits: the balance row holds {} but the entries sum to {}",
-            show(stored_top_up),
-            show(computed_top_up)
-        ));
-    }
-    if sums.total.unwrap_or(0) != computed_cycle.saturating_add(computed_top_up) {
-        differences.push("some entries' amount is not the sum of their cycle and top-up parts".to_string());
-    }
-    if stored_entry_count != sums.entries {
-        differences
-            .push(format!("entry count: the balance row says {stored_entry_count} but there are {}", sums.entries));
-    }
-    Ok(Verification {
-        workspace_id: ws.clone(),
-        entries: sums.entries,
-        stored_cycle,
-        stored_top_up,
-        computed_cycle,
-        computed_top_up,
-        stored_entry_count,
-        differences,
-    })
 }

@@ -362,3 +362,22 @@ pub async fn set_processor_ref<'a>(
     )?;
     Ok(())
 }
+
+/// How many invoices of `kind` issued since `since` are still open (or
+/// draft): charges under way (auto-recharge counts them against its cap).
+pub async fn count_open_since<'a>(
+    ex: impl IntoExec<'a>,
+    ws: &WorkspaceId,
+    kind: Kind,
+    since: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    switchboard_db::fetch_scalar!(
+        ex,
+        i64,
+        "SELECT COUNT(*) FROM invoices
+         WHERE workspace_id = $1 AND kind = $2 AND status IN ('draft', 'open') AND issued_at >= $3",
+        ws.as_str(),
+        kind.as_str(),
+        since
+    )
+}

@@ -77,6 +77,10 @@ pub async fn save_in(
     now: DateTime<Utc>,
 ) -> AppResult<SubscriptionRow> {
     let before = subscriptions::lock(tx, ws).await?.ok_or_else(|| AppError::not_found("The subscription"))?;
+    if before.payment_method_ref.as_deref() == Some(method.reference.as_str()) {
+        // The card already saved: nothing changes, so nothing is recorded.
+        return Ok(before);
+    }
     execute!(
         &mut *tx,
         "UPDATE subscriptions SET payment_method_ref = $2, card_brand = $3, card_last4 = $4, updated_at = $5

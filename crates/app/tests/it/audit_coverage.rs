@@ -5,6 +5,7 @@
 //! Admin-only route leaves `access.denied`; and no secret made during the
 //! test appears in any entry, neither plain nor hashed.
 mod billing_recipes;
+mod credit_recipes;
 mod recipes;
 mod subscription_recipes;
 mod two_factor_recipes;

@@ -236,7 +236,7 @@ impl Visitor {
         self.csrf = Some(me["csrf_token"].as_str().expect("csrf").to_string());
     }
 
-    fn with_csrf(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    pub fn with_csrf(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match &self.csrf {
             Some(token) => req.header("x-csrf-token", token),
             None => req,

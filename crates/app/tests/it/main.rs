@@ -19,6 +19,8 @@ mod boundaries;
 mod cli;
 mod client_ip;
 mod confirm_pages;
+mod credits_ledger;
+mod credits_top_up;
 mod csv_export;
 mod developer;
 mod docs;

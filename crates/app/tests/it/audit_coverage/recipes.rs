@@ -282,7 +282,10 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
             let res = w.token.call(Method::PUT, "/api/v1/experimental-features/compact_tables", Some(body)).await;
             called(mark, &res, "experimental_feature.updated")
         }
-        _ => return super::webhook_recipes::call(w, method, path).await,
+        _ => match super::credit_recipes::call(w, method, path).await {
+            Some(c) => c,
+            None => return super::webhook_recipes::call(w, method, path).await,
+        },
     };
     Some(c)
 }
