@@ -119,3 +119,22 @@ pub async fn actors(
     let people = people.into_iter().map(|(id, name, email)| (id, format!("{name} ({email})"))).collect();
     Ok((people, tokens))
 }
+
+/// Who to tell about something that needs an Admin (a disabled webhook
+/// endpoint, a failed payment): the workspace's name and its active
+/// Admins' addresses, in the caller's transaction.
+pub async fn admins_to_notify(
+    tx: &mut switchboard_db::Tx,
+    workspace_id: &WorkspaceId,
+) -> Result<(String, Vec<String>), sqlx::Error> {
+    let name: Option<(String,)> =
+        fetch_optional!(&mut *tx, (String,), "SELECT name FROM workspaces WHERE id = $1", workspace_id.as_str())?;
+    let admins: Vec<(String,)> = fetch_all!(
+        &mut *tx,
+        (String,),
+        "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.workspace_id = $1 AND m.role = 'admin' AND m.status = 'active' ORDER BY u.email",
+        workspace_id.as_str()
+    )?;
+    Ok((name.map(|(n,)| n).unwrap_or_default(), admins.into_iter().map(|(e,)| e).collect()))
+}

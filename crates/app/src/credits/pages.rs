@@ -76,7 +76,7 @@ pub async fn top_up(
     let card = CardFields { number: form.card_number, expiry: form.card_expiry, cvc: form.card_cvc };
     let result = async {
         let credits = TopUpCredits::parse("credits", &form.credits)?;
-        let card = if card.is_blank() { None } else { Some(card.parse()?) };
+        let card = if card.is_blank() { None } else { Some(card.parse(state.clock.now())?) };
         top_up::top_up(&state, &ctx, credits, card.as_ref(), &form_key(&form.nonce)).await
     }
     .await;

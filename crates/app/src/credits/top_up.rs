@@ -206,24 +206,11 @@ impl CardFields {
         self.number.trim().is_empty() && self.expiry.trim().is_empty() && self.cvc.trim().is_empty()
     }
 
-    /// The card, or the first field error (`card_number`, `card_expiry`, `card_cvc`).
-    pub fn parse(&self) -> AppResult<CardInput> {
-        let number = self.number.trim();
-        if number.is_empty() {
-            return Err(AppError::field("card_number", "Enter the card number."));
-        }
-        let expiry = self.expiry.trim();
-        let (month, year) = expiry
-            .split_once('/')
-            .and_then(|(m, y)| Some((m.trim().parse::<u32>().ok()?, y.trim().parse::<u32>().ok()?)))
-            .filter(|(m, y)| (1..=12).contains(m) && (*y < 100 || (2000..=2199).contains(y)))
-            .ok_or_else(|| AppError::field("card_expiry", "Enter the expiry date as MM/YY, such as 12/30."))?;
-        let year = if year < 100 { 2000 + year } else { year };
-        let cvc = self.cvc.trim();
-        if !(3..=4).contains(&cvc.len()) || !cvc.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::field("card_cvc", "Enter the 3 or 4 digit security code."));
-        }
-        Ok(CardInput { number: number.to_string(), exp_month: month, exp_year: year, cvc: cvc.to_string() })
+    /// The card, or its problems by field (`card_number`, `card_expiry`,
+    /// `card_cvc`), checked as the payment-method form checks them.
+    pub fn parse(&self, now: chrono::DateTime<chrono::Utc>) -> AppResult<CardInput> {
+        crate::payments::card::parse(&self.number, &self.expiry, &self.cvc, now)
+            .map_err(crate::payments::card::CardErrors::into_form_error)
     }
 }
 
@@ -292,12 +279,13 @@ mod tests {
     #[test]
     fn card_fields_parse_or_name_the_field() {
         let card = CardFields { number: "4242 4242 4242 4242".into(), expiry: "12/30".into(), cvc: "123".into() };
-        let parsed = card.parse().expect("card");
+        let now = chrono::Utc::now();
+        let parsed = card.parse(now).expect("card");
         assert_eq!((parsed.exp_month, parsed.exp_year), (12, 2030));
         let bad = CardFields { expiry: "13/30".into(), ..card.clone() };
-        assert!(bad.parse().expect_err("month").field_message("card_expiry").is_some());
+        assert!(bad.parse(now).expect_err("month").field_message("card_expiry").is_some());
         let bad = CardFields { cvc: "12".into(), ..card.clone() };
-        assert!(bad.parse().expect_err("cvc").field_message("card_cvc").is_some());
+        assert!(bad.parse(now).expect_err("cvc").field_message("card_cvc").is_some());
         assert!(CardFields::default().is_blank());
     }
 }

@@ -9,7 +9,7 @@
 //! that finds the invoice paid grants exactly once too.
 use chrono::{DateTime, Utc};
 use switchboard_core::{Cents, WorkspaceId};
-use switchboard_db::{Tx, fetch_all, fetch_optional};
+use switchboard_db::Tx;
 use switchboard_providers::payments::{ChargeRequest, PaymentError};
 
 use super::store::{self, Invoice, Status};
@@ -183,18 +183,9 @@ async fn email_admins(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let ws = &invoice.workspace_id;
-    let name: Option<(String,)> =
-        fetch_optional!(&mut *tx, (String,), "SELECT name FROM workspaces WHERE id = $1", ws.as_str())?;
-    let workspace = name.map(|(n,)| n).unwrap_or_default();
-    let admins: Vec<(String,)> = fetch_all!(
-        &mut *tx,
-        (String,),
-        "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.workspace_id = $1 AND m.role = 'admin' AND m.status = 'active' ORDER BY u.email",
-        ws.as_str()
-    )?;
+    let (workspace, admins) = crate::tenancy::admins_to_notify(tx, ws).await?;
     let link = format!("{}/settings/subscription", state.public_url);
-    for (i, (to,)) in admins.into_iter().enumerate() {
+    for (i, to) in admins.into_iter().enumerate() {
         let message = super::email::payment_failed(&to, &workspace, invoice, reason, &link, i);
         crate::jobs::email::enqueue_email(tx, Some(ws.clone()), &message, now).await?;
     }

@@ -258,6 +258,28 @@ pub async fn find_by_processor_ref<'a>(
     fetch_optional!(ex, Invoice, concat!(invoice_select!(), " WHERE processor_ref = $1"), processor_ref)
 }
 
+/// The paid cycle invoice of the period starting `start` (a day either side:
+/// the processor counts in whole seconds from its own anchor), if any.
+pub async fn find_paid_for_period<'a>(
+    ex: impl IntoExec<'a>,
+    ws: &WorkspaceId,
+    start: DateTime<Utc>,
+) -> Result<Option<Invoice>, sqlx::Error> {
+    let window = chrono::Duration::days(1);
+    fetch_optional!(
+        ex,
+        Invoice,
+        concat!(
+            invoice_select!(),
+            " WHERE workspace_id = $1 AND kind = 'subscription' AND status = 'paid'
+              AND period_start >= $2 AND period_start <= $3 ORDER BY issued_at DESC LIMIT 1"
+        ),
+        ws.as_str(),
+        start - window,
+        start + window
+    )
+}
+
 /// Newest first; `before` is the `(issued_at, id)` of the last one seen.
 pub async fn list<'a>(
     ex: impl IntoExec<'a>,

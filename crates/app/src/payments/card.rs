@@ -20,6 +20,22 @@ impl CardErrors {
     fn is_empty(&self) -> bool {
         self.number.is_none() && self.expiry.is_none() && self.cvc.is_none()
     }
+
+    /// Each problem by the name its field has in our forms (`card_number`,
+    /// `card_expiry`, `card_cvc`).
+    pub fn by_form_field(self) -> Vec<(&'static str, String)> {
+        [("card_number", self.number), ("card_expiry", self.expiry), ("card_cvc", self.cvc)]
+            .into_iter()
+            .filter_map(|(field, message)| Some((field, message?)))
+            .collect()
+    }
+
+    /// The problems as a 422 naming the form's fields.
+    pub fn into_form_error(self) -> crate::error::AppError {
+        crate::error::AppError::validation(
+            self.by_form_field().into_iter().map(|(f, m)| crate::error::FieldError::new(f, m)).collect(),
+        )
+    }
 }
 
 /// The digits of a card number typed with spaces or dashes.

@@ -56,10 +56,8 @@ pub async fn save_card(
     let input = match card::parse(&form.card_number, &form.card_expiry, &form.card_cvc, now) {
         Ok(input) => input,
         Err(errors) => {
-            let errors = [("card_number", errors.number), ("card_expiry", errors.expiry), ("card_cvc", errors.cvc)]
-                .into_iter()
-                .filter_map(|(field, message)| Some((field.to_string(), message?)))
-                .collect();
+            let errors =
+                errors.by_form_field().into_iter().map(|(field, message)| (field.to_string(), message)).collect();
             let forms = Forms::from([(FORM, refused(errors))]);
             return subscription_pages::render(&state, &ctx, &page, forms, StatusCode::UNPROCESSABLE_ENTITY).await;
         }

@@ -12,6 +12,7 @@ pub mod forms;
 pub mod limits;
 pub mod pages;
 pub mod plans;
+pub mod processor_sync;
 pub mod renewal;
 pub mod service;
 pub mod settings;

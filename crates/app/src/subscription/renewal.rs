@@ -114,6 +114,15 @@ pub async fn charge_step(state: &AppState, ws: &WorkspaceId) -> AppResult<Step> 
     if price.minor() == 0 {
         return Ok(Step::Paid(None));
     }
+    if state.payments.collects_renewals() && sub.subscription_ref.is_some() {
+        // The processor charges this cycle on its own subscription; its
+        // `invoice.paid` event records the paid invoice (stripe_events),
+        // and the period opens once that has arrived.
+        return Ok(match invoices::find_paid_for_period(&state.db, ws, start).await? {
+            Some(invoice) => Step::Paid(Some(Box::new(invoice))),
+            None => Step::Waiting,
+        });
+    }
     let origin = Origin::system(ws.clone());
     let key = invoice_key(ws, start);
     let invoice = match invoices::find_by_key(&state.db, ws, &key).await? {
@@ -241,6 +250,7 @@ pub async fn grant_step(state: &AppState, ws: &WorkspaceId, start: DateTime<Utc>
     super::limits::forget(ws);
     state.webhooks_wakeup.notify_one();
     state.jobs_wakeup.notify_one();
+    super::processor_sync::sync(state, ws).await;
     Ok(true)
 }
 

@@ -188,6 +188,7 @@ async fn schedule(
     }
     tx.commit().await?;
     state.webhooks_wakeup.notify_one();
+    super::processor_sync::sync(state, ws).await;
     Ok(after)
 }
 
@@ -308,6 +309,7 @@ async fn apply_upgrade(
     super::limits::forget(ws);
     state.webhooks_wakeup.notify_one();
     state.jobs_wakeup.notify_one();
+    super::processor_sync::sync(state, ws).await;
     Ok(after)
 }
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use switchboard_core::{WebhookDeliveryId, WebhookEndpointId, WebhookMessageId, WorkspaceId};
-use switchboard_db::{Tx, fetch_all, fetch_optional};
+use switchboard_db::Tx;
 
 use super::delivery::{Claimed, Outcome};
 use super::model::{EndpointChange, NewEndpoint};
@@ -347,18 +347,9 @@ async fn email_admins(
     reason: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let name: Option<(String,)> =
-        fetch_optional!(&mut *tx, (String,), "SELECT name FROM workspaces WHERE id = $1", workspace_id.as_str())?;
-    let workspace = name.map(|(n,)| n).unwrap_or_default();
-    let admins: Vec<(String,)> = fetch_all!(
-        &mut *tx,
-        (String,),
-        "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.workspace_id = $1 AND m.role = 'admin' AND m.status = 'active' ORDER BY u.email",
-        workspace_id.as_str()
-    )?;
+    let (workspace, admins) = crate::tenancy::admins_to_notify(tx, workspace_id).await?;
     let link = format!("{}/settings/developer/webhooks/{}", state.public_url, endpoint.id);
-    for (i, (to,)) in admins.into_iter().enumerate() {
+    for (i, to) in admins.into_iter().enumerate() {
         let message = super::email::disabled_endpoint(&to, &workspace, endpoint, reason, &link, i);
         crate::jobs::email::enqueue_email(tx, Some(workspace_id.clone()), &message, now).await?;
     }

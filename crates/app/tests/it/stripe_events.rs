@@ -52,12 +52,42 @@ async fn get_session(State(seen): State<Seen>, Path(id): Path<String>) -> Json<V
     }))
 }
 
+async fn create_intent(State(seen): State<Seen>) -> Json<Value> {
+    seen.0.lock().expect("lock").push("POST /v1/payment_intents".into());
+    Json(json!({"id": "pi_1", "object": "payment_intent", "status": "succeeded"}))
+}
+
+async fn find_price(State(seen): State<Seen>) -> Json<Value> {
+    seen.0.lock().expect("lock").push("GET /v1/prices".into());
+    Json(json!({"object": "list", "data": [{"id": "price_basic_month", "object": "price"}], "has_more": false}))
+}
+
+async fn create_subscription(State(seen): State<Seen>, body: String) -> Json<Value> {
+    let anchored = if body.contains("billing_cycle_anchor=") { " anchored" } else { "" };
+    seen.0.lock().expect("lock").push(format!("POST /v1/subscriptions{anchored}"));
+    Json(json!({"id": "sub_1", "object": "subscription"}))
+}
+
+async fn get_subscription(Path(id): Path<String>) -> Json<Value> {
+    Json(json!({"id": id, "object": "subscription", "items": {"data": [{"id": "si_1"}]}}))
+}
+
+async fn update_subscription(State(seen): State<Seen>, Path(id): Path<String>, body: String) -> Json<Value> {
+    let what = if body.contains("cancel_at_period_end=true") { " cancel_at_period_end" } else { "" };
+    seen.0.lock().expect("lock").push(format!("POST /v1/subscriptions/{id}{what}"));
+    Json(json!({"id": id, "object": "subscription"}))
+}
+
 async fn stand_in() -> (String, Seen) {
     let seen = Seen::default();
     let app = axum::Router::new()
         .route("/v1/customers", post(create_customer))
         .route("/v1/checkout/sessions", post(create_session))
         .route("/v1/checkout/sessions/{id}", get(get_session))
+        .route("/v1/payment_intents", post(create_intent))
+        .route("/v1/prices", get(find_price))
+        .route("/v1/subscriptions", post(create_subscription))
+        .route("/v1/subscriptions/{id}", get(get_subscription).post(update_subscription))
         .with_state(seen.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
@@ -382,4 +412,93 @@ async fn the_same_event_delivered_twice_at_once_takes_effect_once() {
     app.run_jobs().await;
     assert_eq!(app.outbox().len(), mails_before + 1, "one email");
     assert_eq!(handled_events(&app).await, 1);
+}
+
+/// With Stripe billing the cycles, our subscription row stays the authority:
+/// the trial's end charges the first period through our own invoice, then
+/// creates Stripe's subscription anchored at that period's end; the next
+/// renewal does not charge but waits for Stripe's paid cycle invoice; a
+/// cancellation reaches Stripe as cancel-at-period-end.
+#[tokio::test]
+async fn stripe_bills_the_cycles_after_the_first_and_our_renewal_waits_for_its_paid_invoice() {
+    let (app, seen) = spawn().await;
+    let (_ada, ws) = admin(&app).await;
+    set_customer(&app, &ws).await;
+    let ws_id: switchboard_core::WorkspaceId = ws.parse().expect("workspace ID");
+    let card = switchboard_providers::payments::PaymentMethod {
+        reference: "pm_card_1".into(),
+        brand: "visa".into(),
+        last4: "4242".into(),
+    };
+    let origin = switchboard::audit::Origin::system(ws_id.clone());
+    switchboard::payments::methods::save(&app.state, &origin, &ws_id, &card).await.expect("card saved");
+    switchboard_db::execute!(
+        &app.state.db,
+        "UPDATE subscriptions SET scheduled_plan_key = 'basic', scheduled_cycle = 'monthly' WHERE workspace_id = $1",
+        &ws
+    )
+    .expect("ok");
+    let seen_now = || seen.0.lock().expect("lock").clone();
+    let count = |calls: &[String], call: &str| calls.iter().filter(|c| c.as_str() == call).count();
+
+    // The trial ends: our invoice charges the first period, then Stripe's
+    // subscription starts, its first charge at that period's end.
+    app.clock.advance(chrono::Duration::days(15));
+    switchboard::subscription::renewal::run_pass(&app.state).await.expect("pass");
+    let calls = seen_now();
+    assert_eq!(count(&calls, "POST /v1/payment_intents"), 1, "{calls:?}");
+    assert_eq!(count(&calls, "POST /v1/subscriptions anchored"), 1, "{calls:?}");
+    let (plan, reference, period_end) = fetch_one!(
+        &app.state.db,
+        (String, Option<String>, chrono::DateTime<chrono::Utc>),
+        "SELECT plan_key, subscription_ref, period_end FROM subscriptions WHERE workspace_id = $1",
+        &ws
+    )
+    .expect("ok");
+    assert_eq!((plan.as_str(), reference.as_deref()), ("basic", Some("sub_1")));
+    let grants = async || {
+        fetch_scalar!(
+            &app.state.db,
+            i64,
+            "SELECT COUNT(*) FROM credit_entries WHERE workspace_id = $1 AND kind = 'cycle_grant'",
+            &ws
+        )
+        .expect("ok")
+    };
+    let grants_after_trial = grants().await;
+
+    // The period ends: no charge of ours, and the period waits for Stripe.
+    app.clock.advance(chrono::Duration::days(31));
+    switchboard::subscription::renewal::run_pass(&app.state).await.expect("pass");
+    assert_eq!(count(&seen_now(), "POST /v1/payment_intents"), 1, "Stripe charges this cycle, not us");
+    assert_eq!(grants().await, grants_after_trial, "no credits before Stripe's invoice is paid");
+
+    // Stripe's cycle invoice is paid: the next pass opens the period once.
+    let mut cycle = stripe_invoice("in_cycle_2");
+    cycle["amount_due"] = json!(2900);
+    cycle["lines"]["data"][0]["period"] =
+        json!({"start": period_end.timestamp(), "end": period_end.timestamp() + 30 * 86_400});
+    assert_eq!(deliver(&app, &event("evt_cycle_2", "invoice.paid", cycle)).await["outcome"], "handled");
+    switchboard::subscription::renewal::run_pass(&app.state).await.expect("pass");
+    switchboard::subscription::renewal::run_pass(&app.state).await.expect("a second pass changes nothing");
+    assert_eq!(grants().await, grants_after_trial + 1, "the cycle's credits, once");
+    let new_start = fetch_scalar!(
+        &app.state.db,
+        chrono::DateTime<chrono::Utc>,
+        "SELECT period_start FROM subscriptions WHERE workspace_id = $1",
+        &ws
+    )
+    .expect("ok");
+    assert_eq!(new_start, period_end);
+
+    // A cancellation reaches Stripe as cancel-at-period-end.
+    switchboard_db::execute!(
+        &app.state.db,
+        "UPDATE subscriptions SET cancel_at_period_end = TRUE, updated_at = $2 WHERE workspace_id = $1",
+        &ws,
+        app.clock_now()
+    )
+    .expect("ok");
+    switchboard::subscription::processor_sync::sync(&app.state, &ws_id).await;
+    assert_eq!(count(&seen_now(), "POST /v1/subscriptions/sub_1 cancel_at_period_end"), 1, "{:?}", seen_now());
 }
