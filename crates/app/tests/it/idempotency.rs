@@ -158,7 +158,14 @@ async fn concurrent_duplicate_requests_with_one_key_create_one_invitation() {
 async fn two_servers_on_one_database_run_a_key_once() {
     let app = TestApp::spawn().await;
     let url = app.state.config.database_url.clone();
-    let other = TestApp::spawn_with_args(move |args| args.database_url = Some(url)).await;
+    // Processes sharing a database share the server key (README), which
+    // keys the requests' fingerprints.
+    let key_file = app.state.config.server_key_file.clone();
+    let other = TestApp::spawn_with_args(move |args| {
+        args.database_url = Some(url);
+        args.server_key_file = Some(key_file);
+    })
+    .await;
     let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
     let csrf = admin.csrf.clone().expect("csrf");
     let body = json!({ "email": "bob@example.com", "role": "member" });

@@ -27,7 +27,6 @@ use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, Method, StatusC
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
-use sha2::{Digest, Sha256};
 use switchboard_db::{Db, execute};
 use tracing::Instrument;
 
@@ -72,7 +71,16 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
             .into_response();
     };
     let target = parts.uri.path_and_query().map_or_else(|| parts.uri.path(), |pq| pq.as_str());
-    let claim = Claim { scope, key, request_hash: fingerprint(&parts.method, target, &body) };
+    let claim = Claim {
+        scope,
+        key,
+        request_hash: fingerprint(
+            &state.server_key.current().subkey(FINGERPRINT_PURPOSE),
+            &parts.method,
+            target,
+            &body,
+        ),
+    };
     let req = Request::from_parts(parts, Body::from(body));
     match decide(&state, claim, req, next).await {
         Ok(response) => response,
@@ -117,15 +125,23 @@ fn scope(extensions: &Extensions) -> Option<String> {
     Some(format!("user:{}", session.user_id))
 }
 
-/// SHA-256 over the method, path and query, and body, each length-prefixed
-/// so no two different requests share an encoding.
-fn fingerprint(method: &Method, target: &str, body: &[u8]) -> String {
-    let mut hash = Sha256::new();
+/// The server subkey the fingerprints are keyed with.
+const FINGERPRINT_PURPOSE: &str = "idempotency-fingerprint";
+
+/// HMAC-SHA-256 under a server subkey over the method, path and query, and
+/// body, each length-prefixed so no two different requests share an
+/// encoding. Keyed, because a body may hold a secret of little entropy (a
+/// card number sent to `PUT /api/v1/payment-method`) that a plain hash kept
+/// in the database would let anyone reading it recover by trying them all.
+/// (A key rotation within a key's 24 hours makes its retry a mismatch, 422,
+/// never a wrong replay.)
+fn fingerprint(key: &[u8; 32], method: &Method, target: &str, body: &[u8]) -> String {
+    let mut message = Vec::with_capacity(body.len() + target.len() + 32);
     for part in [method.as_str().as_bytes(), target.as_bytes(), body] {
-        hash.update((part.len() as u64).to_be_bytes());
-        hash.update(part);
+        message.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        message.extend_from_slice(part);
     }
-    hex::encode(hash.finalize())
+    hex::encode(crate::server_key::hmac_sha256(key, &message))
 }
 
 #[derive(Debug, Clone)]
@@ -320,12 +336,15 @@ mod tests {
 
     #[test]
     fn the_fingerprint_covers_method_target_and_body() {
-        let base = fingerprint(&Method::POST, "/api/v1/invitations", b"{}");
-        assert_eq!(base, fingerprint(&Method::POST, "/api/v1/invitations", b"{}"));
-        assert_ne!(base, fingerprint(&Method::PUT, "/api/v1/invitations", b"{}"));
-        assert_ne!(base, fingerprint(&Method::POST, "/api/v1/invitations?x=1", b"{}"));
-        assert_ne!(base, fingerprint(&Method::POST, "/api/v1/invitations", b"{ }"));
+        let key = [7u8; 32];
+        let base = fingerprint(&key, &Method::POST, "/api/v1/invitations", b"{}");
+        assert_eq!(base, fingerprint(&key, &Method::POST, "/api/v1/invitations", b"{}"));
+        assert_ne!(base, fingerprint(&key, &Method::PUT, "/api/v1/invitations", b"{}"));
+        assert_ne!(base, fingerprint(&key, &Method::POST, "/api/v1/invitations?x=1", b"{}"));
+        assert_ne!(base, fingerprint(&key, &Method::POST, "/api/v1/invitations", b"{ }"));
+        // Keyed: the same request under another server key is another hash.
+        assert_ne!(base, fingerprint(&[8u8; 32], &Method::POST, "/api/v1/invitations", b"{}"));
         // Length prefixes: moving bytes between parts changes the hash.
-        assert_ne!(fingerprint(&Method::POST, "/a", b"b"), fingerprint(&Method::POST, "/ab", b""));
+        assert_ne!(fingerprint(&key, &Method::POST, "/a", b"b"), fingerprint(&key, &Method::POST, "/ab", b""));
     }
 }
