@@ -10,6 +10,8 @@ import {
 const s = scenario('credits');
 const admin = newUser('credits');
 
+// The top-up form's own card fields (the Payment method card has fields of the same names).
+const topUp = (page) => page.locator('form.top-up-form');
 const credits = (text) => Number(text.replace(/[^\d-]/g, ''));
 const balance = async (page) => credits(await page.locator('#credit-balance').innerText());
 let before;
@@ -36,9 +38,9 @@ s.step('the admin opens Settings → Subscription and sizes a top-up', async ({ 
 });
 
 s.step('a top-up with the succeeding card raises the balance', async ({ page }) => {
-  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
-  await page.getByLabel('Expiry (MM/YY)').fill('12/30');
-  await page.getByLabel('Security code').fill('123');
+  await topUp(page).getByLabel('Card number').fill('4242 4242 4242 4242');
+  await topUp(page).getByLabel('Expiry (MM/YY)').fill('12/30');
+  await topUp(page).getByLabel('Security code').fill('123');
   await submit(page, page.locator('[data-top-up-confirm]'));
   await checkA11y(page);
   const toasts = (await toastTexts(page, 'status')).join(' ');
@@ -49,15 +51,15 @@ s.step('a top-up with the succeeding card raises the balance', async ({ page }) 
 
 s.step('the declined card shows a clear error and adds no credits', async ({ page }) => {
   await page.getByLabel('Credits to buy', { exact: true }).fill('1000');
-  await page.getByLabel('Card number').fill('4000 0000 0000 0002');
-  await page.getByLabel('Expiry (MM/YY)').fill('12/30');
-  await page.getByLabel('Security code').fill('123');
+  await topUp(page).getByLabel('Card number').fill('4000 0000 0000 0002');
+  await topUp(page).getByLabel('Expiry (MM/YY)').fill('12/30');
+  await topUp(page).getByLabel('Security code').fill('123');
   await submit(page, page.locator('[data-top-up-confirm]'));
   await checkA11y(page);
-  const error = await fieldError(page.getByLabel('Card number'));
+  const error = await fieldError(topUp(page).getByLabel('Card number'));
   assert.match(error, /declined/i);
   assert.equal(await balance(page), before + 2600, 'nothing added');
-  assert.equal(await page.getByLabel('Card number').inputValue(), '', 'the card number is not sent back');
+  assert.equal(await topUp(page).getByLabel('Card number').inputValue(), '', 'the card number is not sent back');
 });
 
 s.step('the admin switches auto-recharge on', async ({ page }) => {

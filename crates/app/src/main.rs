@@ -1,7 +1,9 @@
 //! `switchboard`: `serve` (the default), `migrate`, `members add`, `audit verify`, `audit checkpoint`,
-//! `key rotate`, `credits verify`.
+//! `key rotate`, `credits verify`, `subscription renew`.
 use clap::Parser;
-use switchboard::config::{AuditCommand, Cli, Command, Config, CreditsCommand, KeyCommand, MembersCommand};
+use switchboard::config::{
+    AuditCommand, Cli, Command, Config, CreditsCommand, KeyCommand, MembersCommand, SubscriptionCommand,
+};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -37,6 +39,9 @@ async fn main() -> std::process::ExitCode {
                 Err(err) => Err(err),
             }
         }
+        Command::Subscription(SubscriptionCommand::Renew) => switchboard::subscription::cli::renew(&config)
+            .await
+            .map(|renewed| println!("{renewed} subscription period(s) renewed.")),
         Command::Key(KeyCommand::Rotate) => switchboard::key_rotation::rotate(&config).await.map(|(old, new)| {
             println!("The server key is now {new}; {old} is kept in the keyring. Re-sealing stored secrets is queued.");
         }),

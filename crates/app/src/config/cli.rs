@@ -32,6 +32,16 @@ pub enum Command {
     /// Check the credits ledger.
     #[command(subcommand)]
     Credits(CreditsCommand),
+    /// Run subscription renewals.
+    #[command(subcommand)]
+    Subscription(SubscriptionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SubscriptionCommand {
+    /// Run one renewal pass now: trial reminders, then every subscription
+    /// whose period (or trial) has ended, as `serve` does every 30 seconds.
+    Renew,
 }
 
 #[derive(Debug, Subcommand)]

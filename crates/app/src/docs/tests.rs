@@ -316,3 +316,54 @@ fn validate(schemas: &Schemas, schema: &Value, value: &Value, at: &str, errors: 
         }
     }
 }
+
+/// Every type the OpenAPI document names is named once: utoipa keys its
+/// components by the type's bare name (or its `#[schema(as = …)]`), so two
+/// `Status` enums in two features would silently leave one schema for both
+/// and the document would describe one of them wrongly.
+#[test]
+fn schema_names_are_unique_across_features() {
+    fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("src dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, files);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    let mut seen: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read");
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !(line.trim_start().starts_with("#[derive(") && line.contains("ToSchema")) {
+                continue;
+            }
+            // The attributes after the derive, up to the item they describe.
+            let mut renamed = None;
+            for next in &lines[i + 1..] {
+                let next = next.trim();
+                if let Some(rest) = next.strip_prefix("#[schema(as = ") {
+                    renamed = rest.split(')').next().map(str::to_string);
+                }
+                let item = next.strip_prefix("pub ").unwrap_or(next);
+                if let Some(rest) = item.strip_prefix("struct ").or_else(|| item.strip_prefix("enum ")) {
+                    let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    let shown = renamed.take().unwrap_or(name);
+                    seen.entry(shown).or_default().push(file.display().to_string());
+                    break;
+                }
+                if !next.starts_with("#[") && !next.starts_with("///") && !next.is_empty() {
+                    break;
+                }
+            }
+        }
+    }
+    assert!(seen.len() > 20, "found only {} schema types", seen.len());
+    let clashes: Vec<_> = seen.iter().filter(|(_, files)| files.len() > 1).collect();
+    assert!(clashes.is_empty(), "schema names used twice (add #[schema(as = FeatureName)]): {clashes:?}");
+}

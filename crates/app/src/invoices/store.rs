@@ -7,6 +7,7 @@ use switchboard_core::{Cents, InvoiceId, WorkspaceId};
 use switchboard_db::{IntoExec, Tx, execute, fetch_all, fetch_one, fetch_optional};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InvoiceStatus)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Draft,
@@ -50,6 +51,7 @@ impl TryFrom<String> for Status {
 
 /// What an invoice is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InvoiceKind)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A cycle's charge (a renewal, or the first charge of a chosen plan).
@@ -114,6 +116,7 @@ pub struct Invoice {
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = InvoiceLine)]
 pub struct Line {
     pub position: i32,
     pub description: String,

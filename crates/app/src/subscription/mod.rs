@@ -7,6 +7,7 @@
 //! in `crate::payments`.
 pub mod api;
 pub mod change;
+pub mod cli;
 pub mod email;
 pub mod forms;
 pub mod limits;

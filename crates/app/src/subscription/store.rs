@@ -7,6 +7,7 @@ use switchboard_db::{Backend, IntoExec, Tx, execute, fetch_all, fetch_optional};
 use super::plans::Cycle;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = SubscriptionStatus)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Trialing,
