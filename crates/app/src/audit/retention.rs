@@ -1,5 +1,6 @@
-//! Retention: with `--audit-retention` set, the worker's hourly cleanup
-//! removes each workspace's entries older than the period — always a whole
+//! Retention: the worker's hourly cleanup ([`apply_configured`]) removes
+//! each workspace's entries older than its period (the shorter of
+//! `--audit-retention` and its plan's retention) — always a whole
 //! prefix of the chain, never a hole in it. First it stores a signed
 //! checkpoint of the last entry it removes and writes an
 //! `audit_log.retention_applied` entry (one transaction); then it deletes
@@ -27,18 +28,6 @@ pub struct Cut {
     pub workspace_id: String,
     pub checkpoint: Checkpoint,
     pub entries_removed: u64,
-}
-
-/// Applies `retention` to every workspace's log as of `now`.
-pub async fn apply(db: &Db, key: &ServerKeys, retention: Duration, now: DateTime<Utc>) -> anyhow::Result<Vec<Cut>> {
-    let cutoff = now - chrono::Duration::from_std(retention)?;
-    let mut cuts = Vec::new();
-    for ws in chain::chained_workspaces(db).await? {
-        if let Some(cut) = cut_workspace(db, key, &ws, cutoff, retention, now).await? {
-            cuts.push(cut);
-        }
-    }
-    Ok(cuts)
 }
 
 async fn cut_workspace(

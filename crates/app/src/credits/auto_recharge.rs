@@ -95,6 +95,11 @@ pub struct AutoRecharge {
 }
 
 impl AutoRecharge {
+    /// The settings as a balance row holds them.
+    pub fn from_row(row: BalanceRow) -> Self {
+        AutoRecharge::new(Settings::of(&row), row.auto_recharge_disabled_reason)
+    }
+
     fn new(s: Settings, disabled_reason: Option<String>) -> Self {
         AutoRecharge {
             enabled: s.enabled,
@@ -123,7 +128,7 @@ pub async fn read(state: &AppState, ws: &WorkspaceId) -> AppResult<AutoRecharge>
             ledger::read_balance(&state.db, ws).await?.ok_or_else(|| AppError::not_found("The credit balance"))?
         }
     };
-    Ok(AutoRecharge::new(Settings::of(&row), row.auto_recharge_disabled_reason))
+    Ok(AutoRecharge::from_row(row))
 }
 
 /// Changes the settings (Admins), audited as `credits.auto_recharge_updated`.

@@ -4,7 +4,8 @@
 use serde::Serialize;
 use switchboard_core::{Cents, Credits, WorkspaceId};
 
-use super::ledger::{self, Balance};
+use super::auto_recharge::AutoRecharge;
+use super::ledger::{self, Balance, BalanceRow};
 use super::top_up::{self, MAX_CREDITS, MIN_CREDITS, TopUpCredits};
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -27,14 +28,19 @@ pub struct Parts {
 
 pub async fn parts(state: &AppState, ws: &WorkspaceId, sub: &SubscriptionRow) -> AppResult<Parts> {
     let row = ledger::read_balance(&state.db, ws).await?;
-    let balance = row.as_ref().map(|row| row.balance()).unwrap_or_default();
+    Ok(parts_of(state, sub, row.as_ref()))
+}
+
+/// [`parts`] from a balance row already read (none: a workspace without one yet).
+fn parts_of(state: &AppState, sub: &SubscriptionRow, row: Option<&BalanceRow>) -> Parts {
+    let balance = row.map(|row| row.balance()).unwrap_or_default();
     let catalogue = &state.config.billing.catalogue;
     let plan = catalogue.resolve(&sub.plan_key);
     let included = if sub.status == Status::Trialing { catalogue.trial_credits } else { plan.credits(sub.cycle) };
     let remaining = if balance.cycle.is_negative() { Credits::ZERO } else { balance.cycle };
     let used = included.checked_sub(remaining).filter(|u| !u.is_negative()).unwrap_or(Credits::ZERO);
     let low_balance_threshold = Credits::from_millis(row.map(|r| r.low_balance_threshold).unwrap_or(0));
-    Ok(Parts { balance, included, used, remaining, low_balance_threshold })
+    Parts { balance, included, used, remaining, low_balance_threshold }
 }
 
 #[derive(Debug, Serialize)]
@@ -83,7 +89,7 @@ pub struct AutoRechargeView {
 
 pub const DEFAULT_TOP_UP: i64 = 1_000;
 
-fn top_up_form(plan: &Plan, sub: &SubscriptionRow, card: Option<String>) -> TopUpFormView {
+fn top_up_form(plan: &Plan, card_fields: bool, card: Option<String>) -> TopUpFormView {
     let default = TopUpCredits::new("credits", DEFAULT_TOP_UP).ok();
     let price = default.and_then(|c| top_up::price(plan, c).ok()).unwrap_or(Cents::ZERO);
     TopUpFormView {
@@ -96,20 +102,25 @@ fn top_up_form(plan: &Plan, sub: &SubscriptionRow, card: Option<String>) -> TopU
         price: money(price),
         confirm: top_up::confirm_label(default.map(|c| c.credits()).unwrap_or(Credits::ZERO), price),
         nonce: ulid::Ulid::new().to_string(),
-        card_fields: sub.processor == "sandbox",
+        card_fields,
         saved_card: card,
     }
 }
 
 pub async fn summary(state: &AppState, ws: &WorkspaceId, sub: &SubscriptionRow) -> AppResult<CreditsView> {
-    let p = parts(state, ws, sub).await?;
+    // One read of the balance row serves the balance and the auto-recharge settings.
+    let row = ledger::read_balance(&state.db, ws).await?;
+    let p = parts_of(state, sub, row.as_ref());
     let used_percent = match p.included.millis() {
         0 => 0,
         total => (i128::from(p.used.millis()) * 100 / i128::from(total)).clamp(0, 100) as i64,
     };
     let plan = state.config.billing.catalogue.resolve(&sub.plan_key);
     let card = crate::payments::view::method(sub, state.payments.name()).card;
-    let auto = super::auto_recharge::read(state, ws).await?;
+    let auto = match row {
+        Some(row) => AutoRecharge::from_row(row),
+        None => super::auto_recharge::read(state, ws).await?,
+    };
     let (settings, disabled_reason) = (auto.settings(), auto.disabled_reason);
     Ok(CreditsView {
         balance: credits(p.balance.total()),
@@ -119,7 +130,7 @@ pub async fn summary(state: &AppState, ws: &WorkspaceId, sub: &SubscriptionRow) 
         remaining: credits(p.remaining),
         used_percent,
         top_up: credits(p.balance.top_up),
-        top_up_form: top_up_form(plan, sub, card),
+        top_up_form: top_up_form(plan, state.payments.name() == "sandbox", card),
         auto_recharge: AutoRechargeView {
             enabled: settings.enabled,
             threshold: settings.threshold,
