@@ -30,7 +30,6 @@ use crate::invoices::store::{self as invoices, Kind};
 use crate::jobs::{Job, JobError, JobHandler};
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
-use crate::web::format;
 
 /// The settings, in whole credits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -263,10 +262,8 @@ pub async fn run(state: &AppState, ws: &WorkspaceId, crossing_key: &str) -> AppR
             }
             let credits = top_up::TopUpCredits::new("amount", settings.amount)?;
             let price = top_up::price(plan, credits)?;
-            let lines = vec![invoices::NewLine::one(
-                format!("Auto-recharge: {} credits", format::credits(credits.credits())),
-                price,
-            )];
+            let lines =
+                vec![invoices::NewLine::one(top_up::line_description(Kind::AutoRecharge, credits.credits()), price)];
             let new = invoices::NewInvoice {
                 kind: Kind::AutoRecharge,
                 idempotency_key: crossing_key.into(),
@@ -298,10 +295,7 @@ async fn credits_of(state: &AppState, invoice: &invoices::Invoice) -> AppResult<
     let lines = invoices::lines(&state.db, &invoice.workspace_id, &invoice.id).await?;
     lines
         .first()
-        .and_then(|l| l.description.strip_prefix("Auto-recharge: "))
-        .and_then(|rest| rest.strip_suffix(" credits"))
-        .and_then(|n| n.replace(',', "").parse::<i64>().ok())
-        .and_then(Credits::from_whole)
+        .and_then(|l| top_up::auto_recharge_credits(&l.description))
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("auto-recharge invoice {} names no credits", invoice.id)))
 }
 

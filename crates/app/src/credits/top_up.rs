@@ -82,11 +82,19 @@ pub fn confirm_label(credits: Credits, price: Cents) -> String {
 
 /// The invoice line of a top-up; also how a retry checks that a reused key
 /// asks for the same top-up.
-fn line_description(kind: Kind, credits: Credits) -> String {
+pub(super) fn line_description(kind: Kind, credits: Credits) -> String {
     match kind {
         Kind::AutoRecharge => format!("Auto-recharge: {} credits", format::credits(credits)),
         _ => format!("{} top-up credits", format::credits(credits)),
     }
+}
+
+/// The credits an auto-recharge invoice's line (written by
+/// [`line_description`]) names, so a retried grant gives what was billed
+/// even if the settings changed since.
+pub(super) fn auto_recharge_credits(description: &str) -> Option<Credits> {
+    let whole = description.strip_prefix("Auto-recharge: ")?.strip_suffix(" credits")?;
+    whole.replace(',', "").parse::<i64>().ok().and_then(Credits::from_whole)
 }
 
 /// A finished top-up.
@@ -274,6 +282,15 @@ mod tests {
     fn the_confirm_label_names_credits_and_price() {
         let c = TopUpCredits::new("credits", 1_000).expect("ok");
         assert_eq!(confirm_label(c.credits(), Cents::from_minor(1_000)), "Buy 1,000 credits for $10.00");
+    }
+
+    #[test]
+    fn an_auto_recharge_line_reads_back_the_credits_it_names() {
+        let credits = Credits::from_whole(12_500).expect("credits");
+        let line = line_description(Kind::AutoRecharge, credits);
+        assert_eq!(line, "Auto-recharge: 12,500 credits");
+        assert_eq!(auto_recharge_credits(&line), Some(credits));
+        assert_eq!(auto_recharge_credits(&line_description(Kind::TopUp, credits)), None);
     }
 
     #[test]
