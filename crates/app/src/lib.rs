@@ -2,6 +2,7 @@
 //! `ARCHITECTURE.md` (and the README's layout section) describe the shape.
 pub mod account_security;
 pub mod accounts;
+pub mod agents;
 pub mod api;
 pub mod audit;
 pub mod auth;
@@ -44,6 +45,7 @@ pub mod subscription;
 pub mod tenancy;
 pub mod two_factor;
 pub mod uploads;
+pub mod usage;
 pub mod verification;
 pub mod web;
 pub mod webhooks;

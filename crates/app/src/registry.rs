@@ -26,5 +26,7 @@ pub fn all() -> Vec<Feature> {
         crate::invoices::FEATURE,
         crate::payments::FEATURE,
         crate::stripe_events::FEATURE,
+        crate::agents::FEATURE,
+        crate::usage::FEATURE,
     ]
 }

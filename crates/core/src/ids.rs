@@ -143,6 +143,16 @@ prefixed_id!(
     CreditEntryId,
     "cre"
 );
+prefixed_id!(
+    /// An agent (`agt_…`): what numbers, voices and usage attach to.
+    AgentId,
+    "agt"
+);
+prefixed_id!(
+    /// One usage event reported through the API (`use_…`).
+    UsageEventId,
+    "use"
+);
 
 #[cfg(test)]
 mod tests {
