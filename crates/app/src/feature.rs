@@ -101,6 +101,8 @@ pub struct Feature {
     /// Days a workspace's audit entries are kept, under `--audit-retention`
     /// (one feature provides it).
     pub audit_retention_days: Option<PlanNumber>,
+    /// Its step of the home page's getting-started checklist.
+    pub getting_started: Option<&'static crate::home::checklist::Step>,
 }
 
 fn no_routes(_: &mut Routes) {}
@@ -131,6 +133,7 @@ impl Feature {
             workspace_guard: None,
             api_rate: None,
             audit_retention_days: None,
+            getting_started: None,
         }
     }
 }

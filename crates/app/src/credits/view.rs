@@ -107,14 +107,19 @@ fn top_up_form(plan: &Plan, card_fields: bool, card: Option<String>) -> TopUpFor
     }
 }
 
+/// `part` as a whole percentage of `whole`, 0–100 (0 of nothing), for progress bars.
+pub fn percent(part: Credits, whole: Credits) -> i64 {
+    match whole.millis() {
+        0 => 0,
+        total => (i128::from(part.millis()) * 100 / i128::from(total)).clamp(0, 100) as i64,
+    }
+}
+
 pub async fn summary(state: &AppState, ws: &WorkspaceId, sub: &SubscriptionRow) -> AppResult<CreditsView> {
     // One read of the balance row serves the balance and the auto-recharge settings.
     let row = ledger::read_balance(&state.db, ws).await?;
     let p = parts_of(state, sub, row.as_ref());
-    let used_percent = match p.included.millis() {
-        0 => 0,
-        total => (i128::from(p.used.millis()) * 100 / i128::from(total)).clamp(0, 100) as i64,
-    };
+    let used_percent = percent(p.used, p.included);
     let plan = state.config.billing.catalogue.resolve(&sub.plan_key);
     let card = crate::payments::view::method(sub, state.payments.name()).card;
     let auto = match row {

@@ -11,7 +11,11 @@ pub mod store;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use futures_util::FutureExt;
+use switchboard_core::Permission;
+
 use crate::feature::{Feature, Section};
+use crate::home::checklist::Step;
 use crate::routes::{Access, Routes};
 
 use crate::audit::{Action, ActionGroup};
@@ -52,7 +56,18 @@ pub const FEATURE: Feature = Feature {
     api_tags: &[("developer", "API tokens and experimental features of the current workspace")],
     actions: ACTIONS,
     targets: &[("api_token", "API token"), ("experimental_feature", "Experimental feature")],
+    getting_started: Some(&CREATE_TOKEN_STEP),
     ..Feature::new("developer")
+};
+
+const CREATE_TOKEN_STEP: Step = Step {
+    key: "api_token",
+    order: 50,
+    title: "Create an API token",
+    description: "Your developers connect their services with it.",
+    href: "/settings/developer",
+    permission: Permission::ManageSettings,
+    done: |state, ws| store::any(&state.db, ws).boxed(),
 };
 
 fn routes(r: &mut Routes) {

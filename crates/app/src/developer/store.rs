@@ -92,6 +92,13 @@ pub async fn list<'a>(ex: impl IntoExec<'a>, workspace_id: &WorkspaceId) -> Resu
     fetch_all!(ex, TokenRow, sql, workspace_id.as_str())
 }
 
+/// Whether the workspace ever created a token (a revoked one counts: the
+/// home page's getting-started step was done).
+pub async fn any<'a>(ex: impl IntoExec<'a>, workspace_id: &WorkspaceId) -> Result<bool, sqlx::Error> {
+    let sql = "SELECT id FROM api_tokens WHERE workspace_id = $1 LIMIT 1";
+    Ok(fetch_optional!(ex, (String,), sql, workspace_id.as_str())?.is_some())
+}
+
 pub async fn find<'a>(
     ex: impl IntoExec<'a>,
     workspace_id: &WorkspaceId,

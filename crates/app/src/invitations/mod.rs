@@ -15,8 +15,12 @@ use futures_util::FutureExt;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use switchboard_core::{Permission, WorkspaceId};
+
 use crate::feature::Feature;
+use crate::home::checklist::Step;
 use crate::routes::{Access, Routes};
+use crate::state::AppState;
 
 use crate::audit::{Action, ActionGroup};
 
@@ -31,9 +35,25 @@ pub const FEATURE: Feature = Feature {
     routes,
     actions: ACTIONS,
     targets: &[("invitation", "Invitation")],
+    getting_started: Some(&INVITE_STEP),
     maintenance: Some(|state| daily_cap::delete_old(&state.db, state.clock.now()).map(|r| Ok(r.map(|_| ())?)).boxed()),
     ..Feature::new("invitations")
 };
+
+const INVITE_STEP: Step = Step {
+    key: "teammate",
+    order: 40,
+    title: "Invite a teammate",
+    description: "Work on your agents together.",
+    href: "/settings/members",
+    permission: Permission::ManageMembers,
+    done: |state, ws| invited_or_joined(state, ws).boxed(),
+};
+
+/// Done once an invitation went out, or someone joined another way (`members add`).
+async fn invited_or_joined(state: &AppState, ws: &WorkspaceId) -> Result<bool, sqlx::Error> {
+    Ok(store::any(&state.db, ws).await? || crate::members::store::count_active(&state.db, ws, None).await? > 1)
+}
 
 fn routes(r: &mut Routes) {
     r.pages(Access::Public).get("/invite/{token}", pages::invitation_page);

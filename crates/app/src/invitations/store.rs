@@ -142,6 +142,13 @@ pub async fn list_pending<'a>(
     )
 }
 
+/// Whether the workspace ever sent an invitation (accepted, revoked or
+/// pending: the home page's getting-started step was done).
+pub async fn any<'a>(ex: impl IntoExec<'a>, workspace_id: &WorkspaceId) -> Result<bool, sqlx::Error> {
+    let sql = "SELECT id FROM invitations WHERE workspace_id = $1 LIMIT 1";
+    Ok(fetch_optional!(ex, (String,), sql, workspace_id.as_str())?.is_some())
+}
+
 /// Pending invitations that can still be accepted (not expired at `now`).
 pub async fn count_open<'a>(
     ex: impl IntoExec<'a>,

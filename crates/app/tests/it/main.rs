@@ -27,6 +27,7 @@ mod docs;
 mod feature_registration;
 mod files;
 mod heavy_work;
+mod home;
 mod idempotency;
 mod inbound;
 mod input_rules;

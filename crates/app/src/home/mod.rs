@@ -1,0 +1,84 @@
+//! The home page: the workspace's overview. Each part shows what the
+//! viewer's role may see: the credits left and this cycle's usage to Admins
+//! (they are Settings), the agents to everyone, and the getting-started
+//! steps the viewer may take ([`checklist`]).
+pub mod checklist;
+
+use std::sync::Arc;
+
+use axum::response::Response;
+use minijinja::context;
+use serde::Serialize;
+use switchboard_core::{Permission, WorkspaceId};
+
+use crate::auth::Session;
+use crate::error::AppResult;
+use crate::policy::{self, Role};
+use crate::state::AppState;
+use crate::web::flash::redirect;
+use crate::web::{ClientMeta, Page};
+
+/// Home of the session's workspace — or, when that workspace is gone (left,
+/// removed, deleted), of the user's next one, as every other page does.
+pub async fn home(state: &AppState, mut page: Page, session: Arc<Session>, meta: ClientMeta) -> AppResult<Response> {
+    let ctx = match policy::resolve(state, session, meta).await {
+        Ok(ctx) => ctx,
+        Err(err) if err.problem().is_some_and(|p| p.code == "no_workspace") => return Ok(redirect("/workspaces/new")),
+        Err(err) => return Err(err),
+    };
+    if let Some(setup) = crate::two_factor::enforce::home_redirect(state, &ctx).await? {
+        return Ok(setup);
+    }
+    let ws = &ctx.workspace.id;
+    let credits = match ctx.role.can(Permission::ManageSettings) {
+        true => Some(credits_card(state, ws, ctx.workspace.tz()).await?),
+        false => None,
+    };
+    let checklist = checklist::load(state, ws, ctx.role).await?;
+    page.session = ctx.session.clone();
+    page.render(
+        state,
+        "home.html",
+        context! {
+            title => "Home",
+            is_admin => ctx.role == Role::Admin,
+            credits,
+            checklist,
+        },
+    )
+    .await
+}
+
+/// Credits left, and how much of the cycle's credits is used.
+#[derive(Debug, Serialize)]
+pub struct CreditsCard {
+    pub balance: String,
+    pub negative: bool,
+    pub included: String,
+    pub used: String,
+    /// 0–100, for the progress bar.
+    pub used_percent: i64,
+    pub plan: String,
+    pub trialing: bool,
+    /// The day the cycle (or the trial) ends, in the workspace's timezone,
+    /// and the instant for `<time datetime>`.
+    pub period_end: String,
+    pub period_end_iso: String,
+}
+
+async fn credits_card(state: &AppState, ws: &WorkspaceId, tz: chrono_tz::Tz) -> AppResult<CreditsCard> {
+    let sub = crate::subscription::trial::load_or_start(state, ws).await?;
+    let parts = crate::credits::view::parts(state, ws, &sub).await?;
+    let fmt = crate::web::format::credits;
+    Ok(CreditsCard {
+        balance: fmt(parts.balance.total()),
+        negative: parts.balance.total().is_negative(),
+        included: fmt(parts.included),
+        used: fmt(parts.used),
+        used_percent: crate::credits::view::percent(parts.used, parts.included),
+        plan: state.config.billing.catalogue.resolve(&sub.plan_key).name.clone(),
+        trialing: sub.status == crate::subscription::store::Status::Trialing,
+        period_end: sub.period_end.with_timezone(&tz).format("%-d %b %Y").to_string(),
+        period_end_iso: sub.period_end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    })
+}

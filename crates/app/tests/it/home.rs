@@ -1,0 +1,94 @@
+//! The home page: the workspace's overview, each part for the roles that
+//! may see it, and a getting-started checklist that ticks itself off.
+use serde_json::json;
+
+use crate::developer::create_token;
+use crate::harness::{TestApp, Visitor};
+
+/// The `<li>` of a checklist step, from its `data-step` attribute to its end.
+fn step<'a>(home: &'a str, key: &str) -> &'a str {
+    let marker = format!("data-step=\"{key}\"");
+    let start = home.find(&marker).unwrap_or_else(|| panic!("step {key} on the home page"));
+    let end = home[start..].find("</li>").map(|e| start + e).unwrap_or(home.len());
+    &home[start..end]
+}
+
+fn progress(home: &str) -> &str {
+    let start = home.find("id=\"home-checklist-progress\"").expect("checklist progress");
+    let rest = &home[start..];
+    let open = rest.find('>').map(|i| i + 1).unwrap_or(0);
+    let close = rest.find("</p>").unwrap_or(rest.len());
+    &rest[open..close]
+}
+
+async fn home(visitor: &Visitor) -> String {
+    visitor.get_text("/").await
+}
+
+#[tokio::test]
+async fn an_admin_sees_the_credits_and_a_checklist_that_ticks_itself_off() {
+    let app = TestApp::spawn().await;
+    let ada = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    app.verify_email(&ada).await;
+
+    let page = home(&ada).await;
+    // A new workspace is on its trial: 1,000 credits, none used.
+    assert!(page.contains("id=\"home-credit-balance\">1,000</strong> credits left"), "{page}");
+    assert!(page.contains("0 of 1,000 trial credits used on Pro"), "{page}");
+    assert!(!step(&page, "api_token").contains("(done)"));
+    assert!(!step(&page, "teammate").contains("(done)"));
+    // Sections not built yet are listed but cannot be taken or ticked.
+    assert!(step(&page, "phone_number").contains("Coming soon"));
+    assert!(!step(&page, "phone_number").contains("href="));
+    let before = progress(&page).to_string();
+
+    create_token(&ada, "CI", "member", None).await;
+    let page = home(&ada).await;
+    assert!(step(&page, "api_token").contains("(done)"), "{page}");
+    assert_ne!(progress(&page), before);
+
+    let res = ada.post_json("/api/v1/invitations", json!({"email": "bob@example.com", "role": "member"})).await;
+    assert!(res.status().is_success(), "invite: {}", res.status());
+    let page = home(&ada).await;
+    assert!(page.contains("All set"), "every step there is is done: {page}");
+    assert!(!page.contains("data-step="), "{page}");
+}
+
+#[tokio::test]
+async fn the_credits_card_follows_the_balance() {
+    let app = TestApp::spawn().await;
+    let ada = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let ws: switchboard_core::WorkspaceId = ada.workspace_id().await.parse().expect("ws id");
+    let now = app.clock_now();
+    let mut tx = app.state.db.begin().await.expect("tx");
+    let entry = switchboard::credits::ledger::NewEntry::new(
+        switchboard::credits::ledger::EntryKind::Usage,
+        switchboard_core::Credits::from_whole(-250).expect("credits"),
+        "home-test",
+        "Usage",
+    );
+    switchboard::credits::ledger::post(&mut tx, &ws, entry, now).await.expect("debit");
+    tx.commit().await.expect("commit");
+
+    let page = home(&ada).await;
+    assert!(page.contains("id=\"home-credit-balance\">750</strong>"), "{page}");
+    assert!(page.contains("250 of 1,000 trial credits used"), "{page}");
+    assert!(page.contains("value=\"25\""), "the progress bar is at 25 %: {page}");
+}
+
+#[tokio::test]
+async fn members_and_viewers_see_no_credits_nor_admin_steps() {
+    let app = TestApp::spawn().await;
+    let ada = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let ws = ada.workspace_id().await;
+    for (role, email) in [("member", "mia@example.com"), ("viewer", "vic@example.com")] {
+        let other = app.user_with_workspace("Other", email, "Own").await;
+        app.add_member(&ws, &other, role).await;
+        other.switch_to(&ws).await;
+        let page = home(&other).await;
+        assert!(page.contains("Acme Voice"), "{role}: {page}");
+        assert!(!page.contains("home-credit-balance"), "{role} sees no credits: {page}");
+        assert!(!page.contains("data-step=\"api_token\""), "{role} sees no admin step: {page}");
+        assert!(!page.contains("data-step=\"teammate\""), "{role} sees no admin step: {page}");
+    }
+}
