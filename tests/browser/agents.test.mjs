@@ -3,7 +3,7 @@
 // deletes it through the confirmation; a Viewer sees the list but no
 // controls to change it.
 import {
-  assert, checkA11y, createWorkspace, eventually, newUser, runCli, scenario, signUp, submit, switchTo, toastTexts,
+  assert, checkA11y, createWorkspace, eventually, newUser, runCli, scenario, signUp, submit, switchTo, toastTexts, visible,
 } from './helpers.mjs';
 
 const s = scenario('agents');
@@ -37,7 +37,7 @@ s.step('a name that is missing is shown by its field, with the other values kept
   const resp = await submit(page, page.getByRole('button', { name: 'Create agent' }));
   assert.equal(resp.status(), 422);
   await checkA11y(page, { label: 'refused form' });
-  const name = page.getByLabel('Name', { exact: true });
+  const name = visible(page.getByLabel('Name', { exact: true }));
   assert.equal(await name.getAttribute('aria-invalid'), 'true');
   await page.locator('#agent-name-error').getByText('Give the agent a name').waitFor();
   assert.equal(await page.getByLabel('Description').inputValue(), 'Answers the main line.');
@@ -45,7 +45,7 @@ s.step('a name that is missing is shown by its field, with the other values kept
 });
 
 s.step('the agent is created with its voice and listed as a Draft', async ({ page }) => {
-  await page.getByLabel('Name', { exact: true }).fill('Front desk');
+  await visible(page.getByLabel('Name', { exact: true })).fill('Front desk');
   await submit(page, page.getByRole('button', { name: 'Create agent' }));
   await page.waitForURL((u) => u.pathname === '/agents');
   await checkA11y(page, { label: 'list' });
