@@ -68,9 +68,11 @@ pub struct AgentPage {
 pub struct NewAgentRequest {
     /// 1–80 characters.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 80)]
     pub name: String,
     /// At most 500 characters; empty when omitted.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     /// `DRAFT` (when omitted) or `LIVE`.
     #[serde(default)]
@@ -86,9 +88,13 @@ pub struct NewAgentRequest {
 #[serde(deny_unknown_fields)]
 #[schema(as = AgentUpdate, example = json!({"status": "LIVE", "default_voice": null}))]
 pub struct AgentUpdateRequest {
+    /// 1–80 characters.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 80)]
     pub name: Option<String>,
+    /// At most 500 characters.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     /// `DRAFT` or `LIVE`.
     #[serde(default)]
@@ -103,12 +109,12 @@ pub struct AgentUpdateRequest {
 #[into_params(parameter_in = Query)]
 pub struct AgentsQuery {
     /// Only agents with this status: `DRAFT` or `LIVE`.
-    #[param(example = "LIVE")]
+    #[param(value_type = Option<AgentStatus>, example = "LIVE")]
     pub status: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1–100, default 25.
-    #[param(example = 25)]
+    #[param(example = 25, minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 

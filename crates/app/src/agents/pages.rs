@@ -226,6 +226,7 @@ pub async fn agent_page(
     page: Page,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
+    ctx.require(Permission::ViewWorkspace)?;
     let agent = service::find(&state, &ctx, &id).await?;
     render_form(&state, &ctx, &page, Some(&agent), FormState::of(&agent), StatusCode::OK).await
 }
