@@ -4,3 +4,4 @@ pub mod email;
 mod fs_util;
 pub mod payments;
 pub mod storage;
+pub mod voices;

@@ -4,6 +4,7 @@
 //! action, target and changed fields; a Member or a token refused an
 //! Admin-only route leaves `access.denied`; and no secret made during the
 //! test appears in any entry, neither plain nor hashed.
+mod agent_recipes;
 mod billing_recipes;
 mod credit_recipes;
 mod recipes;

@@ -19,6 +19,7 @@ const FEATURES: &[&str] = &[
     "home",
     "two_factor",
     "verification",
+    "agents",
 ];
 
 /// The composition root may name every feature: it is where they are listed

@@ -8,6 +8,7 @@ mod moto;
 
 mod account_security;
 mod accounts;
+mod agents;
 mod audit;
 mod audit_chain;
 mod audit_coverage;

@@ -66,6 +66,7 @@ struct Owned {
     /// The public handle of another session of A's Admin.
     session_handle: String,
     invoice: String,
+    agent: String,
 }
 
 impl Owned {
@@ -80,6 +81,7 @@ impl Owned {
             ("id" | "delivery_id", "deliveries") => &self.delivery,
             ("id", "audit-log") => &self.audit_entry,
             ("id", "invoices") => &self.invoice,
+            ("id" | "agent_id", "agents") => &self.agent,
             ("id", "workspaces") => &self.workspace,
             ("workspace_id", "logo") => &self.workspace,
             ("user_id", "avatar") => &self.admin_user,
@@ -132,6 +134,7 @@ fn api_body(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/webhooks/endpoints/{id}/secret/rotate") => json!({"overlap_hours": 1}),
         ("POST", "/api/v1/webhooks/endpoints/{id}/recover") => json!({"since": "2026-11-01T00:00:00Z"}),
         ("PUT", "/api/v1/experimental-features/{key}") => json!({"enabled": true}),
+        ("PATCH", "/api/v1/agents/{agent_id}") => json!({"name": "walked"}),
         _ => return None,
     })
 }
@@ -243,6 +246,9 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
     let lines = vec![switchboard::invoices::store::NewLine::one("Walked", switchboard_core::Cents::from_minor(100))];
     let kind = switchboard::invoices::store::Kind::TopUp;
     let invoice = crate::invoices_api::open_invoice(app, &workspace, "walked", kind, lines).await.id.to_string();
+    let res = ada.post_json("/api/v1/agents", json!({"name": "A's agent", "default_voice": "sbv_aria"})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let agent = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
     Owned {
         workspace,
         admin_user,
@@ -257,6 +263,7 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
         avatar_version,
         session_handle,
         invoice,
+        agent,
     }
 }
 

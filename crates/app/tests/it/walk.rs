@@ -60,6 +60,7 @@ fn concrete(path: &str, ws: &str, user: &str) -> String {
         },
     )
     .replace("{delivery_id}", "whd_00000000000000000000000000")
+    .replace("{agent_id}", "agt_00000000000000000000000000")
     .replace("{token}", "not-a-real-token")
     .replace("{name}", "app.css")
     .replace("{workspace_id}", ws)

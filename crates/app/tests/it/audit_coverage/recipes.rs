@@ -284,7 +284,10 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
         }
         _ => match super::credit_recipes::call(w, method, path).await {
             Some(c) => c,
-            None => return super::webhook_recipes::call(w, method, path).await,
+            None => match super::agent_recipes::call(w, method, path).await {
+                Some(c) => c,
+                None => return super::webhook_recipes::call(w, method, path).await,
+            },
         },
     };
     Some(c)
