@@ -25,7 +25,11 @@ use utoipa_axum::routes;
 
 use crate::audit::{Action, ActionGroup};
 use crate::events::EventType;
+use futures_util::FutureExt;
+use switchboard_core::Permission;
+
 use crate::feature::Feature;
+use crate::home::checklist::Step;
 use crate::routes::{Access, Routes};
 
 /// How usage of an agent that no longer exists is labelled.
@@ -65,7 +69,18 @@ pub const FEATURE: Feature = Feature {
     api_tags: &[("agents", "Agents of the current workspace: what phone numbers, voices and usage attach to")],
     actions: ACTIONS,
     targets: &[("agent", "Agent")],
+    getting_started: Some(&CREATE_AGENT_STEP),
     ..Feature::new("agents")
+};
+
+const CREATE_AGENT_STEP: Step = Step {
+    key: "agent",
+    order: 20,
+    title: "Create an agent",
+    description: "What answers and places your calls; numbers, voices and usage attach to it.",
+    href: "/agents/new",
+    permission: Permission::EditResources,
+    done: |state, ws| store::count(&state.db, ws).map(|counts| counts.map(|(all, _)| all > 0)).boxed(),
 };
 
 fn routes(r: &mut Routes) {

@@ -34,6 +34,7 @@ pub async fn home(state: &AppState, mut page: Page, session: Arc<Session>, meta:
         true => Some(credits_card(state, ws, ctx.workspace.tz()).await?),
         false => None,
     };
+    let agents = agents_card(state, ws, ctx.role).await?;
     let checklist = checklist::load(state, ws, ctx.role).await?;
     page.session = ctx.session.clone();
     page.render(
@@ -43,6 +44,7 @@ pub async fn home(state: &AppState, mut page: Page, session: Arc<Session>, meta:
             title => "Home",
             is_admin => ctx.role == Role::Admin,
             credits,
+            agents,
             checklist,
         },
     )
@@ -81,4 +83,46 @@ async fn credits_card(state: &AppState, ws: &WorkspaceId, tz: chrono_tz::Tz) -> 
         period_end: sub.period_end.with_timezone(&tz).format("%-d %b %Y").to_string(),
         period_end_iso: sub.period_end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     })
+}
+
+/// How many agents the card lists; "View all" leads to the rest.
+const AGENTS_SHOWN: i64 = 5;
+
+/// The most recently changed agents with their status and numbers.
+#[derive(Debug, Serialize)]
+pub struct AgentsCard {
+    pub total: i64,
+    pub live: i64,
+    pub agents: Vec<AgentLine>,
+    /// Whether the viewer may create agents (Members and Admins).
+    pub can_create: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AgentLine {
+    pub id: String,
+    pub name: String,
+    /// `DRAFT` or `LIVE` (the badge's class) and its label.
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub numbers: Vec<String>,
+}
+
+async fn agents_card(state: &AppState, ws: &WorkspaceId, role: Role) -> AppResult<AgentsCard> {
+    use crate::agents::{numbers, store};
+    let (total, live) = store::count(&state.db, ws).await?;
+    let agents = store::list_for_overview(&state.db, ws, AGENTS_SHOWN).await?;
+    let ids: Vec<&switchboard_core::AgentId> = agents.iter().map(|a| &a.id).collect();
+    let mut assigned = numbers::assigned_numbers_of(&state.db, ws, &ids).await?;
+    let agents = agents
+        .iter()
+        .map(|agent| AgentLine {
+            id: agent.id.to_string(),
+            name: agent.name.clone(),
+            status: agent.status.as_str(),
+            status_label: agent.status.label(),
+            numbers: assigned.remove(&agent.id).unwrap_or_default().into_iter().map(|n| n.display).collect(),
+        })
+        .collect();
+    Ok(AgentsCard { total, live, agents, can_create: role.can(Permission::EditResources) })
 }

@@ -50,8 +50,19 @@ async fn an_admin_sees_the_credits_and_a_checklist_that_ticks_itself_off() {
     let res = ada.post_json("/api/v1/invitations", json!({"email": "bob@example.com", "role": "member"})).await;
     assert!(res.status().is_success(), "invite: {}", res.status());
     let page = home(&ada).await;
+    assert!(step(&page, "teammate").contains("(done)"), "{page}");
+    assert!(!step(&page, "agent").contains("(done)"), "{page}");
+    assert!(page.contains("No agents yet."), "{page}");
+
+    let res = ada.post_json("/api/v1/agents", json!({"name": "Front desk", "status": "LIVE"})).await;
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    let page = home(&ada).await;
     assert!(page.contains("All set"), "every step there is is done: {page}");
     assert!(!page.contains("data-step="), "{page}");
+    // The agent is listed with its status and (no) numbers.
+    assert!(page.contains("1 agent, 1 live"), "{page}");
+    assert!(page.contains(">Front desk</a>") && page.contains("status-live"), "{page}");
+    assert!(page.contains("No phone numbers"), "{page}");
 }
 
 #[tokio::test]
@@ -90,5 +101,10 @@ async fn members_and_viewers_see_no_credits_nor_admin_steps() {
         assert!(!page.contains("home-credit-balance"), "{role} sees no credits: {page}");
         assert!(!page.contains("data-step=\"api_token\""), "{role} sees no admin step: {page}");
         assert!(!page.contains("data-step=\"teammate\""), "{role} sees no admin step: {page}");
+        // Everyone sees the agents; only Members (and Admins) may create one.
+        assert!(page.contains("home-agents-heading"), "{role}: {page}");
+        let creates = role == "member";
+        assert_eq!(page.contains("href=\"/agents/new\""), creates, "{role}: {page}");
+        assert_eq!(page.contains("data-step=\"agent\""), creates, "{role}: {page}");
     }
 }
