@@ -182,12 +182,17 @@ pub async fn record(state: &AppState, ws: &WorkspaceId, events: &[NewEvent]) -> 
     if events.is_empty() {
         return Ok(Recorded::default());
     }
-    // Every reader finds a subscription; a workspace older than billing gets its trial here.
-    crate::subscription::trial::load_or_start(state, ws).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     ledger::lock_balance(&mut tx, ws, now).await?;
-    let sub = store::find(&mut tx, ws).await?.ok_or_else(|| anyhow::anyhow!("the subscription was just created"))?;
+    let sub = match store::find(&mut tx, ws).await? {
+        Some(sub) => sub,
+        None => {
+            // A workspace older than billing gets its trial here, like every reader's.
+            crate::subscription::trial::start(state, &mut tx, ws, now).await?;
+            store::find(&mut tx, ws).await?.ok_or_else(|| anyhow::anyhow!("the subscription was just created"))?
+        }
+    };
     let plan = state.config.billing.catalogue.resolve(&sub.plan_key);
     let existing = existing_keys(&mut tx, ws, events).await?;
 

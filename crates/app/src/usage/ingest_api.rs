@@ -50,7 +50,7 @@ pub struct EventInput {
     /// duplicate and not charged again.
     #[schema(min_length = 1, max_length = 255, example = "call:CA1234:final")]
     pub idempotency_key: String,
-    /// A JSON object of at most 2,048 bytes, kept as sent.
+    /// A JSON object of at most 2,048 bytes as JSON text, stored with its keys sorted.
     #[schema(value_type = Option<Object>, nullable)]
     pub metadata: Option<Value>,
 }
