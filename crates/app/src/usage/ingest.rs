@@ -5,8 +5,9 @@
 //! card, post one usage debit per type, insert the events, add them to the
 //! hourly roll-ups, check the cycle's alerts, commit.
 //!
-//! Statements have a few fixed shapes (blocks of 100, 10 and 1 rows) so
-//! both databases keep them prepared however long the batch.
+//! Statements have a few fixed shapes (blocks of 100, 10 and 1 rows for
+//! look-ups, 25, 5 and 1 for inserts) so both databases keep them prepared
+//! however long the batch.
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
@@ -43,10 +44,19 @@ pub struct Recorded {
     pub alerts: Vec<i64>,
 }
 
-/// Splits `items` into runs of 100, 10 and 1: three statement shapes.
-pub(crate) fn blocks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
+/// Runs of 100, 10 and 1 for statements with one value a row (key and
+/// agent look-ups).
+pub(crate) const LOOKUP: [usize; 3] = [100, 10, 1];
+/// Runs of 25, 5 and 1 for multi-row inserts (9 values a row). SQLite's
+/// binding looks each parameter up by a linear scan, so a statement's cost
+/// grows with the square of its parameters: at 100 rows (900 values) that
+/// scan was the largest single cost of a batch in the profile.
+pub(crate) const INSERT: [usize; 3] = [25, 5, 1];
+
+/// Splits `items` into runs of the three `sizes`: three statement shapes.
+pub(crate) fn blocks<T>(mut items: &[T], sizes: [usize; 3]) -> impl Iterator<Item = &[T]> {
     std::iter::from_fn(move || {
-        let size = [100, 10, 1].into_iter().find(|s| items.len() >= *s)?;
+        let size = sizes.into_iter().find(|s| items.len() >= *s)?;
         let (head, rest) = items.split_at(size);
         items = rest;
         Some(head)
@@ -66,7 +76,7 @@ async fn existing_keys(
     events: &[NewEvent],
 ) -> Result<HashMap<String, (UsageEventId, i64)>, sqlx::Error> {
     let mut found = HashMap::new();
-    for block in blocks(events) {
+    for block in blocks(events, LOOKUP) {
         let mut q = Query::new("SELECT idempotency_key, id, credits FROM usage_events WHERE workspace_id = ");
         q.bind(ws.as_str()).push(" AND idempotency_key IN (");
         q.bind_list(block.iter().map(|e| e.idempotency_key.as_str())).push(")");
@@ -85,7 +95,7 @@ pub async fn known_agents(
     ids: &[switchboard_core::AgentId],
 ) -> Result<Vec<String>, sqlx::Error> {
     let mut known = Vec::new();
-    for block in blocks(ids) {
+    for block in blocks(ids, LOOKUP) {
         let mut q = Query::new("SELECT id FROM agents WHERE workspace_id = ");
         q.bind(ws.as_str()).push(" AND id IN (").bind_list(block.iter().map(|id| id.as_str())).push(")");
         known.extend(q.fetch_all::<(String,)>(db).await?.into_iter().map(|(id,)| id));
@@ -102,7 +112,7 @@ struct Priced<'a> {
 }
 
 async fn insert_events(tx: &mut Tx, ws: &WorkspaceId, rows: &[Priced<'_>], now: DateTime<Utc>) -> AppResult<()> {
-    for block in blocks(rows) {
+    for block in blocks(rows, INSERT) {
         let mut q = Query::new(
             "INSERT INTO usage_events (id, workspace_id, type, quantity, credits, occurred_at, agent_id,
                  idempotency_key, metadata, ledger_entry_id, recorded_at) VALUES ",
@@ -148,7 +158,7 @@ async fn add_to_hours(tx: &mut Tx, ws: &WorkspaceId, rows: &[Priced<'_>]) -> App
         t.credits = t.credits.checked_add(row.credits).ok_or_else(out_of_range)?;
     }
     let hours: Vec<(HourKey, Totals)> = hours.into_iter().collect();
-    for block in blocks(&hours) {
+    for block in blocks(&hours, INSERT) {
         let mut q = Query::new(
             "INSERT INTO usage_hourly (workspace_id, hour, type, agent_id, events, quantity, credits) VALUES ",
         );
@@ -264,12 +274,13 @@ mod tests {
     #[test]
     fn batches_split_into_three_statement_shapes() {
         let items: Vec<u32> = (0..1_234).collect();
-        let sizes: Vec<usize> = blocks(&items).map(<[u32]>::len).collect();
+        let sizes: Vec<usize> = blocks(&items, LOOKUP).map(<[u32]>::len).collect();
         assert_eq!(sizes.iter().sum::<usize>(), 1_234);
         assert_eq!(sizes.iter().filter(|s| **s == 100).count(), 12);
         assert_eq!(sizes.iter().filter(|s| **s == 10).count(), 3);
         assert_eq!(sizes.iter().filter(|s| **s == 1).count(), 4);
-        assert_eq!(blocks::<u32>(&[]).count(), 0);
+        assert_eq!(blocks::<u32>(&[], LOOKUP).count(), 0);
+        assert_eq!(blocks(&items[..33], INSERT).map(<[u32]>::len).collect::<Vec<_>>(), [25, 5, 1, 1, 1]);
     }
 
     #[test]
