@@ -1,8 +1,8 @@
 //! `switchboard`: `serve` (the default), `migrate`, `members add`, `audit verify`, `audit checkpoint`,
-//! `key rotate`, `credits verify`, `subscription renew`.
+//! `key rotate`, `credits verify`, `subscription renew`, `usage verify`.
 use clap::Parser;
 use switchboard::config::{
-    AuditCommand, Cli, Command, Config, CreditsCommand, KeyCommand, MembersCommand, SubscriptionCommand,
+    AuditCommand, Cli, Command, Config, CreditsCommand, KeyCommand, MembersCommand, SubscriptionCommand, UsageCommand,
 };
 
 #[tokio::main]
@@ -34,6 +34,13 @@ async fn main() -> std::process::ExitCode {
         }
         Command::Credits(CreditsCommand::Verify { workspace }) => {
             match switchboard::credits::cli::verify(&config, workspace.as_deref()).await {
+                Ok(true) => Ok(()),
+                Ok(false) => return std::process::ExitCode::FAILURE,
+                Err(err) => Err(err),
+            }
+        }
+        Command::Usage(UsageCommand::Verify { workspace }) => {
+            match switchboard::usage::cli::verify(&config, workspace.as_deref()).await {
                 Ok(true) => Ok(()),
                 Ok(false) => return std::process::ExitCode::FAILURE,
                 Err(err) => Err(err),

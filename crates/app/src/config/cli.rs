@@ -35,6 +35,21 @@ pub enum Command {
     /// Run subscription renewals.
     #[command(subcommand)]
     Subscription(SubscriptionCommand),
+    /// Check recorded usage.
+    #[command(subcommand)]
+    Usage(UsageCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsageCommand {
+    /// Reconcile each workspace's usage events with its usage debits in the
+    /// credits ledger and with its hourly roll-ups, and print every
+    /// difference; exits 1 then.
+    Verify {
+        /// Workspace ID (`ws_…`); every workspace when left out.
+        #[arg(long)]
+        workspace: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

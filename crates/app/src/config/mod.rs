@@ -31,7 +31,9 @@ pub use crate::ops::{MetricsArgs, MetricsConfig};
 pub use crate::ratelimit::settings::{RateLimit, RateLimitArgs, RateLimits};
 pub use crate::subscription::settings::{BillingArgs, BillingConfig};
 pub use crate::webhooks::settings::{WebhookArgs, WebhookConfig};
-pub use cli::{AuditCommand, Cli, Command, CreditsCommand, KeyCommand, MembersCommand, SubscriptionCommand};
+pub use cli::{
+    AuditCommand, Cli, Command, CreditsCommand, KeyCommand, MembersCommand, SubscriptionCommand, UsageCommand,
+};
 pub use email::{EmailArgs, EmailSettings};
 pub use storage::{StorageArgs, StorageBackend, StorageConfig};
 pub use values::{parse_duration, parse_duration_list};

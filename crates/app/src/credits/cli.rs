@@ -7,17 +7,23 @@ use switchboard_db::fetch_all;
 use super::ledger;
 use crate::config::Config;
 
+/// The workspace `--workspace` names, or every workspace: what the
+/// `verify` commands check.
+pub async fn workspace_ids(db: &switchboard_db::Db, workspace: Option<&str>) -> anyhow::Result<Vec<WorkspaceId>> {
+    Ok(match workspace {
+        Some(id) => vec![id.trim().parse().map_err(|_| anyhow::anyhow!("{id:?} is not a workspace ID (ws_…)"))?],
+        None => fetch_all!(db, (String,), "SELECT id FROM workspaces ORDER BY id")?
+            .into_iter()
+            .map(|(id,)| id.parse().with_context(|| format!("stored workspace ID {id:?}")))
+            .collect::<anyhow::Result<_>>()?,
+    })
+}
+
 /// Verifies one workspace's balance, or every workspace's; a line per
 /// workspace, then one per difference. `Ok(false)` when any differs.
 pub async fn verify(config: &Config, workspace: Option<&str>) -> anyhow::Result<bool> {
     let db = crate::server::connect(config).await?;
-    let ids: Vec<WorkspaceId> = match workspace {
-        Some(id) => vec![id.trim().parse().map_err(|_| anyhow::anyhow!("{id:?} is not a workspace ID (ws_…)"))?],
-        None => fetch_all!(&db, (String,), "SELECT id FROM workspaces ORDER BY id")?
-            .into_iter()
-            .map(|(id,)| id.parse().with_context(|| format!("stored workspace ID {id:?}")))
-            .collect::<anyhow::Result<_>>()?,
-    };
+    let ids = workspace_ids(&db, workspace).await?;
     let mut all_ok = true;
     for ws in ids {
         let mut tx = db.begin().await?;

@@ -58,7 +58,8 @@ async fn every_operation_of_the_real_document_is_listed_once() {
             "subscription",
             "credits",
             "invoices",
-            "agents"
+            "agents",
+            "usage"
         ],
         "in the document's order"
     );

@@ -8,6 +8,8 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use switchboard_core::{Cents, Credits};
 
+use crate::usage::rates::{RateCard, RateFile};
+
 pub const DEFAULT_PLANS: &str = include_str!("default_plans.toml");
 
 /// Monthly or annual billing.
@@ -92,6 +94,9 @@ struct PlanFile {
     stripe_monthly_price_id: Option<String>,
     #[serde(default)]
     stripe_annual_price_id: Option<String>,
+    /// Usage prices that differ from the table's `[rate_card]`.
+    #[serde(default)]
+    rate_card: BTreeMap<String, RateFile>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -102,6 +107,8 @@ struct CatalogueFile {
     trial_credits: i64,
     fallback_plan: String,
     invoice_prefix: String,
+    /// What each usage type costs (see `usage::rates`).
+    rate_card: BTreeMap<String, RateFile>,
     plans: Vec<PlanFile>,
 }
 
@@ -120,6 +127,8 @@ pub struct Plan {
     pub rank: usize,
     pub stripe_monthly_price_id: Option<String>,
     pub stripe_annual_price_id: Option<String>,
+    /// Usage prices: the table's `[rate_card]` with this plan's overrides.
+    pub rate_card: RateCard,
 }
 
 impl Plan {
@@ -192,6 +201,7 @@ impl Catalogue {
         if file.plans.is_empty() {
             bail!("the plan table lists no plan");
         }
+        let rate_card = RateCard::parse(&file.rate_card)?;
         let mut seen = BTreeMap::new();
         let mut plans = Vec::with_capacity(file.plans.len());
         for (rank, p) in file.plans.into_iter().enumerate() {
@@ -214,7 +224,9 @@ impl Catalogue {
                     _ => bail!("plan {:?}: {field} must be a whole number of credits ≥ 0", p.key),
                 }
             };
+            let plan_rates = rate_card.with_overrides(&p.key, &p.rate_card)?;
             plans.push(Plan {
+                rate_card: plan_rates,
                 monthly_price: money("monthly_price", &p.monthly_price)?,
                 annual_price: money("annual_price", &p.annual_price)?,
                 monthly_credits: credits("monthly_credits", p.monthly_credits)?,

@@ -1,1 +1,291 @@
-//! (being written)
+//! Recording a checked batch of usage events in ONE transaction: lock the
+//! balance row (so the batches of one workspace queue, in every process),
+//! set aside keys recorded before (duplicates: accepted, ignored, reported
+//! with the first event's ID), price the new events with the plan's rate
+//! card, post one usage debit per type, insert the events, add them to the
+//! hourly roll-ups, check the cycle's alerts, commit.
+//!
+//! Statements have a few fixed shapes (blocks of 100, 10 and 1 rows for
+//! look-ups, 25, 5 and 1 for inserts) so both databases keep them prepared
+//! however long the batch.
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use switchboard_core::{CreditEntryId, Credits, UsageEventId, WorkspaceId};
+use switchboard_db::{Query, Tx};
+
+use super::ingest_input::NewEvent;
+use super::types::UsageType;
+use crate::credits::ledger::{self, EntryKind, NewEntry, Overdraft};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::subscription::store;
+
+/// What happened to one event of the batch.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct EventResult {
+    pub index: usize,
+    pub id: UsageEventId,
+    /// Milli-credits the event cost (for a duplicate: when first recorded).
+    pub credits: i64,
+    pub duplicate: bool,
+}
+
+/// What a batch did.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    pub recorded: usize,
+    pub duplicates: usize,
+    /// Milli-credits this batch debited.
+    pub credits: i64,
+    pub results: Vec<EventResult>,
+    /// The thresholds (50, 80, 100) this batch set off.
+    pub alerts: Vec<i64>,
+}
+
+/// Runs of 100, 10 and 1 for statements with one value a row (key and
+/// agent look-ups).
+pub(crate) const LOOKUP: [usize; 3] = [100, 10, 1];
+/// Runs of 25, 5 and 1 for multi-row inserts (9 values a row). SQLite's
+/// binding looks each parameter up by a linear scan, so a statement's cost
+/// grows with the square of its parameters: at 100 rows (900 values) that
+/// scan was the largest single cost of a batch in the profile.
+pub(crate) const INSERT: [usize; 3] = [25, 5, 1];
+
+/// Splits `items` into runs of the three `sizes`: three statement shapes.
+pub(crate) fn blocks<T>(mut items: &[T], sizes: [usize; 3]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        let size = sizes.into_iter().find(|s| items.len() >= *s)?;
+        let (head, rest) = items.split_at(size);
+        items = rest;
+        Some(head)
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct Existing {
+    idempotency_key: String,
+    id: String,
+    credits: i64,
+}
+
+async fn existing_keys(
+    tx: &mut Tx,
+    ws: &WorkspaceId,
+    events: &[NewEvent],
+) -> Result<HashMap<String, (UsageEventId, i64)>, sqlx::Error> {
+    let mut found = HashMap::new();
+    for block in blocks(events, LOOKUP) {
+        let mut q = Query::new("SELECT idempotency_key, id, credits FROM usage_events WHERE workspace_id = ");
+        q.bind(ws.as_str()).push(" AND idempotency_key IN (");
+        q.bind_list(block.iter().map(|e| e.idempotency_key.as_str())).push(")");
+        for row in q.fetch_all::<Existing>(&mut *tx).await? {
+            let id = row.id.parse().map_err(|_| sqlx::Error::Decode(format!("usage event ID {:?}", row.id).into()))?;
+            found.insert(row.idempotency_key, (id, row.credits));
+        }
+    }
+    Ok(found)
+}
+
+/// The IDs of `ids` that are agents of the workspace: one query a block.
+pub async fn known_agents(
+    db: &switchboard_db::Db,
+    ws: &WorkspaceId,
+    ids: &[switchboard_core::AgentId],
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut known = Vec::new();
+    for block in blocks(ids, LOOKUP) {
+        let mut q = Query::new("SELECT id FROM agents WHERE workspace_id = ");
+        q.bind(ws.as_str()).push(" AND id IN (").bind_list(block.iter().map(|id| id.as_str())).push(")");
+        known.extend(q.fetch_all::<(String,)>(db).await?.into_iter().map(|(id,)| id));
+    }
+    Ok(known)
+}
+
+/// A new event with its price and the debit that paid for it.
+struct Priced<'a> {
+    event: &'a NewEvent,
+    id: UsageEventId,
+    credits: i64,
+    ledger_entry: Option<CreditEntryId>,
+}
+
+async fn insert_events(tx: &mut Tx, ws: &WorkspaceId, rows: &[Priced<'_>], now: DateTime<Utc>) -> AppResult<()> {
+    for block in blocks(rows, INSERT) {
+        let mut q = Query::new(
+            "INSERT INTO usage_events (id, workspace_id, type, quantity, credits, occurred_at, agent_id,
+                 idempotency_key, metadata, ledger_entry_id, recorded_at) VALUES ",
+        );
+        let (ws_param, now_param) = (q.param(ws.as_str()), q.param(now));
+        for (i, row) in block.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" });
+            q.bind(row.id.as_str()).push(", ").push_param(ws_param).push(", ");
+            q.bind(row.event.usage_type.as_str()).push(", ").bind(row.event.quantity).push(", ");
+            q.bind(row.credits).push(", ").bind(row.event.occurred_at).push(", ");
+            q.bind(row.event.agent_id.as_ref().map(|a| a.as_str())).push(", ");
+            q.bind(row.event.idempotency_key.as_str()).push(", ").bind(row.event.metadata.as_deref()).push(", ");
+            q.bind(row.ledger_entry.as_ref().map(|e| e.as_str())).push(", ").push_param(now_param).push(")");
+        }
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// The start of `t`'s UTC hour.
+pub fn hour_of(t: DateTime<Utc>) -> DateTime<Utc> {
+    let secs = t.timestamp();
+    DateTime::from_timestamp(secs - secs.rem_euclid(3_600), 0).unwrap_or(t)
+}
+
+type HourKey = (DateTime<Utc>, UsageType, String);
+
+#[derive(Default, Clone, Copy)]
+struct Totals {
+    events: i64,
+    quantity: i64,
+    credits: i64,
+}
+
+async fn add_to_hours(tx: &mut Tx, ws: &WorkspaceId, rows: &[Priced<'_>]) -> AppResult<()> {
+    let mut hours: BTreeMap<HourKey, Totals> = BTreeMap::new();
+    for row in rows {
+        let e = row.event;
+        let agent = e.agent_id.as_ref().map(|a| a.as_str().to_string()).unwrap_or_default();
+        let t = hours.entry((hour_of(e.occurred_at), e.usage_type, agent)).or_default();
+        t.events += 1;
+        t.quantity = t.quantity.checked_add(e.quantity).ok_or_else(out_of_range)?;
+        t.credits = t.credits.checked_add(row.credits).ok_or_else(out_of_range)?;
+    }
+    let hours: Vec<(HourKey, Totals)> = hours.into_iter().collect();
+    for block in blocks(&hours, INSERT) {
+        let mut q = Query::new(
+            "INSERT INTO usage_hourly (workspace_id, hour, type, agent_id, events, quantity, credits) VALUES ",
+        );
+        let ws_param = q.param(ws.as_str());
+        for (i, ((hour, t, agent), totals)) in block.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" }).push_param(ws_param).push(", ").bind(*hour).push(", ");
+            q.bind(t.as_str()).push(", ").bind(agent.as_str()).push(", ").bind(totals.events).push(", ");
+            q.bind(totals.quantity).push(", ").bind(totals.credits).push(")");
+        }
+        q.push(
+            " ON CONFLICT (workspace_id, hour, type, agent_id) DO UPDATE SET events = usage_hourly.events + excluded.events,
+                 quantity = usage_hourly.quantity + excluded.quantity, credits = usage_hourly.credits + excluded.credits",
+        );
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+fn out_of_range() -> AppError {
+    AppError::unprocessable("usage_out_of_range", "The batch's totals are out of range; send smaller batches.")
+}
+
+/// `1234` → `1,234`.
+fn count(n: usize) -> String {
+    let n = i64::try_from(n).unwrap_or(i64::MAX / 1_000);
+    crate::web::format::credits(Credits::from_millis(n.saturating_mul(1_000)))
+}
+
+/// Records `events` (already checked, agents included) for the workspace.
+pub async fn record(state: &AppState, ws: &WorkspaceId, events: &[NewEvent]) -> AppResult<Recorded> {
+    if events.is_empty() {
+        return Ok(Recorded::default());
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    ledger::lock_balance(&mut tx, ws, now).await?;
+    let sub = match store::find(&mut tx, ws).await? {
+        Some(sub) => sub,
+        None => {
+            // A workspace older than billing gets its trial here, like every reader's.
+            crate::subscription::trial::start(state, &mut tx, ws, now).await?;
+            store::find(&mut tx, ws).await?.ok_or_else(|| anyhow::anyhow!("the subscription was just created"))?
+        }
+    };
+    let plan = state.config.billing.catalogue.resolve(&sub.plan_key);
+    let existing = existing_keys(&mut tx, ws, events).await?;
+
+    let mut results = Vec::with_capacity(events.len());
+    let mut priced = Vec::with_capacity(events.len());
+    let mut per_type: BTreeMap<UsageType, (i64, usize)> = BTreeMap::new();
+    for (index, event) in events.iter().enumerate() {
+        if let Some((id, credits)) = existing.get(&event.idempotency_key) {
+            results.push(EventResult { index, id: id.clone(), credits: *credits, duplicate: true });
+            continue;
+        }
+        let credits = plan.rate_card.price(event.usage_type, event.quantity).ok_or_else(out_of_range)?.millis();
+        let id = UsageEventId::new();
+        results.push(EventResult { index, id: id.clone(), credits, duplicate: false });
+        let total = per_type.entry(event.usage_type).or_default();
+        total.0 = total.0.checked_add(credits).ok_or_else(out_of_range)?;
+        total.1 += 1;
+        priced.push(Priced { event, id, credits, ledger_entry: None });
+    }
+    let mut recorded =
+        Recorded { recorded: priced.len(), duplicates: events.len() - priced.len(), results, ..Recorded::default() };
+    if priced.is_empty() {
+        tx.rollback().await?;
+        return Ok(recorded);
+    }
+
+    // One debit per type, keyed by this batch: usage already happened, so it may overdraw.
+    let batch = ulid::Ulid::new().to_string();
+    let mut entries: BTreeMap<UsageType, CreditEntryId> = BTreeMap::new();
+    let mut cycle_left = None;
+    for (t, (credits, n)) in &per_type {
+        recorded.credits = recorded.credits.checked_add(*credits).ok_or_else(out_of_range)?;
+        if *credits == 0 {
+            continue;
+        }
+        let entry = NewEntry::new(
+            EntryKind::Usage,
+            Credits::from_millis(-credits),
+            format!("usage:{batch}:{t}"),
+            format!("Usage: {}, {} event{}", t.label(), count(*n), if *n == 1 { "" } else { "s" }),
+        )
+        .overdraft(Overdraft::Allow)
+        .reference(format!("usage_batch:{batch}"));
+        let posted = ledger::post(&mut tx, ws, entry, now).await?;
+        cycle_left = Some(posted.after.cycle);
+        entries.insert(*t, posted.entry.id);
+    }
+    for row in &mut priced {
+        if row.credits > 0 {
+            row.ledger_entry = entries.get(&row.event.usage_type).cloned();
+        }
+    }
+    insert_events(&mut tx, ws, &priced, now).await?;
+    add_to_hours(&mut tx, ws, &priced).await?;
+    if let Some(cycle_left) = cycle_left {
+        recorded.alerts = super::alerts::check(state, &mut tx, &sub, cycle_left, now).await?;
+    }
+    tx.commit().await?;
+    if !recorded.alerts.is_empty() {
+        state.jobs_wakeup.notify_one();
+    }
+    Ok(recorded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_split_into_three_statement_shapes() {
+        let items: Vec<u32> = (0..1_234).collect();
+        let sizes: Vec<usize> = blocks(&items, LOOKUP).map(<[u32]>::len).collect();
+        assert_eq!(sizes.iter().sum::<usize>(), 1_234);
+        assert_eq!(sizes.iter().filter(|s| **s == 100).count(), 12);
+        assert_eq!(sizes.iter().filter(|s| **s == 10).count(), 3);
+        assert_eq!(sizes.iter().filter(|s| **s == 1).count(), 4);
+        assert_eq!(blocks::<u32>(&[], LOOKUP).count(), 0);
+        assert_eq!(blocks(&items[..33], INSERT).map(<[u32]>::len).collect::<Vec<_>>(), [25, 5, 1, 1, 1]);
+    }
+
+    #[test]
+    fn hours_start_on_the_hour_in_utc() {
+        let t = DateTime::parse_from_rfc3339("2026-12-07T23:30:15.5+01:00").expect("t").with_timezone(&Utc);
+        assert_eq!(hour_of(t).to_rfc3339(), "2026-12-07T22:00:00+00:00");
+    }
+}

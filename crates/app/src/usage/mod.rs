@@ -12,6 +12,7 @@ pub mod alerts;
 pub mod cli;
 pub mod ingest;
 pub mod ingest_api;
+pub mod ingest_input;
 pub mod rates;
 pub mod verify;
 
@@ -22,13 +23,24 @@ pub mod pages;
 pub mod read_api;
 pub mod summary;
 
+use crate::events::EventType;
 use crate::feature::Feature;
 use crate::routes::Routes;
 
 pub use types::UsageType;
 
+pub const USAGE_THRESHOLD_REACHED: EventType = EventType::custom(
+    "usage.threshold_reached",
+    "Usage reached 50 %, 80 % or 100 % of the credits the billing cycle included; each threshold once per cycle \
+     (see usage::alerts). Amounts are milli-credits.",
+    "usage",
+    &["threshold", "used", "allowance", "period_start", "period_end"],
+    alerts::event_schema,
+);
+
 pub const FEATURE: Feature = Feature {
     routes,
+    events: &[&USAGE_THRESHOLD_REACHED],
     api_tags: &[("usage", "Usage events, their credits, and summaries by day, type and agent")],
     ..Feature::new("usage")
 };

@@ -59,6 +59,10 @@ const NO_ENTRY: &[(&str, &str)] = &[
     // subscription.synced), which tests/it/stripe_events.rs checks; this
     // walk runs without a Stripe webhook secret, so every call is a 401.
     ("POST", "/inbound/stripe"),
+    // Usage reported by services, up to 50 batches a second: an entry per
+    // batch would bury the Audit Log. The events and their ledger debits
+    // are their own record, reconciled by `switchboard usage verify`.
+    ("POST", "/api/v1/usage/events"),
 ];
 
 /// The test's workspace, its Admin (session and an Admin token), and every

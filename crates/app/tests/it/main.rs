@@ -58,6 +58,7 @@ mod subscription_renewal;
 mod tenant_walk;
 mod two_factor;
 mod uploads;
+mod usage_ingest;
 mod verification;
 mod walk;
 mod webhook_claims;
