@@ -48,7 +48,18 @@ async fn every_operation_of_the_real_document_is_listed_once() {
     let tags: Vec<&str> = api.tags.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(
         tags,
-        ["workspaces", "profile", "members", "developer", "audit", "webhooks", "subscription", "credits", "invoices"],
+        [
+            "workspaces",
+            "profile",
+            "members",
+            "developer",
+            "audit",
+            "webhooks",
+            "subscription",
+            "credits",
+            "invoices",
+            "usage"
+        ],
         "in the document's order"
     );
     let ids: BTreeSet<&str> = api.tags.iter().flat_map(|t| &t.operations).map(|o| o.id.as_str()).collect();
