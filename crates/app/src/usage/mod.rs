@@ -28,6 +28,12 @@ use crate::routes::Routes;
 pub use types::UsageType;
 
 pub const FEATURE: Feature = Feature {
+    section: Some(crate::feature::Section {
+        slug: "usage",
+        title: "Usage",
+        summary: "Monitor credit consumption by type and agent.",
+        order: 50,
+    }),
     routes,
     api_tags: &[("usage", "Usage events, their credits, and summaries by day, type and agent")],
     ..Feature::new("usage")
