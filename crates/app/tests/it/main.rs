@@ -56,6 +56,8 @@ mod subscription_renewal;
 mod tenant_walk;
 mod two_factor;
 mod uploads;
+mod usage_report;
+mod usage_seed;
 mod verification;
 mod walk;
 mod webhook_claims;
