@@ -96,6 +96,7 @@ pub struct SummaryQuery {
     #[param(example = "2026-12-07")]
     pub to: Option<String>,
     /// `day` (default), `type` or `agent`.
+    #[param(pattern = "^(day|type|agent)$", example = "day")]
     pub group_by: Option<String>,
 }
 
@@ -247,6 +248,7 @@ pub struct EventsQuery {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1–500, default 100.
+    #[param(minimum = 1, maximum = 500, example = 100)]
     pub limit: Option<i64>,
 }
 
@@ -254,7 +256,7 @@ pub struct EventsQuery {
 #[schema(as = UsageEvent, example = json!({
     "id": "use_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0", "type": "call_minutes", "quantity": 90, "credits": 2000,
     "occurred_at": "2026-12-07T09:30:00Z", "agent_id": "agt_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0",
-    "idempotency_key": "call-1", "metadata": "{\"call_id\":\"c-881\"}", "recorded_at": "2026-12-07T09:30:02Z"
+    "idempotency_key": "call-1", "metadata": {"call_id": "c-881"}, "recorded_at": "2026-12-07T09:30:02Z"
 }))]
 pub struct UsageEventView {
     pub id: String,
@@ -269,9 +271,23 @@ pub struct UsageEventView {
     pub occurred_at: DateTime<Utc>,
     pub agent_id: Option<String>,
     pub idempotency_key: String,
-    /// The metadata object as sent, as JSON text.
-    pub metadata: Option<String>,
+    /// The metadata object as sent.
+    #[sqlx(try_from = "MetadataText")]
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<serde_json::Value>,
     pub recorded_at: DateTime<Utc>,
+}
+
+/// `metadata` as stored (JSON text, or NULL), read back as JSON.
+#[derive(Debug, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct MetadataText(Option<String>);
+
+impl TryFrom<MetadataText> for Option<serde_json::Value> {
+    type Error = serde_json::Error;
+    fn try_from(text: MetadataText) -> Result<Self, Self::Error> {
+        text.0.map(|t| serde_json::from_str(&t)).transpose()
+    }
 }
 
 /// Usage events, newest first, keyset paged.

@@ -316,6 +316,7 @@ async fn events_are_keyset_paged_newest_first_and_filtered() {
     let one = admin.get_json("/api/v1/usage/events?type=call_minutes&limit=1").await;
     assert_eq!(one["data"][0]["type"], "call_minutes");
     assert_eq!(one["data"][0]["credits"], 100);
+    assert_eq!(one["data"][0]["metadata"], json!({"call": "k5"}), "metadata is JSON, as sent");
 }
 
 #[tokio::test]
