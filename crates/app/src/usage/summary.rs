@@ -147,6 +147,7 @@ impl Totals {
 }
 
 /// One local day: its total and its credits by type (in `UsageType::ALL` order).
+/// Its quantities are left at 0: a day is read as events and credits only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Day {
     pub date: NaiveDate,
@@ -170,14 +171,37 @@ pub struct Summary {
     pub by_agent_type: Vec<(Option<String>, UsageType, Totals)>,
 }
 
+/// One UTC hour: events and credits per type, in `UsageType::ALL` order
+/// (one row an hour rather than one per hour and type: reading rows is
+/// most of a summary's cost).
 #[derive(sqlx::FromRow)]
 struct HourRow {
     hour: DateTime<Utc>,
-    #[sqlx(rename = "type")]
-    kind: String,
-    events: i64,
-    quantity: i64,
-    credits: i64,
+    e0: i64,
+    e1: i64,
+    e2: i64,
+    e3: i64,
+    e4: i64,
+    e5: i64,
+    c0: i64,
+    c1: i64,
+    c2: i64,
+    c3: i64,
+    c4: i64,
+    c5: i64,
+}
+
+impl HourRow {
+    fn types(&self) -> [(i64, i64); 6] {
+        [
+            (self.e0, self.c0),
+            (self.e1, self.c1),
+            (self.e2, self.c2),
+            (self.e3, self.c3),
+            (self.e4, self.c4),
+            (self.e5, self.c5),
+        ]
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -197,9 +221,20 @@ pub async fn summarise(db: &Db, ws: &WorkspaceId, tz: Tz, range: Range) -> AppRe
     let hours = fetch_all!(
         db,
         HourRow,
-        "SELECT hour, type, CAST(SUM(events) AS BIGINT) AS events, CAST(SUM(quantity) AS BIGINT) AS quantity, \
-         CAST(SUM(credits) AS BIGINT) AS credits FROM usage_hourly \
-         WHERE workspace_id = $1 AND hour >= $2 AND hour < $3 GROUP BY hour, type",
+        "SELECT hour, \
+         CAST(SUM(CASE WHEN type = 'call_minutes' THEN events ELSE 0 END) AS BIGINT) AS e0, \
+         CAST(SUM(CASE WHEN type = 'sms' THEN events ELSE 0 END) AS BIGINT) AS e1, \
+         CAST(SUM(CASE WHEN type = 'tts_characters' THEN events ELSE 0 END) AS BIGINT) AS e2, \
+         CAST(SUM(CASE WHEN type = 'phone_number_rental' THEN events ELSE 0 END) AS BIGINT) AS e3, \
+         CAST(SUM(CASE WHEN type = 'voice_clone' THEN events ELSE 0 END) AS BIGINT) AS e4, \
+         CAST(SUM(CASE WHEN type = 'training' THEN events ELSE 0 END) AS BIGINT) AS e5, \
+         CAST(SUM(CASE WHEN type = 'call_minutes' THEN credits ELSE 0 END) AS BIGINT) AS c0, \
+         CAST(SUM(CASE WHEN type = 'sms' THEN credits ELSE 0 END) AS BIGINT) AS c1, \
+         CAST(SUM(CASE WHEN type = 'tts_characters' THEN credits ELSE 0 END) AS BIGINT) AS c2, \
+         CAST(SUM(CASE WHEN type = 'phone_number_rental' THEN credits ELSE 0 END) AS BIGINT) AS c3, \
+         CAST(SUM(CASE WHEN type = 'voice_clone' THEN credits ELSE 0 END) AS BIGINT) AS c4, \
+         CAST(SUM(CASE WHEN type = 'training' THEN credits ELSE 0 END) AS BIGINT) AS c5 \
+         FROM usage_hourly WHERE workspace_id = $1 AND hour >= $2 AND hour < $3 GROUP BY hour",
         ws.as_str(),
         range.from,
         range.to
@@ -222,16 +257,14 @@ fn type_index(kind: &str) -> Option<usize> {
 }
 
 fn assemble(range: Range, tz: Tz, hours: Vec<HourRow>, agents: Vec<AgentRow>) -> Summary {
-    let mut total = Totals::default();
-    let mut by_type = [Totals::default(); 6];
     let mut days: BTreeMap<NaiveDate, [Totals; 6]> = BTreeMap::new();
     for row in hours {
-        let Some(i) = type_index(&row.kind) else { continue };
         // The local date on which the UTC hour starts (see the module header).
         let date = row.hour.with_timezone(&tz).date_naive();
-        days.entry(date).or_default()[i].add(row.events, row.quantity, row.credits);
-        by_type[i].add(row.events, row.quantity, row.credits);
-        total.add(row.events, row.quantity, row.credits);
+        let day = days.entry(date).or_default();
+        for (i, (events, credits)) in row.types().into_iter().enumerate() {
+            day[i].add(events, 0, credits);
+        }
     }
     let with_usage = |t: &Totals| t.events > 0 || t.credits.millis() > 0;
     let days = days
@@ -248,12 +281,17 @@ fn assemble(range: Range, tz: Tz, hours: Vec<HourRow>, agents: Vec<AgentRow>) ->
         })
         .collect();
 
+    // Totals by type (with quantities) come from the agent × type rows.
+    let mut total = Totals::default();
+    let mut by_type = [Totals::default(); 6];
     let mut per_agent: BTreeMap<String, (Totals, [Totals; 6])> = BTreeMap::new();
     for row in agents {
         let Some(i) = type_index(&row.kind) else { continue };
         let entry = per_agent.entry(row.agent_id).or_default();
         entry.0.add(row.events, row.quantity, row.credits);
         entry.1[i].add(row.events, row.quantity, row.credits);
+        by_type[i].add(row.events, row.quantity, row.credits);
+        total.add(row.events, row.quantity, row.credits);
     }
     let mut agents: Vec<(String, Totals, [Totals; 6])> =
         per_agent.into_iter().map(|(id, (total, types))| (id, total, types)).collect();
@@ -302,7 +340,13 @@ mod tests {
     }
 
     fn hour(s: &str, kind: &str, credits: i64) -> HourRow {
-        HourRow { hour: at(s), kind: kind.into(), events: 1, quantity: 60, credits }
+        let mut row =
+            HourRow { hour: at(s), e0: 0, e1: 0, e2: 0, e3: 0, e4: 0, e5: 0, c0: 0, c1: 0, c2: 0, c3: 0, c4: 0, c5: 0 };
+        match type_index(kind) {
+            Some(1) => (row.e1, row.c1) = (1, credits),
+            _ => (row.e0, row.c0) = (1, credits),
+        }
+        row
     }
 
     fn date(s: &str) -> NaiveDate {
