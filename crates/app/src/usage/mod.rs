@@ -39,6 +39,12 @@ pub const USAGE_THRESHOLD_REACHED: EventType = EventType::custom(
 );
 
 pub const FEATURE: Feature = Feature {
+    section: Some(crate::feature::Section {
+        slug: "usage",
+        title: "Usage",
+        summary: "Monitor credit consumption by type and agent.",
+        order: 50,
+    }),
     routes,
     events: &[&USAGE_THRESHOLD_REACHED],
     api_tags: &[("usage", "Usage events, their credits, and summaries by day, type and agent")],

@@ -59,6 +59,8 @@ mod tenant_walk;
 mod two_factor;
 mod uploads;
 mod usage_ingest;
+mod usage_report;
+mod usage_seed;
 mod verification;
 mod walk;
 mod webhook_claims;
