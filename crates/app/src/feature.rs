@@ -8,7 +8,7 @@
 //! migrations, its templates and one line in that list.
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
-use switchboard_core::WorkspaceId;
+use switchboard_core::{Permission, WorkspaceId};
 use switchboard_db::Tx;
 
 use crate::audit::Action;
@@ -70,6 +70,26 @@ pub type WorkspaceGuard = for<'a> fn(
 /// its tokens' API requests per minute, its audit retention in days.
 pub type PlanNumber = for<'a> fn(&'a AppState, &'a WorkspaceId) -> BoxFuture<'a, Option<u32>>;
 
+/// Asks the feature whether the workspace has done the step.
+pub type StepCheck = for<'a> fn(&'a AppState, &'a WorkspaceId) -> BoxFuture<'a, Result<bool, sqlx::Error>>;
+
+/// A step of the home page's getting-started checklist a feature declares
+/// (see `home::checklist`).
+#[derive(Clone, Copy)]
+pub struct Step {
+    /// Matches a [`PLANNED`] entry the feature replaces.
+    pub key: &'static str,
+    /// Position in the list.
+    pub order: u16,
+    pub title: &'static str,
+    pub description: &'static str,
+    /// Where the step is done.
+    pub href: &'static str,
+    /// Who may do it: the others do not see the step.
+    pub permission: Permission,
+    pub done: StepCheck,
+}
+
 #[derive(Clone, Copy)]
 pub struct Feature {
     /// The feature's folder name, for logs.
@@ -102,7 +122,7 @@ pub struct Feature {
     /// (one feature provides it).
     pub audit_retention_days: Option<PlanNumber>,
     /// Its step of the home page's getting-started checklist.
-    pub getting_started: Option<&'static crate::home::checklist::Step>,
+    pub getting_started: Option<&'static Step>,
 }
 
 fn no_routes(_: &mut Routes) {}

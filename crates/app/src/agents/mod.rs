@@ -28,8 +28,7 @@ use crate::events::EventType;
 use futures_util::FutureExt;
 use switchboard_core::Permission;
 
-use crate::feature::Feature;
-use crate::home::checklist::Step;
+use crate::feature::{Feature, Step};
 use crate::routes::{Access, Routes};
 
 /// How usage of an agent that no longer exists is labelled.

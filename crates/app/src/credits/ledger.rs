@@ -106,6 +106,9 @@ pub struct NewEntry {
     pub description: String,
     pub reference: Option<String>,
     pub overdraft: Overdraft,
+    /// The entry's ID when the caller needs it before posting (rows that
+    /// point at the entry, written first); a new one otherwise.
+    pub id: Option<CreditEntryId>,
 }
 
 impl NewEntry {
@@ -122,6 +125,7 @@ impl NewEntry {
             description: description.into(),
             reference: None,
             overdraft: Overdraft::Refuse,
+            id: None,
         }
     }
 
@@ -132,6 +136,11 @@ impl NewEntry {
 
     pub fn overdraft(mut self, overdraft: Overdraft) -> Self {
         self.overdraft = overdraft;
+        self
+    }
+
+    pub fn with_id(mut self, id: CreditEntryId) -> Self {
+        self.id = Some(id);
         self
     }
 }
@@ -348,7 +357,7 @@ pub async fn post(tx: &mut Tx, ws: &WorkspaceId, entry: NewEntry, now: DateTime<
     };
     after.cycle.checked_add(after.top_up).ok_or_else(overflow)?;
     let seq = row.entry_count + 1;
-    let id = CreditEntryId::new();
+    let id = entry.id.clone().unwrap_or_default();
     // A cycle grant resets the low-balance line to a tenth of it.
     let low_balance_threshold =
         if entry.kind == EntryKind::CycleGrant { amount.millis() / 10 } else { row.low_balance_threshold };

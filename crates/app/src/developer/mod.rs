@@ -14,8 +14,7 @@ use utoipa_axum::routes;
 use futures_util::FutureExt;
 use switchboard_core::Permission;
 
-use crate::feature::{Feature, Section};
-use crate::home::checklist::Step;
+use crate::feature::{Feature, Section, Step};
 use crate::routes::{Access, Routes};
 
 use crate::audit::{Action, ActionGroup};

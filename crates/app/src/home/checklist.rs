@@ -4,31 +4,13 @@
 //! bookkeeping of its own and a step undone elsewhere (every token
 //! revoked) stays done. Steps of sections still to come are listed as
 //! coming soon until their feature declares the step under the same key.
-use futures_util::future::BoxFuture;
 use serde::Serialize;
 use switchboard_core::{Permission, Role, WorkspaceId};
 
+pub use crate::feature::{Step, StepCheck};
+
 use crate::feature::Feature;
 use crate::state::AppState;
-
-/// Asks the feature whether the workspace has done the step.
-pub type StepCheck = for<'a> fn(&'a AppState, &'a WorkspaceId) -> BoxFuture<'a, Result<bool, sqlx::Error>>;
-
-/// A step a feature declares.
-#[derive(Clone, Copy)]
-pub struct Step {
-    /// Matches a [`PLANNED`] entry the feature replaces.
-    pub key: &'static str,
-    /// Position in the list.
-    pub order: u16,
-    pub title: &'static str,
-    pub description: &'static str,
-    /// Where the step is done.
-    pub href: &'static str,
-    /// Who may do it: the others do not see the step.
-    pub permission: Permission,
-    pub done: StepCheck,
-}
 
 /// A step of a section not built yet: shown, greyed, never ticked.
 #[derive(Clone, Copy)]

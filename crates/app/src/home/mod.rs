@@ -7,6 +7,7 @@ pub mod checklist;
 use std::sync::Arc;
 
 use axum::response::Response;
+use chrono_tz::Tz;
 use minijinja::context;
 use serde::Serialize;
 use switchboard_core::{Permission, WorkspaceId};
@@ -15,6 +16,7 @@ use crate::auth::Session;
 use crate::error::AppResult;
 use crate::policy::{self, Role};
 use crate::state::AppState;
+use crate::subscription::store::SubscriptionRow;
 use crate::web::flash::redirect;
 use crate::web::{ClientMeta, Page};
 
@@ -30,9 +32,14 @@ pub async fn home(state: &AppState, mut page: Page, session: Arc<Session>, meta:
         return Ok(setup);
     }
     let ws = &ctx.workspace.id;
-    let credits = match ctx.role.can(Permission::ManageSettings) {
-        true => Some(credits_card(state, ws, ctx.workspace.tz()).await?),
-        false => None,
+    // Credits and usage are Settings: Admins only.
+    let (credits, usage) = match ctx.role.can(Permission::ManageSettings) {
+        true => {
+            let sub = crate::subscription::trial::load_or_start(state, ws).await?;
+            let tz = ctx.workspace.tz();
+            (Some(credits_card(state, ws, &sub, tz).await?), Some(usage_card(state, ws, &sub, tz).await?))
+        }
+        false => (None, None),
     };
     let agents = agents_card(state, ws, ctx.role).await?;
     let checklist = checklist::load(state, ws, ctx.role).await?;
@@ -44,6 +51,8 @@ pub async fn home(state: &AppState, mut page: Page, session: Arc<Session>, meta:
             title => "Home",
             is_admin => ctx.role == Role::Admin,
             credits,
+            usage_chart => usage.as_ref().map(|u| minijinja::Value::from_safe_string(u.chart.clone())),
+            usage,
             agents,
             checklist,
         },
@@ -68,9 +77,8 @@ pub struct CreditsCard {
     pub period_end_iso: String,
 }
 
-async fn credits_card(state: &AppState, ws: &WorkspaceId, tz: chrono_tz::Tz) -> AppResult<CreditsCard> {
-    let sub = crate::subscription::trial::load_or_start(state, ws).await?;
-    let parts = crate::credits::view::parts(state, ws, &sub).await?;
+async fn credits_card(state: &AppState, ws: &WorkspaceId, sub: &SubscriptionRow, tz: Tz) -> AppResult<CreditsCard> {
+    let parts = crate::credits::view::parts(state, ws, sub).await?;
     let fmt = crate::web::format::credits;
     Ok(CreditsCard {
         balance: fmt(parts.balance.total()),
@@ -83,6 +91,30 @@ async fn credits_card(state: &AppState, ws: &WorkspaceId, tz: chrono_tz::Tz) -> 
         period_end: sub.period_end.with_timezone(&tz).format("%-d %b %Y").to_string(),
         period_end_iso: sub.period_end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     })
+}
+
+/// This cycle's usage: its credits and the compact daily chart.
+#[derive(Debug, Serialize)]
+pub struct UsageCard {
+    pub credits: String,
+    pub events: i64,
+    /// The server-drawn SVG (the chart escapes what it prints).
+    #[serde(skip)]
+    pub chart: String,
+}
+
+async fn usage_card(state: &AppState, ws: &WorkspaceId, sub: &SubscriptionRow, tz: Tz) -> AppResult<UsageCard> {
+    let summary = crate::usage::summary::this_cycle(&state.db, ws, tz, sub).await?;
+    let range = summary.range;
+    let chart = crate::usage::chart::render(
+        &summary.days,
+        range.first_day,
+        range.last_day,
+        "Credits used per day this cycle, by type",
+        "home-usage-chart",
+        crate::usage::chart::Size::Compact,
+    );
+    Ok(UsageCard { credits: crate::web::format::credits(summary.total.credits), events: summary.total.events, chart })
 }
 
 /// How many agents the card lists; "View all" leads to the rest.

@@ -17,8 +17,7 @@ use utoipa_axum::routes;
 
 use switchboard_core::{Permission, WorkspaceId};
 
-use crate::feature::Feature;
-use crate::home::checklist::Step;
+use crate::feature::{Feature, Step};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
 

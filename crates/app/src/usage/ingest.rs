@@ -1,14 +1,15 @@
 //! Recording a checked batch of usage events in ONE transaction: lock the
 //! balance row (so the batches of one workspace queue, in every process),
-//! set aside keys recorded before (duplicates: accepted, ignored, reported
-//! with the first event's ID), price the new events with the plan's rate
-//! card, post one usage debit per type, insert the events, add them to the
-//! hourly roll-ups, check the cycle's alerts, commit.
+//! price the events with the plan's rate card, insert them — the unique
+//! key sets aside keys recorded before (duplicates: accepted, ignored,
+//! reported with the first event's ID) without a look-up — post one usage
+//! debit per type for what was inserted, add it to the hourly roll-ups,
+//! check the cycle's alerts, commit.
 //!
 //! Statements have a few fixed shapes (blocks of 100, 10 and 1 rows for
 //! look-ups, 25, 5 and 1 for inserts) so both databases keep them prepared
 //! however long the batch.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -88,19 +89,14 @@ async fn existing_keys(
     Ok(found)
 }
 
-/// The IDs of `ids` that are agents of the workspace: one query a block.
+/// The IDs of `ids` that are agents of the workspace (the agents feature answers).
 pub async fn known_agents(
     db: &switchboard_db::Db,
     ws: &WorkspaceId,
     ids: &[switchboard_core::AgentId],
 ) -> Result<Vec<String>, sqlx::Error> {
-    let mut known = Vec::new();
-    for block in blocks(ids, LOOKUP) {
-        let mut q = Query::new("SELECT id FROM agents WHERE workspace_id = ");
-        q.bind(ws.as_str()).push(" AND id IN (").bind_list(block.iter().map(|id| id.as_str())).push(")");
-        known.extend(q.fetch_all::<(String,)>(db).await?.into_iter().map(|(id,)| id));
-    }
-    Ok(known)
+    let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
+    crate::agents::store::existing(db, ws, &ids).await
 }
 
 /// A new event with its price and the debit that paid for it.
@@ -111,7 +107,18 @@ struct Priced<'a> {
     ledger_entry: Option<CreditEntryId>,
 }
 
-async fn insert_events(tx: &mut Tx, ws: &WorkspaceId, rows: &[Priced<'_>], now: DateTime<Utc>) -> AppResult<()> {
+/// Inserts the events whose key is new to the workspace; returns the IDs
+/// of those inserted. A block whose every row went in (the usual case)
+/// needs nothing more; only a block with a repeated key is read back.
+/// (Counting rows rather than `RETURNING` them: on SQLite each returned row
+/// is one more hand-off from sqlx's database thread.)
+async fn insert_events(
+    tx: &mut Tx,
+    ws: &WorkspaceId,
+    rows: &[Priced<'_>],
+    now: DateTime<Utc>,
+) -> AppResult<HashSet<String>> {
+    let mut inserted = HashSet::with_capacity(rows.len());
     for block in blocks(rows, INSERT) {
         let mut q = Query::new(
             "INSERT INTO usage_events (id, workspace_id, type, quantity, credits, occurred_at, agent_id,
@@ -127,9 +134,24 @@ async fn insert_events(tx: &mut Tx, ws: &WorkspaceId, rows: &[Priced<'_>], now: 
             q.bind(row.event.idempotency_key.as_str()).push(", ").bind(row.event.metadata.as_deref()).push(", ");
             q.bind(row.ledger_entry.as_ref().map(|e| e.as_str())).push(", ").push_param(now_param).push(")");
         }
-        q.execute(&mut *tx).await?;
+        q.push(" ON CONFLICT (workspace_id, idempotency_key) DO NOTHING");
+        let count = q.execute(&mut *tx).await?;
+        if usize::try_from(count).is_ok_and(|n| n == block.len()) {
+            inserted.extend(block.iter().map(|row| row.id.as_str().to_string()));
+            continue;
+        }
+        // Some keys were there before: the rows holding this block's keys
+        // with the IDs just generated are the ones inserted.
+        let events: Vec<NewEvent> = block.iter().map(|row| row.event.clone()).collect();
+        let found = existing_keys(&mut *tx, ws, &events).await?;
+        inserted.extend(
+            block
+                .iter()
+                .filter(|row| found.get(&row.event.idempotency_key).is_some_and(|(id, _)| id == &row.id))
+                .map(|row| row.id.as_str().to_string()),
+        );
     }
-    Ok(())
+    Ok(inserted)
 }
 
 /// The start of `t`'s UTC hour.
@@ -204,24 +226,40 @@ pub async fn record(state: &AppState, ws: &WorkspaceId, events: &[NewEvent]) -> 
         }
     };
     let plan = state.config.billing.catalogue.resolve(&sub.plan_key);
-    let existing = existing_keys(&mut tx, ws, events).await?;
+
+    // Price every event; each type's debit gets its ID now, so the events
+    // can name it when they are inserted (before the debit is posted).
+    let mut debit_ids: BTreeMap<UsageType, CreditEntryId> = BTreeMap::new();
+    let mut priced = Vec::with_capacity(events.len());
+    for event in events {
+        let credits = plan.rate_card.price(event.usage_type, event.quantity).ok_or_else(out_of_range)?.millis();
+        let ledger_entry = (credits > 0).then(|| debit_ids.entry(event.usage_type).or_default().clone());
+        priced.push(Priced { event, id: UsageEventId::new(), credits, ledger_entry });
+    }
+    // Insert first: the unique key sets duplicates aside (ON CONFLICT DO
+    // NOTHING), so a batch of new events needs no look-up; only keys that
+    // were not inserted are read back, to report the first event's ID.
+    let inserted = insert_events(&mut tx, ws, &priced, now).await?;
+    let repeated: Vec<NewEvent> =
+        priced.iter().filter(|p| !inserted.contains(p.id.as_str())).map(|p| p.event.clone()).collect();
+    let existing = existing_keys(&mut tx, ws, &repeated).await?;
 
     let mut results = Vec::with_capacity(events.len());
-    let mut priced = Vec::with_capacity(events.len());
     let mut per_type: BTreeMap<UsageType, (i64, usize)> = BTreeMap::new();
-    for (index, event) in events.iter().enumerate() {
-        if let Some((id, credits)) = existing.get(&event.idempotency_key) {
+    for (index, row) in priced.iter().enumerate() {
+        if !inserted.contains(row.id.as_str()) {
+            let (id, credits) = existing
+                .get(&row.event.idempotency_key)
+                .ok_or_else(|| anyhow::anyhow!("usage event key neither inserted nor found"))?;
             results.push(EventResult { index, id: id.clone(), credits: *credits, duplicate: true });
             continue;
         }
-        let credits = plan.rate_card.price(event.usage_type, event.quantity).ok_or_else(out_of_range)?.millis();
-        let id = UsageEventId::new();
-        results.push(EventResult { index, id: id.clone(), credits, duplicate: false });
-        let total = per_type.entry(event.usage_type).or_default();
-        total.0 = total.0.checked_add(credits).ok_or_else(out_of_range)?;
+        results.push(EventResult { index, id: row.id.clone(), credits: row.credits, duplicate: false });
+        let total = per_type.entry(row.event.usage_type).or_default();
+        total.0 = total.0.checked_add(row.credits).ok_or_else(out_of_range)?;
         total.1 += 1;
-        priced.push(Priced { event, id, credits, ledger_entry: None });
     }
+    priced.retain(|p| inserted.contains(p.id.as_str()));
     let mut recorded =
         Recorded { recorded: priced.len(), duplicates: events.len() - priced.len(), results, ..Recorded::default() };
     if priced.is_empty() {
@@ -231,13 +269,10 @@ pub async fn record(state: &AppState, ws: &WorkspaceId, events: &[NewEvent]) -> 
 
     // One debit per type, keyed by this batch: usage already happened, so it may overdraw.
     let batch = ulid::Ulid::new().to_string();
-    let mut entries: BTreeMap<UsageType, CreditEntryId> = BTreeMap::new();
     let mut cycle_left = None;
     for (t, (credits, n)) in &per_type {
         recorded.credits = recorded.credits.checked_add(*credits).ok_or_else(out_of_range)?;
-        if *credits == 0 {
-            continue;
-        }
+        let Some(id) = debit_ids.get(t).filter(|_| *credits > 0) else { continue };
         let entry = NewEntry::new(
             EntryKind::Usage,
             Credits::from_millis(-credits),
@@ -245,17 +280,11 @@ pub async fn record(state: &AppState, ws: &WorkspaceId, events: &[NewEvent]) -> 
             format!("Usage: {}, {} event{}", t.label(), count(*n), if *n == 1 { "" } else { "s" }),
         )
         .overdraft(Overdraft::Allow)
-        .reference(format!("usage_batch:{batch}"));
+        .reference(format!("usage_batch:{batch}"))
+        .with_id(id.clone());
         let posted = ledger::post(&mut tx, ws, entry, now).await?;
         cycle_left = Some(posted.after.cycle);
-        entries.insert(*t, posted.entry.id);
     }
-    for row in &mut priced {
-        if row.credits > 0 {
-            row.ledger_entry = entries.get(&row.event.usage_type).cloned();
-        }
-    }
-    insert_events(&mut tx, ws, &priced, now).await?;
     add_to_hours(&mut tx, ws, &priced).await?;
     if let Some(cycle_left) = cycle_left {
         recorded.alerts = super::alerts::check(state, &mut tx, &sub, cycle_left, now).await?;

@@ -120,7 +120,7 @@ pub async fn usage_page(
     let sub = crate::subscription::trial::load_or_start(&state, &ctx.workspace.id).await?;
     let range = period.range(&sub, tz);
     let s = summary::summarise(&state.db, &ctx.workspace.id, tz, range).await?;
-    let names = summary::agent_names(&state.db, &ctx.workspace.id).await?;
+    let names = summary::agent_names(&state.db, &ctx.workspace.id, &s).await?;
     let parts = crate::credits::view::parts(&state, &ctx.workspace.id, &sub).await?;
     let name_of = |id: &Option<String>| {
         export::agent_label(id.as_deref(), id.as_ref().and_then(|i| names.get(i)).map(String::as_str))
@@ -158,9 +158,7 @@ pub async fn usage_page(
         Size::Full,
     );
     let (type_labels, days) = day_rows(&s);
-    let included = parts.included.millis().max(0);
-    let used_percent =
-        if included > 0 { (parts.used.millis().saturating_mul(100) / included).clamp(0, 100) } else { 0 };
+    let used_percent = crate::credits::view::percent(parts.used, parts.included);
     let (from_value, to_value) = match period {
         Period::Custom { from, to } => (from.to_string(), to.to_string()),
         _ if !form.from.is_empty() || !form.to.is_empty() => (form.from.clone(), form.to.clone()),

@@ -202,7 +202,7 @@ pub async fn usage_summary(
             })
             .collect(),
         _ => {
-            let names = summary::agent_names(&state.db, &ctx.workspace.id).await?;
+            let names = summary::agent_names(&state.db, &ctx.workspace.id, &s).await?;
             s.by_agent
                 .iter()
                 .map(|(id, t)| {

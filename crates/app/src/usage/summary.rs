@@ -318,12 +318,15 @@ fn assemble(range: Range, tz: Tz, hours: Vec<HourRow>, agents: Vec<AgentRow>) ->
     }
 }
 
-/// The names of the workspace's agents by ID, to label totals (an ID
-/// missing here is a deleted agent).
-pub async fn agent_names(db: &Db, ws: &WorkspaceId) -> AppResult<std::collections::HashMap<String, String>> {
-    let rows: Vec<(String, String)> =
-        fetch_all!(db, (String, String), "SELECT id, name FROM agents WHERE workspace_id = $1", ws.as_str())?;
-    Ok(rows.into_iter().collect())
+/// The names of the agents of `summary` by ID, to label its totals (an ID
+/// missing here is a deleted agent), from the agents feature.
+pub async fn agent_names(
+    db: &Db,
+    ws: &WorkspaceId,
+    summary: &Summary,
+) -> AppResult<std::collections::HashMap<String, String>> {
+    let ids: Vec<&str> = summary.by_agent.iter().filter_map(|(id, _)| id.as_deref()).collect();
+    Ok(crate::agents::store::names(db, ws, &ids).await?)
 }
 
 /// The current billing cycle's summary, for the home page.

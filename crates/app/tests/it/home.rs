@@ -106,5 +106,29 @@ async fn members_and_viewers_see_no_credits_nor_admin_steps() {
         let creates = role == "member";
         assert_eq!(page.contains("href=\"/agents/new\""), creates, "{role}: {page}");
         assert_eq!(page.contains("data-step=\"agent\""), creates, "{role}: {page}");
+        assert!(!page.contains("home-usage-credits"), "{role} sees no usage: {page}");
     }
+}
+
+#[tokio::test]
+async fn the_usage_card_shows_this_cycles_usage_with_its_chart() {
+    let app = TestApp::spawn().await;
+    let ada = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let page = home(&ada).await;
+    assert!(page.contains("id=\"home-usage-credits\">0</strong>"), "{page}");
+    assert_eq!(page.matches("<g class=\"bar\"").count(), 0, "no usage, no bar: {page}");
+
+    // A 61-second call is two started minutes: 20 credits on the default rate card.
+    let now = app.clock_now().to_rfc3339();
+    let events = json!({"events": [
+        {"type": "call_minutes", "quantity": 61, "occurred_at": now, "idempotency_key": "call-1"},
+        {"type": "sms", "quantity": 3, "occurred_at": now, "idempotency_key": "sms-1"}
+    ]});
+    let res = ada.post_json("/api/v1/usage/events", events).await;
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+
+    let page = home(&ada).await;
+    assert!(page.contains("id=\"home-usage-credits\">23</strong> credits used by 2 events"), "{page}");
+    assert_eq!(page.matches("<g class=\"bar\"").count(), 1, "one bar, today: {page}");
+    assert!(page.contains("id=\"home-credit-balance\">977</strong>"), "the ledger was debited: {page}");
 }

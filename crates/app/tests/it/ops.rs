@@ -77,7 +77,7 @@ async fn the_openapi_document_describes_every_api_route() {
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             let res = admin.api(method.clone(), &concrete, None).await;
             assert_ne!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
-            if !path.contains("{id}") {
+            if !path.contains('{') {
                 assert_ne!(res.status(), StatusCode::NOT_FOUND, "{method} {path}");
             }
         }
