@@ -52,9 +52,13 @@ s.step('Settings → Usage shows a bar per day with usage and the credits by age
   await checkA11y(page);
   await page.getByRole('heading', { name: 'Usage', level: 1 }).waitFor();
   await page.getByLabel('Show').selectOption('custom');
-  await page.getByLabel('From').fill(day(yesterday));
-  await page.getByLabel('To').fill(day(now));
-  await submit(page, page.getByRole('button', { name: 'Show usage' }));
+  await page.getByLabel('From', { exact: true }).fill(day(yesterday));
+  await page.getByLabel('To', { exact: true }).fill(day(now));
+  // The period form is a GET form (a link to the view): wait for its page, not a POST.
+  await Promise.all([
+    page.waitForURL(/\/settings\/usage\?.*period=custom/),
+    page.getByRole('button', { name: 'Show usage' }).click(),
+  ]);
   await checkA11y(page);
   const chart = page.locator('svg.usage-chart');
   assert.equal(await chart.count(), 1);
@@ -82,3 +86,26 @@ s.step('the admin downloads the period as CSV', async ({ page }) => {
   await checkA11y(page);
 });
 
+
+s.step('the home page shows the credits left, the agent and this cycle\'s usage', async ({ page, server }) => {
+  // The usage above happened before the workspace's trial began; a call now is in this cycle.
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const events = [{ type: 'call_minutes', quantity: 30, occurred_at: new Date().toISOString(), agent_id: agentId, idempotency_key: 'call-2' }];
+  const res = await fetch(`${server.url}/api/v1/usage/events`, { method: 'POST', headers, body: JSON.stringify({ events }) });
+  assert.ok(res.ok, `ingest: ${res.status} ${await res.clone().text()}`);
+  await page.goto('/');
+  await checkA11y(page);
+  // 90 s + 30 s of calls (2 + 1 started minutes, 30 credits) and 2 SMS (2 credits) off the 1,000 trial credits.
+  assert.equal((await page.locator('#home-credit-balance').innerText()).trim(), '968');
+  // This cycle began when the workspace was created; its first hour counts whole (usage is kept
+  // in hourly totals), so the SMS posted a minute before may be in it: the API says what is.
+  const summary = await (await fetch(`${server.url}/api/v1/usage/summary`, { headers })).json();
+  assert.ok([10_000, 12_000].includes(summary.credits), `this cycle: ${JSON.stringify(summary)}`);
+  assert.equal((await page.locator('#home-usage-credits').innerText()).trim(), String(summary.credits / 1000));
+  const chart = page.locator('#home-usage-heading ~ figure svg');
+  assert.equal(await chart.getAttribute('role'), 'img');
+  assert.equal(await chart.locator('g.bar').count(), 1, 'a bar for today');
+  const agents = page.locator('section[aria-labelledby="home-agents-heading"]');
+  await agents.getByRole('link', { name: 'Reception' }).waitFor();
+  assert.match(await agents.innerText(), /Draft/);
+});

@@ -217,7 +217,14 @@ struct AgentRow {
 /// Sums the roll-ups of `range` for `ws`, days in `tz`. Two indexed range
 /// reads of `usage_hourly` (its key starts with workspace and hour): one
 /// grouped by hour and type for the days, one by agent and type.
+///
+/// A range that starts or ends inside an hour (a billing cycle begins when
+/// its workspace was created) takes the hour its start falls in and leaves
+/// the hour its end falls in to the next range: every hour belongs to
+/// exactly one of two adjacent periods, and usage early in a cycle's first
+/// hour is not lost.
 pub async fn summarise(db: &Db, ws: &WorkspaceId, tz: Tz, range: Range) -> AppResult<Summary> {
+    let (first_hour, end_hour) = (super::ingest::hour_of(range.from), super::ingest::hour_of(range.to));
     let hours = fetch_all!(
         db,
         HourRow,
@@ -236,8 +243,8 @@ pub async fn summarise(db: &Db, ws: &WorkspaceId, tz: Tz, range: Range) -> AppRe
          CAST(SUM(CASE WHEN type = 'training' THEN credits ELSE 0 END) AS BIGINT) AS c5 \
          FROM usage_hourly WHERE workspace_id = $1 AND hour >= $2 AND hour < $3 GROUP BY hour",
         ws.as_str(),
-        range.from,
-        range.to
+        first_hour,
+        end_hour
     )?;
     let agents = fetch_all!(
         db,
@@ -246,8 +253,8 @@ pub async fn summarise(db: &Db, ws: &WorkspaceId, tz: Tz, range: Range) -> AppRe
          CAST(SUM(credits) AS BIGINT) AS credits FROM usage_hourly \
          WHERE workspace_id = $1 AND hour >= $2 AND hour < $3 GROUP BY agent_id, type",
         ws.as_str(),
-        range.from,
-        range.to
+        first_hour,
+        end_hour
     )?;
     Ok(assemble(range, tz, hours, agents))
 }
@@ -259,8 +266,9 @@ fn type_index(kind: &str) -> Option<usize> {
 fn assemble(range: Range, tz: Tz, hours: Vec<HourRow>, agents: Vec<AgentRow>) -> Summary {
     let mut days: BTreeMap<NaiveDate, [Totals; 6]> = BTreeMap::new();
     for row in hours {
-        // The local date on which the UTC hour starts (see the module header).
-        let date = row.hour.with_timezone(&tz).date_naive();
+        // The local date on which the UTC hour starts (see the module header),
+        // within the range's days (a range starting inside an hour).
+        let date = row.hour.with_timezone(&tz).date_naive().max(range.first_day).min(range.last_day);
         let day = days.entry(date).or_default();
         for (i, (events, credits)) in row.types().into_iter().enumerate() {
             day[i].add(events, 0, credits);
@@ -367,7 +375,8 @@ mod tests {
         let spring = Range::days(date("2026-03-29"), date("2026-03-29"), paris);
         assert_eq!(spring.to - spring.from, Duration::hours(23));
         let hours = vec![hour("2026-12-07T23:00:00Z", "sms", 1000), hour("2026-12-07T22:00:00Z", "sms", 500)];
-        let s = assemble(range, paris, hours, vec![]);
+        let december = Range::days(date("2026-12-07"), date("2026-12-08"), paris);
+        let s = assemble(december, paris, hours, vec![]);
         let dates: Vec<_> = s.days.iter().map(|d| d.date).collect();
         assert_eq!(dates, vec![date("2026-12-07"), date("2026-12-08")]);
     }

@@ -113,6 +113,9 @@ async fn members_and_viewers_see_no_credits_nor_admin_steps() {
 #[tokio::test]
 async fn the_usage_card_shows_this_cycles_usage_with_its_chart() {
     let app = TestApp::spawn().await;
+    // The cycle starts when the workspace is created, inside an hour: usage
+    // of that first (partial) hour belongs to the cycle.
+    app.clock.advance(chrono::Duration::minutes(35));
     let ada = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
     let page = home(&ada).await;
     assert!(page.contains("id=\"home-usage-credits\">0</strong>"), "{page}");
