@@ -71,16 +71,17 @@ struct Existing {
     credits: i64,
 }
 
+/// The events recorded under `keys`: ID and milli-credits by key.
 async fn existing_keys(
     tx: &mut Tx,
     ws: &WorkspaceId,
-    events: &[NewEvent],
+    keys: &[&str],
 ) -> Result<HashMap<String, (UsageEventId, i64)>, sqlx::Error> {
     let mut found = HashMap::new();
-    for block in blocks(events, LOOKUP) {
+    for block in blocks(keys, LOOKUP) {
         let mut q = Query::new("SELECT idempotency_key, id, credits FROM usage_events WHERE workspace_id = ");
         q.bind(ws.as_str()).push(" AND idempotency_key IN (");
-        q.bind_list(block.iter().map(|e| e.idempotency_key.as_str())).push(")");
+        q.bind_list(block.iter().copied()).push(")");
         for row in q.fetch_all::<Existing>(&mut *tx).await? {
             let id = row.id.parse().map_err(|_| sqlx::Error::Decode(format!("usage event ID {:?}", row.id).into()))?;
             found.insert(row.idempotency_key, (id, row.credits));
@@ -107,18 +108,21 @@ struct Priced<'a> {
     ledger_entry: Option<CreditEntryId>,
 }
 
-/// Inserts the events whose key is new to the workspace; returns the IDs
-/// of those inserted. A block whose every row went in (the usual case)
-/// needs nothing more; only a block with a repeated key is read back.
+/// What [`insert_events`] did: the IDs it inserted, and for each key that
+/// was recorded before, the first event's ID and milli-credits.
+#[derive(Default)]
+struct Inserted {
+    ids: HashSet<String>,
+    earlier: HashMap<String, (UsageEventId, i64)>,
+}
+
+/// Inserts the events whose key is new to the workspace. A block whose
+/// every row went in (the usual case) needs nothing more; only a block with
+/// a repeated key is read back, once, for both answers.
 /// (Counting rows rather than `RETURNING` them: on SQLite each returned row
 /// is one more hand-off from sqlx's database thread.)
-async fn insert_events(
-    tx: &mut Tx,
-    ws: &WorkspaceId,
-    rows: &[Priced<'_>],
-    now: DateTime<Utc>,
-) -> AppResult<HashSet<String>> {
-    let mut inserted = HashSet::with_capacity(rows.len());
+async fn insert_events(tx: &mut Tx, ws: &WorkspaceId, rows: &[Priced<'_>], now: DateTime<Utc>) -> AppResult<Inserted> {
+    let mut inserted = Inserted { ids: HashSet::with_capacity(rows.len()), earlier: HashMap::new() };
     for block in blocks(rows, INSERT) {
         let mut q = Query::new(
             "INSERT INTO usage_events (id, workspace_id, type, quantity, credits, occurred_at, agent_id,
@@ -137,19 +141,25 @@ async fn insert_events(
         q.push(" ON CONFLICT (workspace_id, idempotency_key) DO NOTHING");
         let count = q.execute(&mut *tx).await?;
         if usize::try_from(count).is_ok_and(|n| n == block.len()) {
-            inserted.extend(block.iter().map(|row| row.id.as_str().to_string()));
+            inserted.ids.extend(block.iter().map(|row| row.id.as_str().to_string()));
             continue;
         }
         // Some keys were there before: the rows holding this block's keys
-        // with the IDs just generated are the ones inserted.
-        let events: Vec<NewEvent> = block.iter().map(|row| row.event.clone()).collect();
-        let found = existing_keys(&mut *tx, ws, &events).await?;
-        inserted.extend(
-            block
-                .iter()
-                .filter(|row| found.get(&row.event.idempotency_key).is_some_and(|(id, _)| id == &row.id))
-                .map(|row| row.id.as_str().to_string()),
-        );
+        // with the IDs just generated are the ones inserted; the others
+        // are the earlier events.
+        let keys: Vec<&str> = block.iter().map(|row| row.event.idempotency_key.as_str()).collect();
+        let mut found = existing_keys(&mut *tx, ws, &keys).await?;
+        for row in block {
+            match found.remove(&row.event.idempotency_key) {
+                Some((id, _)) if id == row.id => {
+                    inserted.ids.insert(row.id.as_str().to_string());
+                }
+                Some(earlier) => {
+                    inserted.earlier.insert(row.event.idempotency_key.clone(), earlier);
+                }
+                None => {}
+            }
+        }
     }
     Ok(inserted)
 }
@@ -239,10 +249,7 @@ pub async fn record(state: &AppState, ws: &WorkspaceId, events: &[NewEvent]) -> 
     // Insert first: the unique key sets duplicates aside (ON CONFLICT DO
     // NOTHING), so a batch of new events needs no look-up; only keys that
     // were not inserted are read back, to report the first event's ID.
-    let inserted = insert_events(&mut tx, ws, &priced, now).await?;
-    let repeated: Vec<NewEvent> =
-        priced.iter().filter(|p| !inserted.contains(p.id.as_str())).map(|p| p.event.clone()).collect();
-    let existing = existing_keys(&mut tx, ws, &repeated).await?;
+    let Inserted { ids: inserted, earlier: existing } = insert_events(&mut tx, ws, &priced, now).await?;
 
     let mut results = Vec::with_capacity(events.len());
     let mut per_type: BTreeMap<UsageType, (i64, usize)> = BTreeMap::new();
