@@ -14,20 +14,20 @@
 //!     SWITCHBOARD_BENCH_DATABASE_URL=postgres://… cargo bench -p switchboard --bench usage_ingest
 //!
 //! `SWITCHBOARD_BENCH_SECONDS` (default 10) is each phase's length.
+#[path = "support/admin_workspace.rs"]
+mod admin_workspace;
+
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use switchboard::auth::model::{EmailAddress, PersonName};
-use switchboard::auth::{token_format, users};
 use switchboard::clock::SystemClock;
 use switchboard::config::{CommonArgs, Config};
-use switchboard::secrets::sha256_hex;
 use switchboard::state::AppState;
 use switchboard::usage::UsageType;
-use switchboard_core::{AgentId, ApiTokenId, Role, WorkspaceId};
+use switchboard_core::{AgentId, WorkspaceId};
 use switchboard_db::execute;
 
 const CLIENTS: usize = 4;
@@ -40,24 +40,8 @@ fn env_number(name: &str, default: u64) -> u64 {
 /// A workspace with an Admin, an Admin token and three agents.
 async fn setup(state: &AppState) -> anyhow::Result<(WorkspaceId, String, Vec<AgentId>)> {
     let now = chrono::Utc::now();
-    let ws = WorkspaceId::new();
-    let tag = ulid::Ulid::new().to_string().to_lowercase();
     let mut tx = state.db.begin().await?;
-    let name = PersonName::parse("Bench Admin").map_err(anyhow::Error::msg)?;
-    let email = EmailAddress::parse(&format!("bench-{tag}@example.com")).map_err(anyhow::Error::msg)?;
-    let admin = users::insert(&mut tx, users::NewUser { name: &name, email: &email, password_hash: "x" }, now)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("duplicate user"))?;
-    let ws_name = switchboard::workspaces::model::WorkspaceName::parse("Bench").map_err(anyhow::Error::msg)?;
-    switchboard::workspaces::store::insert(&mut tx, &ws, &ws_name, &admin.id, now).await?;
-    switchboard::members::store::upsert_active(&mut tx, &ws, &admin.id, Role::Admin, now).await?;
-    let token = token_format::generate();
-    let stored = switchboard::developer::store::StoredSecret {
-        hash: sha256_hex(&token),
-        prefix: token_format::display_prefix(&token),
-    };
-    let new = switchboard::developer::model::NewToken { name: "bench".into(), role: Role::Admin, expires_at: None };
-    switchboard::developer::store::insert(&mut tx, &ws, &ApiTokenId::new(), &new, &stored, &admin.id, now).await?;
+    let (ws, _admin, token) = admin_workspace::create(&mut tx, now).await?;
     let mut agents = Vec::new();
     for n in 0..3 {
         let id = AgentId::new();

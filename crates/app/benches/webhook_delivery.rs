@@ -16,6 +16,9 @@
 //!     (BENCH_EVENTS=20000 BENCH_RATE=500 BENCH_SECONDS=10 BENCH_ENDPOINT_CONCURRENCY=4
 //!      BENCH_SKIP_THROUGHPUT=1 adjust it)
 //! ```
+#[path = "support/admin_workspace.rs"]
+mod admin_workspace;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -23,13 +26,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
-use switchboard::auth::model::{EmailAddress, PersonName};
-use switchboard::auth::{token_format, users};
 use switchboard::config::{CommonArgs, Config};
-use switchboard::secrets::sha256_hex;
 use switchboard::server_key::ServerKeys;
 use switchboard::webhooks::{enqueue, secret, store};
-use switchboard_core::{ApiTokenId, Role, WorkspaceId};
+use switchboard_core::WorkspaceId;
 use switchboard_db::{Db, fetch_scalar};
 
 const ENDPOINTS: usize = 10;
@@ -82,24 +82,8 @@ async fn setup(
     let args = CommonArgs { database_url: Some(url.into()), ..Default::default() };
     let db = switchboard::server::connect(&Config::resolve(&args)?).await?;
     let now = chrono::Utc::now();
-    let ws = WorkspaceId::new();
-    let tag = ulid::Ulid::new().to_string().to_lowercase();
     let mut tx = db.begin().await?;
-    let name = PersonName::parse("Bench Admin").map_err(anyhow::Error::msg)?;
-    let email = EmailAddress::parse(&format!("bench-{tag}@example.com")).map_err(anyhow::Error::msg)?;
-    let admin = users::insert(&mut tx, users::NewUser { name: &name, email: &email, password_hash: "x" }, now)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("duplicate user"))?;
-    let ws_name = switchboard::workspaces::model::WorkspaceName::parse("Bench").map_err(anyhow::Error::msg)?;
-    switchboard::workspaces::store::insert(&mut tx, &ws, &ws_name, &admin.id, now).await?;
-    switchboard::members::store::upsert_active(&mut tx, &ws, &admin.id, Role::Admin, now).await?;
-    let token = token_format::generate();
-    let stored = switchboard::developer::store::StoredSecret {
-        hash: sha256_hex(&token),
-        prefix: token_format::display_prefix(&token),
-    };
-    let new = switchboard::developer::model::NewToken { name: "bench".into(), role: Role::Admin, expires_at: None };
-    switchboard::developer::store::insert(&mut tx, &ws, &ApiTokenId::new(), &new, &stored, &admin.id, now).await?;
+    let (ws, admin, token) = admin_workspace::create(&mut tx, now).await?;
     let mut endpoints = Vec::new();
     for n in 0..endpoints_wanted {
         let id = switchboard_core::WebhookEndpointId::new();
@@ -115,7 +99,7 @@ async fn setup(
             previous_secret_enc: None,
             previous_secret_until: None,
             failing_since: None,
-            created_by: admin.id.clone(),
+            created_by: admin.clone(),
             created_at: now,
             updated_at: now,
         };
