@@ -24,8 +24,14 @@ pub struct Agent {
     pub updated_at: DateTime<Utc>,
 }
 
-const SELECT: &str =
-    "SELECT id, workspace_id, name, description, status, default_voice, created_at, updated_at FROM agents";
+/// The columns of [`Agent`], in one place for every query that reads it.
+macro_rules! agent_select {
+    () => {
+        "SELECT id, workspace_id, name, description, status, default_voice, created_at, updated_at FROM agents"
+    };
+}
+
+const SELECT: &str = agent_select!();
 
 pub async fn insert<'a>(
     ex: impl IntoExec<'a>,
@@ -57,8 +63,7 @@ pub async fn find<'a>(
     fetch_optional!(
         ex,
         Agent,
-        "SELECT id, workspace_id, name, description, status, default_voice, created_at, updated_at
-         FROM agents WHERE workspace_id = $1 AND id = $2",
+        concat!(agent_select!(), " WHERE workspace_id = $1 AND id = $2"),
         workspace_id.as_str(),
         id.as_str()
     )
@@ -71,10 +76,7 @@ pub async fn find_for_update(
     workspace_id: &WorkspaceId,
     id: &AgentId,
 ) -> Result<Option<Agent>, sqlx::Error> {
-    let mut q = Query::new(
-        "SELECT id, workspace_id, name, description, status, default_voice, created_at, updated_at
-         FROM agents WHERE workspace_id = ",
-    );
+    let mut q = Query::new(concat!(agent_select!(), " WHERE workspace_id = "));
     q.bind(workspace_id.as_str()).push(" AND id = ").bind(id.as_str());
     if tx.backend() == switchboard_db::Backend::Postgres {
         q.push(" FOR UPDATE");
