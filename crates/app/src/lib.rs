@@ -29,6 +29,7 @@ pub mod load;
 pub mod members;
 pub mod ops;
 pub mod payments;
+pub mod phone_numbers;
 pub mod policy;
 pub mod profile;
 pub mod ratelimit;

@@ -28,5 +28,14 @@ pub fn all() -> Vec<Feature> {
         crate::stripe_events::FEATURE,
         crate::agents::FEATURE,
         crate::usage::FEATURE,
+        crate::phone_numbers::FEATURE,
     ]
+}
+
+/// The platform's carrier, which numbers are bought through (built by the
+/// phone numbers feature from `[carrier]`).
+pub fn platform_carrier(
+    config: &crate::config::Config,
+) -> anyhow::Result<std::sync::Arc<dyn switchboard_providers::carriers::Carrier>> {
+    crate::phone_numbers::carrier::platform(config)
 }

@@ -56,9 +56,12 @@ pub async fn build_state_with(
         .context("loading the server key (--server-key-file)")?;
     let payments = crate::payments::processor(&config.billing.processor)?;
     tracing::info!(processor = payments.name(), "payments configured");
+    let carrier = crate::registry::platform_carrier(&config)?;
+    tracing::info!(carrier = carrier.name(), "carrier configured");
     Ok(AppState::new(Inner {
         db,
         payments,
+        carrier,
         public_url,
         templates: Templates::load()?,
         files,

@@ -39,6 +39,9 @@ pub struct Inner {
     pub webhooks_wakeup: Arc<tokio::sync::Notify>,
     /// The payment processor (sandbox or Stripe, see `crate::payments`).
     pub payments: Arc<dyn switchboard_providers::payments::PaymentProcessor>,
+    /// The platform's carrier, which numbers are bought through (sandbox,
+    /// Twilio or Telnyx; built by the phone numbers feature).
+    pub carrier: Arc<dyn switchboard_providers::carriers::Carrier>,
     /// The registered features (`registry::all()`, plus any a test adds).
     pub features: Arc<[crate::feature::Feature]>,
 }

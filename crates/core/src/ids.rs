@@ -153,6 +153,22 @@ prefixed_id!(
     UsageEventId,
     "use"
 );
+prefixed_id!(
+    /// A phone number of a workspace, bought or imported (`pn_…`).
+    PhoneNumberId,
+    "pn"
+);
+prefixed_id!(
+    /// A carrier account a workspace connected (BYOC, `cac_…`).
+    CarrierAccountId,
+    "cac"
+);
+prefixed_id!(
+    /// An SMS that came in to one of a workspace's numbers (`msg_` is
+    /// taken by webhook messages: `sms_…`).
+    InboundMessageId,
+    "sms"
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,6 @@
 //! Outside services behind small traits, each with a built-in default that
 //! works offline and a real client chosen by configuration.
+pub mod carriers;
 pub mod email;
 mod fs_util;
 pub mod payments;

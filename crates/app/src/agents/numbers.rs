@@ -1,12 +1,12 @@
 //! The phone numbers assigned to agents, as the Agents pages and API show
-//! them. There is no phone numbers table yet: issue 15 adds numbers and
-//! their assignment to agents and wires these two functions to it. Until
-//! then every agent has none, and the pages say so ("No phone numbers
-//! assigned"); nothing here invents numbers.
+//! them: read through `phone_numbers::store`, the one owner of that table.
 use std::collections::HashMap;
 
 use switchboard_core::{AgentId, WorkspaceId};
 use switchboard_db::IntoExec;
+
+use crate::phone_numbers::model::{PhoneNumber, Role};
+use crate::phone_numbers::store;
 
 /// A number assigned to an agent.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -15,26 +15,39 @@ pub struct AssignedNumber {
     pub e164: String,
     /// Grouped for people, e.g. `+1 415 555 0100`.
     pub display: String,
+    /// What it does for the agent: `inbound`, `outbound`, `sms`.
+    pub roles: Vec<&'static str>,
+}
+
+fn assigned(number: &PhoneNumber, agent: &AgentId) -> AssignedNumber {
+    let roles = Role::ALL.into_iter().filter(|r| number.agent(*r) == Some(agent)).map(Role::as_str).collect();
+    AssignedNumber { e164: number.e164.clone(), display: number.display(), roles }
 }
 
 /// The numbers assigned to `agent` (unassigned when it is deleted).
 pub async fn assigned_numbers<'a>(
-    _ex: impl IntoExec<'a>,
-    _workspace_id: &WorkspaceId,
-    _agent: &AgentId,
+    ex: impl IntoExec<'a>,
+    workspace_id: &WorkspaceId,
+    agent: &AgentId,
 ) -> Result<Vec<AssignedNumber>, sqlx::Error> {
-    // Issue 15: SELECT the workspace's numbers whose agent is `agent`.
-    Ok(Vec::new())
+    let mut by_agent = assigned_numbers_of(ex, workspace_id, &[agent]).await?;
+    Ok(by_agent.remove(agent).unwrap_or_default())
 }
 
-/// The numbers of each of `agents`, for a list (one query once wired).
+/// The numbers of each of `agents`, for a list (one query).
 pub async fn assigned_numbers_of<'a>(
-    _ex: impl IntoExec<'a>,
-    _workspace_id: &WorkspaceId,
-    _agents: &[&AgentId],
+    ex: impl IntoExec<'a>,
+    workspace_id: &WorkspaceId,
+    agents: &[&AgentId],
 ) -> Result<HashMap<AgentId, Vec<AssignedNumber>>, sqlx::Error> {
-    // Issue 15: one query over the workspace's numbers with an agent in `agents`.
-    Ok(HashMap::new())
+    let numbers = store::serving_agents(ex, workspace_id, agents).await?;
+    Ok(numbers
+        .into_iter()
+        .map(|(agent, numbers)| {
+            let list = numbers.iter().map(|n| assigned(n, &agent)).collect();
+            (agent, list)
+        })
+        .collect())
 }
 
 /// What the delete confirmation says about the agent's numbers.
@@ -54,7 +67,7 @@ mod tests {
     use super::*;
 
     fn number(display: &str) -> AssignedNumber {
-        AssignedNumber { e164: display.replace(' ', ""), display: display.into() }
+        AssignedNumber { e164: display.replace(' ', ""), display: display.into(), roles: vec!["inbound"] }
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub use crate::inbound::settings::{InboundArgs, InboundConfig};
 pub use crate::jobs::settings::{JobArgs, JobSettings};
 pub use crate::load::{LoadArgs, LoadConfig};
 pub use crate::ops::{MetricsArgs, MetricsConfig};
+pub use crate::phone_numbers::settings::{CarrierArgs, CarrierConfig};
 pub use crate::ratelimit::settings::{RateLimit, RateLimitArgs, RateLimits};
 pub use crate::subscription::settings::{BillingArgs, BillingConfig};
 pub use crate::webhooks::settings::{WebhookArgs, WebhookConfig};
@@ -108,6 +109,9 @@ pub struct CommonArgs {
     #[command(flatten)]
     #[serde(default)]
     pub billing: BillingArgs,
+    #[command(flatten)]
+    #[serde(default)]
+    pub carrier: CarrierArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
@@ -146,6 +150,8 @@ pub struct Config {
     pub load: LoadConfig,
     /// The plan table and the payment processor (see `crate::subscription`).
     pub billing: BillingConfig,
+    /// The platform's carrier and the callbacks' settings (see `crate::phone_numbers`).
+    pub carrier: CarrierConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -169,6 +175,7 @@ impl std::fmt::Debug for Config {
             .field("metrics", &self.metrics)
             .field("load", &self.load)
             .field("billing", &self.billing)
+            .field("carrier", &self.carrier)
             .finish()
     }
 }
@@ -267,6 +274,7 @@ impl Config {
             metrics: settings.metrics.resolve()?,
             load: settings.load.resolve()?,
             billing: settings.billing.resolve()?,
+            carrier: settings.carrier.resolve()?,
             data_dir,
         })
     }

@@ -21,6 +21,7 @@ const FEATURES: &[&str] = &[
     "verification",
     "agents",
     "usage",
+    "phone_numbers",
 ];
 
 /// The composition root may name every feature: it is where they are listed
