@@ -10,8 +10,14 @@
 //!
 //! What other features may use: [`store::serving_agents`] (the Agents
 //! pages' numbers, through `agents::numbers`).
+pub mod api;
+pub mod buy;
+pub mod byoc;
 pub mod carrier;
+pub mod inbound;
 pub mod model;
+pub mod pages;
+pub mod release;
 pub mod settings;
 pub mod store;
 
@@ -116,6 +122,7 @@ pub const FEATURE: Feature = Feature {
     ],
     actions: ACTIONS,
     targets: &[("phone_number", "Phone number"), ("carrier_account", "Carrier account")],
+    sealed_columns: &byoc::SEALED_COLUMNS,
     ..Feature::new("phone_numbers")
 };
 
@@ -132,4 +139,9 @@ pub const PHONE_NUMBER_STEP: Step = Step {
     },
 };
 
-fn routes(_r: &mut Routes) {}
+fn routes(r: &mut Routes) {
+    api::routes(r);
+    pages::routes(r);
+    byoc::routes(r);
+    inbound::routes(r);
+}
