@@ -359,3 +359,56 @@ pub async fn set_status<'a>(
     )?;
     Ok(done > 0)
 }
+
+/// An SMS that came in to one of the workspace's numbers.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InboundMessage {
+    pub id: String,
+    pub phone_number_id: String,
+    pub carrier: String,
+    pub carrier_ref: String,
+    pub from_number: String,
+    pub body: String,
+    pub received_at: DateTime<Utc>,
+}
+
+/// Keeps an inbound SMS once per carrier message ID (a replayed callback
+/// changes nothing); false when it was already kept.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_inbound_message<'a>(
+    ex: impl IntoExec<'a>,
+    ws: &WorkspaceId,
+    id: &switchboard_core::InboundMessageId,
+    number: &PhoneNumber,
+    carrier: &str,
+    carrier_ref: &str,
+    from: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = execute!(
+        ex,
+        "INSERT INTO inbound_messages (id, workspace_id, phone_number_id, carrier, carrier_ref, from_number, body, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (carrier, carrier_ref) DO NOTHING",
+        id.as_str(),
+        ws.as_str(),
+        number.id.as_str(),
+        carrier,
+        carrier_ref,
+        from,
+        body,
+        now
+    )?;
+    Ok(done > 0)
+}
+
+/// The workspace's inbound SMS, newest first (at most 1,000).
+pub async fn inbound_messages<'a>(ex: impl IntoExec<'a>, ws: &WorkspaceId) -> Result<Vec<InboundMessage>, sqlx::Error> {
+    switchboard_db::fetch_all!(
+        ex,
+        InboundMessage,
+        "SELECT id, phone_number_id, carrier, carrier_ref, from_number, body, received_at FROM inbound_messages
+         WHERE workspace_id = $1 ORDER BY received_at DESC, id DESC LIMIT 1000",
+        ws.as_str()
+    )
+}

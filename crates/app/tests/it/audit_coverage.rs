@@ -63,6 +63,18 @@ const NO_ENTRY: &[(&str, &str)] = &[
     // batch would bury the Audit Log. The events and their ledger debits
     // are their own record, reconciled by `switchboard usage verify`.
     ("POST", "/api/v1/usage/events"),
+    // The carriers' callbacks for our numbers (phone_numbers/inbound.rs):
+    // a voice callback only answers with TwiML; a call's status becomes a
+    // usage event (the same record, for the same reason, as the usage API
+    // above); an inbound SMS is kept as a message, not a change anyone
+    // made. tests/it/phone_numbers_inbound.rs covers them; this walk runs
+    // without the carriers' secrets, so every call is a 401.
+    ("POST", "/inbound/twilio/voice"),
+    ("POST", "/inbound/twilio/status"),
+    ("POST", "/inbound/twilio/sms"),
+    ("POST", "/inbound/telnyx/voice"),
+    ("POST", "/inbound/telnyx/status"),
+    ("POST", "/inbound/telnyx/sms"),
 ];
 
 /// The test's workspace, its Admin (session and an Admin token), and every

@@ -43,6 +43,7 @@ mod ops;
 mod password_reset;
 mod payment_method;
 mod permissions;
+mod phone_numbers_inbound;
 mod profile;
 mod ratelimit;
 mod redirects;
