@@ -12,6 +12,7 @@
 mod prism;
 
 use prism::PrismServer;
+use switchboard_providers::carriers::telnyx::{Telnyx, key_fingerprint};
 use switchboard_providers::carriers::twilio::{Twilio, TwilioAuth};
 use switchboard_providers::carriers::{
     Callbacks, Capabilities, Carrier, CarrierError, NumberType, OrderState, SearchQuery,
@@ -134,4 +135,92 @@ async fn twilio_refuses_national_searches_and_malformed_ids_and_an_unreachable_a
     let wrong_base = self::twilio(&format!("{}/elsewhere", prism.base_url()));
     assert_eq!(wrong_base.verify().await, Err(CarrierError::NotFound));
     assert_eq!(wrong_base.release(NUMBER_SID).await, Ok(()));
+}
+
+const TELNYX_KEY: &str = "KEY0123456789ABCDEF_prismtest";
+/// The connection (TeXML application) numbers are pointed at.
+const CONNECTION_ID: &str = "1293384261075731499";
+/// The number in the description's examples of orders and numbers.
+const TELNYX_NUMBER: &str = "+19705555098";
+
+fn telnyx(base: &str) -> Telnyx {
+    Telnyx::new(base, TELNYX_KEY).unwrap().with_connection_id(Some(CONNECTION_ID))
+}
+
+#[tokio::test]
+async fn telnyx_verifies_searches_orders_points_lists_finds_and_releases_as_telnyx_describes() {
+    let Some(prism) = PrismServer::telnyx() else { return };
+    let log = || prism.log();
+    let telnyx = telnyx(&prism.base_url());
+
+    // Credential check: a fingerprint of the key, never the key.
+    let account = telnyx.verify().await;
+    let account = account.unwrap_or_else(|e| panic!("GET /phone_numbers: {e:?}\n{}", log()));
+    assert_eq!(account.account_ref, key_fingerprint(TELNYX_KEY));
+    assert_eq!(account.label, "Telnyx account ••••test");
+    assert!(!account.account_ref.contains("KEY"));
+
+    // Search with every filter (brackets encoded; Prism checks them against the deepObject).
+    for number_type in NumberType::ALL {
+        let found = telnyx.search(&query(number_type)).await;
+        let found = found.unwrap_or_else(|e| panic!("GET /available_phone_numbers {number_type:?}: {e:?}\n{}", log()));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].e164, TELNYX_NUMBER);
+        assert_eq!(found[0].country, "US");
+        assert_eq!(found[0].number_type, number_type);
+        assert_eq!(found[0].capabilities, Capabilities::VOICE_SMS);
+    }
+    // The example number has no MMS: asking for it leaves it out.
+    let mms = SearchQuery { capabilities: Capabilities::ALL, ..query(NumberType::Local) };
+    assert_eq!(telnyx.search(&mms).await, Ok(vec![]));
+
+    // Order: the example order lists our number as `success`, so the
+    // number's own ID is looked up and it is ours.
+    let ordered = telnyx.order(TELNYX_NUMBER, "pn_01JPRISM", &callbacks()).await;
+    let Ok(OrderState::Active(owned)) = ordered else { panic!("POST /number_orders: {ordered:?}\n{}", log()) };
+    assert_eq!(owned.e164, TELNYX_NUMBER);
+    assert_eq!(owned.carrier_ref, "1293384261075731499", "the phone number's ID, not the order line's");
+    assert_eq!(owned.number_type, Some(NumberType::Local));
+    // Asking about the order later says the same.
+    let status = telnyx.order_status("12ade33a-21c0-473b-b055-b3c836e1c292").await;
+    assert_eq!(status, Ok(OrderState::Active(owned.clone())), "GET /number_orders/{{id}}\n{}", log());
+    // An order for a number the account does not list yet stays pending.
+    let other = telnyx.order("+13125550100", "pn_01JPRISM2", &callbacks()).await;
+    assert_eq!(
+        other,
+        Ok(OrderState::Pending { order_ref: "12ade33a-21c0-473b-b055-b3c836e1c292".into() }),
+        "{}",
+        log()
+    );
+
+    // Point the number at the connection, then detach it.
+    let pointed = telnyx.set_callbacks(&owned.carrier_ref, Some(&callbacks())).await;
+    assert_eq!(pointed, Ok(()), "PATCH /phone_numbers/{{id}}\n{}", log());
+    assert_eq!(telnyx.set_callbacks(&owned.carrier_ref, None).await, Ok(()), "{}", log());
+    // Without a connection there is nothing to point at: said, not ignored.
+    let unconnected = Telnyx::new(&prism.base_url(), TELNYX_KEY).unwrap();
+    let refused = unconnected.set_callbacks(&owned.carrier_ref, Some(&callbacks())).await;
+    assert!(matches!(refused, Err(CarrierError::Rejected(ref m)) if m.contains("connection")), "{refused:?}");
+
+    // List (three example pages of the same number: listed once) and find.
+    let listed = telnyx.list_numbers().await;
+    assert_eq!(listed.as_deref(), Ok(std::slice::from_ref(&owned)), "GET /phone_numbers pages\n{}", log());
+    assert_eq!(telnyx.find_number(TELNYX_NUMBER).await, Ok(Some(owned.clone())));
+    assert_eq!(telnyx.find_number("+13125550100").await, Ok(None));
+
+    // Release.
+    assert_eq!(telnyx.release(&owned.carrier_ref).await, Ok(()), "DELETE /phone_numbers/{{id}}\n{}", log());
+}
+
+#[tokio::test]
+async fn telnyx_unreachable_is_unavailable_and_an_unknown_path_not_found() {
+    let offline = telnyx("http://127.0.0.1:9");
+    assert!(matches!(offline.verify().await, Err(CarrierError::Unavailable(_))));
+    assert!(matches!(offline.order(TELNYX_NUMBER, "pn_1", &callbacks()).await, Err(CarrierError::Unavailable(_))));
+
+    let Some(prism) = PrismServer::telnyx() else { return };
+    // A path Telnyx does not have (Prism: 404) is NotFound; releasing there is done.
+    let wrong_base = telnyx(&format!("{}/elsewhere", prism.base_url()));
+    assert_eq!(wrong_base.verify().await, Err(CarrierError::NotFound));
+    assert_eq!(wrong_base.release("1293384261075731499").await, Ok(()));
 }

@@ -10,6 +10,7 @@
 //! (BYOC) account is the same trait built from the customer's credentials.
 mod http;
 pub mod sandbox;
+pub mod telnyx;
 pub mod twilio;
 
 use async_trait::async_trait;
