@@ -94,6 +94,14 @@ impl Telnyx {
         })
     }
 
+    pub fn api_base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn connection_id(&self) -> Option<&str> {
+        self.connection_id.as_deref()
+    }
+
     /// The connection (a TeXML application) numbers are pointed at: set on
     /// orders and by [`Carrier::set_callbacks`]. Empty means none.
     pub fn with_connection_id(mut self, connection_id: Option<&str>) -> Telnyx {

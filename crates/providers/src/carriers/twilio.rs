@@ -145,6 +145,10 @@ impl Twilio {
         self.auth.account_sid()
     }
 
+    pub fn api_base(&self) -> &str {
+        &self.base
+    }
+
     /// `/2010-04-01/Accounts/{AccountSid}{rest}`.
     fn account_path(&self, rest: &str) -> String {
         format!("/2010-04-01/Accounts/{}{rest}", segment(self.auth.account_sid()))
