@@ -75,6 +75,17 @@ pub fn key_fingerprint(api_key: &str) -> String {
     hex::encode(&digest[..8])
 }
 
+/// `Telnyx account ••••` and the key's last four characters; nothing of a
+/// key too short for four to be a small part of it.
+pub fn account_label(api_key: &str) -> String {
+    let chars: Vec<char> = api_key.trim().chars().collect();
+    if chars.len() < 16 {
+        return "Telnyx account ••••".into();
+    }
+    let last4: String = chars[chars.len() - 4..].iter().collect();
+    format!("Telnyx account ••••{last4}")
+}
+
 impl Telnyx {
     /// A client for `api_base` (`https://api.telnyx.com/v2`). Refuses an
     /// empty key (`Rejected`, a message to show by the field).
@@ -234,13 +245,7 @@ impl Carrier for Telnyx {
 
     async fn verify(&self) -> Result<AccountInfo, CarrierError> {
         self.phone_numbers(&[("page[size]", "1".into())]).await?;
-        let last4: String = {
-            let chars: Vec<char> = self.api_key.chars().collect();
-            chars[chars.len().saturating_sub(4)..].iter().collect()
-        };
-        Ok(AccountInfo {
-            account_ref: key_fingerprint(&self.api_key), label: format!("Telnyx account ••••{last4}")
-        })
+        Ok(AccountInfo { account_ref: key_fingerprint(&self.api_key), label: account_label(&self.api_key) })
     }
 
     async fn search(&self, query: &SearchQuery) -> Result<Vec<AvailableNumber>, CarrierError> {

@@ -50,3 +50,9 @@ fn owned_numbers_take_their_type_country_and_sms_from_the_resource() {
     );
     assert_eq!(owned(&json!({"phone_number": "+1"})), None);
 }
+
+#[test]
+fn the_label_shows_the_last_four_of_a_real_length_key_only() {
+    assert_eq!(account_label("KEY0123456789ABCDEF_abcd"), "Telnyx account ••••abcd");
+    assert_eq!(account_label("KEY_abcd"), "Telnyx account ••••");
+}
