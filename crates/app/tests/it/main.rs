@@ -44,6 +44,7 @@ mod password_reset;
 mod payment_method;
 mod permissions;
 mod phone_numbers_inbound;
+mod platform_carrier;
 mod profile;
 mod ratelimit;
 mod redirects;
