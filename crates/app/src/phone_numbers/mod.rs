@@ -11,6 +11,8 @@
 //! What other features may use: [`store::serving_agents`] (the Agents
 //! pages' numbers, through `agents::numbers`).
 pub mod api;
+pub mod api_assign;
+pub mod assign;
 pub mod buy;
 pub mod byoc;
 pub mod carrier;
@@ -103,10 +105,7 @@ pub const ACTIONS: &[&Action] = &[
     &ACCOUNT_DISCONNECTED,
 ];
 
-/// Settings → Phone Numbers. Issue 15 (pages): set `section:
-/// Some(SECTION)` and `getting_started: Some(&PHONE_NUMBER_STEP)` once
-/// `/settings/phone-numbers` is mounted here (the planned page stands in
-/// until then).
+/// Settings → Phone Numbers (`pages`).
 pub const SECTION: crate::feature::Section = crate::feature::Section {
     slug: "phone-numbers",
     title: "Phone Numbers",
@@ -123,6 +122,8 @@ pub const FEATURE: Feature = Feature {
     actions: ACTIONS,
     targets: &[("phone_number", "Phone number"), ("carrier_account", "Carrier account")],
     sealed_columns: &byoc::SEALED_COLUMNS,
+    section: Some(SECTION),
+    getting_started: Some(&PHONE_NUMBER_STEP),
     ..Feature::new("phone_numbers")
 };
 
@@ -141,6 +142,7 @@ pub const PHONE_NUMBER_STEP: Step = Step {
 
 fn routes(r: &mut Routes) {
     api::routes(r);
+    api_assign::routes(r);
     pages::routes(r);
     byoc::routes(r);
     inbound::routes(r);

@@ -43,6 +43,8 @@ mod ops;
 mod password_reset;
 mod payment_method;
 mod permissions;
+mod phone_numbers_assign;
+mod phone_numbers_pages;
 mod profile;
 mod ratelimit;
 mod redirects;
