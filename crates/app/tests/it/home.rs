@@ -42,7 +42,8 @@ async fn an_admin_sees_the_credits_and_a_checklist_that_ticks_itself_off() {
     // the phone number step leads to Settings → Phone Numbers.
     assert!(step(&page, "voice").contains("Coming soon"));
     assert!(!step(&page, "voice").contains("href="));
-    assert!(step(&page, "phone_number").contains("href=\"/settings/phone-numbers\""), "{page}");
+    let phone = step(&page, "phone_number");
+    assert!(phone.contains("href=") && phone.contains("phone-numbers"), "{page}");
     assert!(!step(&page, "phone_number").contains("(done)"));
     let before = progress(&page).to_string();
 
