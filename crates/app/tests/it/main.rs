@@ -43,6 +43,8 @@ mod ops;
 mod password_reset;
 mod payment_method;
 mod permissions;
+mod phone_numbers_buy;
+mod phone_numbers_renewal;
 mod profile;
 mod ratelimit;
 mod redirects;
