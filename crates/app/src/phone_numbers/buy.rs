@@ -166,8 +166,9 @@ pub async fn buy(state: &AppState, ctx: &WorkspaceCtx, e164: &str) -> AppResult<
     let e164 = parse_e164(e164).ok_or_else(|| {
         AppError::field("phone_number", "Enter the number in international format, like +14155550100.")
     })?;
-    let number = charge(state, &Origin::from_ctx(ctx), &ctx.workspace.id, &e164).await?;
-    orders::order(state, &number).await
+    let origin = Origin::from_ctx(ctx);
+    let number = charge(state, &origin, &ctx.workspace.id, &e164).await?;
+    orders::order(state, &origin, &number).await
 }
 
 /// Step 1 (see the module header): the number PENDING and its first

@@ -54,22 +54,24 @@ pub async fn enqueue_reconcile(
 
 /// Step 2 and 3 of a purchase: orders the PENDING `number` and settles the
 /// answer. A carrier that cannot be reached leaves it PENDING for the job.
-pub async fn order(state: &AppState, number: &PhoneNumber) -> AppResult<PhoneNumber> {
+pub async fn order(state: &AppState, origin: &Origin, number: &PhoneNumber) -> AppResult<PhoneNumber> {
     let callbacks = super::carrier::callbacks(state, state.carrier.name());
     let answer = state.carrier.order(&number.e164, number.id.as_str(), &callbacks).await;
-    settle(state, number, answer).await
+    settle(state, origin, number, answer).await
 }
 
 /// Records what the carrier said about the PENDING `number` (nothing, when
 /// another process settled it first); returns the number as it now stands.
+/// `origin`: the buyer when the purchase settles it, the system for the job.
 pub async fn settle(
     state: &AppState,
+    origin: &Origin,
     number: &PhoneNumber,
     answer: Result<OrderState, CarrierError>,
 ) -> AppResult<PhoneNumber> {
     let ws = &number.workspace_id;
     match answer {
-        Ok(OrderState::Active(owned)) => activate(state, ws, &number.id, &owned).await?,
+        Ok(OrderState::Active(owned)) => activate(state, origin, ws, &number.id, &owned).await?,
         Ok(OrderState::Pending { order_ref }) => {
             let now = state.clock.now();
             let mut tx = state.db.begin().await?;
@@ -80,8 +82,8 @@ pub async fn settle(
             }
             tx.commit().await?;
         }
-        Ok(OrderState::Failed { reason }) => fail(state, ws, &number.id, &reason).await?,
-        Err(CarrierError::Rejected(reason)) => fail(state, ws, &number.id, &reason).await?,
+        Ok(OrderState::Failed { reason }) => fail(state, origin, ws, &number.id, &reason).await?,
+        Err(CarrierError::Rejected(reason)) => fail(state, origin, ws, &number.id, &reason).await?,
         Err(err) => {
             // Not reachable (or refusing our credentials): the job asks again.
             tracing::warn!(number = %number.id, error = %err, "number order not settled; the reconcile job retries");
@@ -92,7 +94,13 @@ pub async fn settle(
 
 /// PENDING → ACTIVE: the first paid period starts now. Audited as
 /// `phone_number.purchased` (the webhook event).
-pub async fn activate(state: &AppState, ws: &WorkspaceId, id: &PhoneNumberId, owned: &OwnedNumber) -> AppResult<()> {
+pub async fn activate(
+    state: &AppState,
+    origin: &Origin,
+    ws: &WorkspaceId,
+    id: &PhoneNumberId,
+    owned: &OwnedNumber,
+) -> AppResult<()> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let Some(before) = store::find_for_update(&mut tx, ws, id).await? else { return Ok(()) };
@@ -110,6 +118,7 @@ pub async fn activate(state: &AppState, ws: &WorkspaceId, id: &PhoneNumberId, ow
     lifecycle::activate(&mut tx, ws, id, &activation, now).await?;
     let changes = Changes::new()
         .field("e164", (), &before.e164)
+        .field("friendly_name", (), &before.friendly_name)
         .field("country", (), &before.country)
         .field("number_type", (), activation.number_type.as_str())
         .field("capabilities", (), activation.capabilities.to_list())
@@ -118,14 +127,20 @@ pub async fn activate(state: &AppState, ws: &WorkspaceId, id: &PhoneNumberId, ow
         .field("monthly_price", (), before.monthly_price)
         .field("status", NumberStatus::Pending.as_str(), NumberStatus::Active.as_str());
     let target = Target::new("phone_number", id, before.display());
-    audit::record(&mut tx, &Origin::system(ws.clone()), &super::PURCHASED, &target, &changes, now).await?;
+    audit::record(&mut tx, origin, &super::PURCHASED, &target, &changes, now).await?;
     tx.commit().await?;
     state.webhooks_wakeup.notify_one();
     Ok(())
 }
 
 /// PENDING → FAILED with the carrier's `reason`, and the first month refunded.
-pub async fn fail(state: &AppState, ws: &WorkspaceId, id: &PhoneNumberId, reason: &str) -> AppResult<()> {
+pub async fn fail(
+    state: &AppState,
+    origin: &Origin,
+    ws: &WorkspaceId,
+    id: &PhoneNumberId,
+    reason: &str,
+) -> AppResult<()> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     // Balance first, then the number: the order every purchase locks in.
@@ -149,7 +164,7 @@ pub async fn fail(state: &AppState, ws: &WorkspaceId, id: &PhoneNumberId, reason
         changes = changes.field("refunded", 0, refund.millis());
     }
     let target = Target::new("phone_number", id, before.display());
-    audit::record(&mut tx, &Origin::system(ws.clone()), &super::ORDER_FAILED, &target, &changes, now).await?;
+    audit::record(&mut tx, origin, &super::ORDER_FAILED, &target, &changes, now).await?;
     tx.commit().await?;
     state.webhooks_wakeup.notify_one();
     Ok(())
@@ -173,13 +188,14 @@ pub async fn reconcile(state: &AppState, ws: &WorkspaceId, id: &PhoneNumberId) -
         return Ok(Reconciled::Settled);
     }
     let carrier = &state.carrier;
+    let origin = Origin::system(ws.clone());
     if state.clock.now() >= number.created_at + GIVE_UP_AFTER {
         // Whatever the carrier completed late goes back: no number without its charge.
         if let Ok(Some(held)) = carrier.find_number(&number.e164).await {
             carrier.release(&held.carrier_ref).await.map_err(|e| AppError::Internal(e.into()))?;
         }
         let reason = "The carrier did not complete the order within a day; the charge was refunded.";
-        fail(state, ws, id, reason).await?;
+        fail(state, &origin, ws, id, reason).await?;
         return Ok(Reconciled::Done(NumberStatus::Failed));
     }
     // Ask first: an order already placed must not be placed again.
@@ -194,7 +210,7 @@ pub async fn reconcile(state: &AppState, ws: &WorkspaceId, id: &PhoneNumberId) -
             Err(err) => Err(err),
         },
     };
-    let after = settle(state, &number, answer).await?;
+    let after = settle(state, &origin, &number, answer).await?;
     Ok(match after.status {
         NumberStatus::Pending => Reconciled::StillPending,
         status => Reconciled::Done(status),
