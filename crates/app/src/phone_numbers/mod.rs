@@ -17,9 +17,12 @@ pub mod buy;
 pub mod byoc;
 pub mod carrier;
 pub mod inbound;
+pub mod lifecycle_store;
 pub mod model;
+pub mod orders;
 pub mod pages;
 pub mod release;
+pub mod renewal;
 pub mod settings;
 pub mod store;
 
@@ -80,6 +83,7 @@ pub const ASSIGNMENT_CHANGED: Action = Action::publishing(
     &GROUP,
     &ASSIGNMENT_CHANGED_EVENT,
 );
+pub const ORDERED: Action = Action::new("phone_number.ordered", "Number ordered (first month charged)", &GROUP);
 pub const UPDATED: Action = Action::new("phone_number.updated", "Number renamed", &GROUP);
 pub const ACTIVATED: Action = Action::new("phone_number.activated", "Number order completed", &GROUP);
 pub const ORDER_FAILED: Action = Action::new("phone_number.order_failed", "Number order failed (refunded)", &GROUP);
@@ -103,6 +107,7 @@ pub const ACTIONS: &[&Action] = &[
     &DISCONNECTED,
     &ACCOUNT_CONNECTED,
     &ACCOUNT_DISCONNECTED,
+    &ORDERED,
 ];
 
 /// Settings → Phone Numbers (`pages`).
@@ -124,6 +129,9 @@ pub const FEATURE: Feature = Feature {
     sealed_columns: &byoc::SEALED_COLUMNS,
     section: Some(SECTION),
     getting_started: Some(&PHONE_NUMBER_STEP),
+    jobs,
+    worker: Some(renewal::spawn),
+    on_workspace_deleted: Some(release::on_workspace_deleted),
     ..Feature::new("phone_numbers")
 };
 
@@ -139,6 +147,10 @@ pub const PHONE_NUMBER_STEP: Step = Step {
         store::count_live(&state.db, ws).map(|n| n.map(|n| n > 0)).boxed()
     },
 };
+
+fn jobs(registry: crate::jobs::Registry) -> crate::jobs::Registry {
+    registry.with(orders::ReconcileJob).with(release::ReleaseJob)
+}
 
 fn routes(r: &mut Routes) {
     api::routes(r);

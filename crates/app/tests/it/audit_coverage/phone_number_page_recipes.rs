@@ -66,14 +66,14 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
             let res = w.page(&format!("/agents/{a}/numbers"), &fields).await;
             called(mark, &res, "phone_number.assignment_changed")
         }
-        ("PATCH", "/api/v1/phone-numbers/{number_id}") => {
+        ("PATCH", "/api/v1/phone-numbers/{phone_number_id}") => {
             let id = number(w).await;
             let mark = w.mark().await;
             let body = json!({"friendly_name": "Renamed by a token", "allow_outbound": false});
             let res = w.token.call(Method::PATCH, &format!("/api/v1/phone-numbers/{id}"), Some(body)).await;
             called(mark, &res, "phone_number.updated")
         }
-        ("PUT", "/api/v1/phone-numbers/{number_id}/assignments") => {
+        ("PUT", "/api/v1/phone-numbers/{phone_number_id}/assignments") => {
             let (id, a) = (number(w).await, agent(w).await);
             let mark = w.mark().await;
             let body = json!({"inbound_agent_id": a, "outbound_agent_id": null, "sms_agent_id": a});
