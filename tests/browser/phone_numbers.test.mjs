@@ -3,7 +3,7 @@
 // balance), assigns it to the agent on the number's page, sees the credits
 // go down by the price on the home page, and releases the number through
 // the Danger Zone's confirmation.
-import { assert, checkA11y, createWorkspace, newUser, scenario, signUp, submit } from './helpers.mjs';
+import { assert, checkA11y, createWorkspace, newUser, scenario, signUp, submit, visible } from './helpers.mjs';
 
 const s = scenario('phone_numbers');
 const ada = newUser('ada');
@@ -23,9 +23,10 @@ s.step('an Admin creates an agent and sees the empty Phone Numbers page', async 
   before = await balance(page);
   await page.goto('/agents/new');
   await checkA11y(page, { label: 'new agent' });
-  await page.getByLabel('Name', { exact: true }).fill('Front desk');
+  await visible(page.getByLabel('Name', { exact: true })).fill('Front desk');
   await submit(page, page.getByRole('button', { name: 'Create agent' }));
   await page.waitForURL((u) => u.pathname === '/agents');
+  await checkA11y(page, { label: 'agents' });
   await page.goto('/settings/phone-numbers');
   await checkA11y(page, { label: 'empty numbers' });
   await page.getByText('No phone numbers yet').waitFor();

@@ -78,8 +78,8 @@ async fn the_numbers_table_pages_by_key() {
     }
     let page = ada.get_text("/settings/phone-numbers").await;
     assert_eq!(rows(&page).len(), 50);
-    let at = page.find("/settings/phone-numbers?cursor=").expect("a next page link");
-    let next = page[at..].split('"').next().expect("href").replace("&amp;", "&");
+    let at = page.find("phone-numbers?cursor=").expect("a next page link") + "phone-numbers".len();
+    let next = format!("/settings/phone-numbers{}", page[at..].split('"').next().expect("href"));
     let rest = rows(&ada.get_text(&next).await);
     assert_eq!(rest.len(), 2);
     let mut all: Vec<String> = rows(&page).into_iter().chain(rest).collect();
@@ -164,4 +164,31 @@ async fn the_buy_flow_shows_the_price_and_balance_and_lands_on_the_number() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/settings/phone-numbers/buy?country=US&area_code=415");
     assert!(flash_text(&res).is_some());
+}
+
+#[tokio::test]
+async fn a_buy_the_balance_does_not_cover_is_refused_naming_the_shortfall_and_nothing_changes() {
+    use switchboard::credits::ledger::{self, EntryKind, NewEntry};
+    let app = TestApp::spawn().await;
+    let (ada, ws) = admin(&app).await;
+    // Spend the trial's 1,000 credits down to 100.
+    let ws_id: WorkspaceId = ws.parse().expect("ws");
+    let mut tx = app.state.db.begin().await.expect("tx");
+    let spent = switchboard_core::Credits::from_whole(-900).expect("credits");
+    ledger::post(&mut tx, &ws_id, NewEntry::new(EntryKind::Usage, spent, "pages-test", "Usage"), app.clock_now())
+        .await
+        .expect("debit");
+    tx.commit().await.expect("commit");
+
+    let page = ada.get_text("/settings/phone-numbers/buy?country=US&area_code=415&voice=on").await;
+    assert!(page.contains("Not enough credits: 50 short."), "the dialog says so before the click: {page}");
+    let fields = [("number", "+14155550100"), ("search_country", "US"), ("search_area_code", "415")];
+    let res = ada.post_form("/settings/phone-numbers/buy", &fields).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/settings/phone-numbers/buy?country=US&area_code=415");
+    let text = flash_text(&res).unwrap_or_default();
+    assert!(text.contains("50 short"), "{text}");
+    assert_eq!(store::count_live(&app.state.db, &ws_id).await.expect("count"), 0, "nothing bought");
+    let balance = ledger::read_balance(&app.state.db, &ws_id).await.expect("balance").expect("row");
+    assert_eq!(balance.balance().total(), switchboard_core::Credits::from_whole(100).expect("credits"));
 }
