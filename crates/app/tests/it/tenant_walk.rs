@@ -137,6 +137,8 @@ fn api_body(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/webhooks/endpoints/{id}/recover") => json!({"since": "2026-11-01T00:00:00Z"}),
         ("PUT", "/api/v1/experimental-features/{key}") => json!({"enabled": true}),
         ("PATCH", "/api/v1/agents/{agent_id}") => json!({"name": "walked"}),
+        ("PATCH", "/api/v1/phone-numbers/{phone_number_id}") => json!({"friendly_name": "walked"}),
+        ("PUT", "/api/v1/phone-numbers/{phone_number_id}/assignments") => json!({"inbound_agent_id": null}),
         _ => return None,
     })
 }

@@ -226,7 +226,8 @@ pub async fn release_number(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     ctx.require(Permission::ManageSettings)?;
-    let id = assign::parse_id(&id)?;
+    // Another workspace's number is not found, never a toast.
+    let id = find(&state, &ctx, &id).await?.id;
     match release::release(&state, &ctx, &id).await {
         Ok(n) => Ok(redirect_with_flash(NUMBERS, Flash::success(format!("{} released.", n.display())))),
         Err(err) => match err.problem() {
