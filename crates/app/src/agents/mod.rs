@@ -88,6 +88,7 @@ fn routes(r: &mut Routes) {
         .get("/agents/new", pages::new_agent_page)
         .post("/agents", pages::create_agent)
         .post("/agents/{id}", pages::update_agent)
+        .post("/agents/{id}/numbers", pages::assign_agent_numbers)
         .get("/agents/{id}/delete", pages::delete_agent_page)
         .post("/agents/{id}/delete", pages::delete_agent);
     r.api(Access::Member, OpenApiRouter::new().routes(routes!(api::list_agents)).routes(routes!(api::get_agent)));

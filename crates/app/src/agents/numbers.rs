@@ -50,6 +50,45 @@ pub async fn assigned_numbers_of<'a>(
         .collect())
 }
 
+/// A live number of the workspace as the agent's page offers it, with the
+/// roles it serves this agent in.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NumberChoice {
+    pub id: String,
+    pub display: String,
+    pub friendly_name: String,
+    pub sms: bool,
+    /// The roles (`inbound`, `outbound`, `sms`) it serves the agent in.
+    pub roles: Vec<&'static str>,
+}
+
+/// How many numbers the agent's page offers (a larger workspace assigns
+/// from the number's page or the API).
+const CHOICES: i64 = 500;
+
+/// The workspace's live numbers, for the agent's page's selects.
+pub async fn number_choices<'a>(
+    ex: impl IntoExec<'a>,
+    workspace_id: &WorkspaceId,
+    agent: &AgentId,
+) -> Result<Vec<NumberChoice>, sqlx::Error> {
+    let filter = store::ListFilter { hide_ended: true, ..Default::default() };
+    let numbers = store::list(ex, workspace_id, &filter, None, CHOICES).await?;
+    let mut choices: Vec<NumberChoice> = numbers
+        .into_iter()
+        .filter(|n| n.status.is_live())
+        .map(|n| NumberChoice {
+            id: n.id.to_string(),
+            display: n.display(),
+            roles: Role::ALL.into_iter().filter(|r| n.agent(*r) == Some(agent)).map(Role::as_str).collect(),
+            sms: n.capabilities.sms,
+            friendly_name: n.friendly_name,
+        })
+        .collect();
+    choices.sort_by(|a, b| a.display.cmp(&b.display));
+    Ok(choices)
+}
+
 /// What the delete confirmation says about the agent's numbers.
 pub fn unassign_sentence(numbers: &[AssignedNumber]) -> String {
     match numbers {

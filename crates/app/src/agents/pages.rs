@@ -17,7 +17,9 @@ use super::model::{AgentFields, AgentStatus, MAX_DESCRIPTION_CHARS, MAX_NAME_CHA
 use super::numbers::{self, AssignedNumber};
 use super::service;
 use super::store::Agent;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+use crate::phone_numbers::assign;
+use crate::phone_numbers::model::Role;
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
 use crate::web::{Flash, Page, redirect_with_flash, time};
@@ -96,6 +98,8 @@ pub async fn list_agents(
 struct FormState {
     values: BTreeMap<&'static str, String>,
     errors: BTreeMap<String, String>,
+    /// Why the phone numbers form was refused.
+    number_error: Option<String>,
 }
 
 impl FormState {
@@ -106,7 +110,7 @@ impl FormState {
             ("status", agent.status.as_str().to_string()),
             ("default_voice", agent.default_voice.clone().unwrap_or_default()),
         ]);
-        FormState { values, errors: BTreeMap::new() }
+        FormState { values, errors: BTreeMap::new(), number_error: None }
     }
 
     fn refused(form: AgentForm, errors: BTreeMap<String, String>) -> Self {
@@ -116,7 +120,7 @@ impl FormState {
             ("status", form.status),
             ("default_voice", form.default_voice),
         ]);
-        FormState { values, errors }
+        FormState { values, errors, number_error: None }
     }
 }
 
@@ -129,9 +133,13 @@ async fn render_form(
     status: StatusCode,
 ) -> AppResult<Response> {
     let value = |key: &str, default: &str| form.values.get(key).cloned().unwrap_or_else(|| default.to_string());
+    let mut choices = Vec::new();
     let (numbers, details) = match agent {
         Some(a) => {
             let numbers = numbers::assigned_numbers(&state.db, &ctx.workspace.id, &a.id).await?;
+            if ctx.can(Permission::EditResources) {
+                choices = numbers::number_choices(&state.db, &ctx.workspace.id, &a.id).await?;
+            }
             let (now, tz) = (state.clock.now(), ctx.workspace.tz());
             let details = context! {
                 id => a.id.to_string(),
@@ -154,6 +162,9 @@ async fn render_form(
         agent => details,
         delete_message => delete_text,
         numbers => numbers,
+        number_choices => choices,
+        number_roles => Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect::<Vec<_>>(),
+        number_error => form.number_error,
         can_edit => ctx.can(Permission::EditResources),
         values => context! {
             name => value("name", ""),
@@ -294,4 +305,54 @@ pub async fn delete_agent(
         n => format!("Agent “{}” deleted; {n} phone number(s) unassigned.", agent.name),
     };
     Ok(redirect_with_flash(AGENTS, Flash::success(text)))
+}
+
+/// The agent page's Phone numbers form: the number of each role, by ID
+/// (blank: none).
+#[derive(Deserialize)]
+pub struct AgentNumbersForm {
+    #[serde(default)]
+    inbound: String,
+    #[serde(default)]
+    outbound: String,
+    #[serde(default)]
+    sms: String,
+}
+
+/// Members and Admins assign the agent a number per role from the
+/// workspace's live numbers.
+pub async fn assign_agent_numbers(
+    State(state): State<AppState>,
+    ctx: WorkspaceCtx,
+    page: Page,
+    Path(id): Path<String>,
+    Form(form): Form<AgentNumbersForm>,
+) -> AppResult<Response> {
+    ctx.require(Permission::EditResources)?;
+    let agent = service::find(&state, &ctx, &id).await?;
+    let mut wanted = Vec::new();
+    for (role, raw) in [(Role::Inbound, &form.inbound), (Role::Outbound, &form.outbound), (Role::Sms, &form.sms)] {
+        let number = match raw.trim() {
+            "" => None,
+            raw => Some(raw.parse().map_err(|_| AppError::field(role.as_str(), "Choose one of the listed numbers."))),
+        };
+        wanted.push((role, number.transpose()));
+    }
+    let done = match wanted.into_iter().map(|(r, n)| n.map(|n| (r, n))).collect::<AppResult<Vec<_>>>() {
+        Ok(wanted) => assign::assign_agent(&state, &ctx, &agent.id, &wanted).await,
+        Err(err) => Err(err),
+    };
+    match done {
+        Ok(_) => Ok(redirect_with_flash(
+            &format!("{AGENTS}/{}", agent.id),
+            Flash::success(format!("Phone numbers of “{}” saved.", agent.name)),
+        )),
+        Err(err) => {
+            let Some(problem) = err.problem() else { return Err(err) };
+            let status = problem.status;
+            let mut form = FormState::of(&agent);
+            form.number_error = Some(problem.fields.first().map_or(problem.detail.clone(), |f| f.message.clone()));
+            render_form(&state, &ctx, &page, Some(&agent), form, status).await
+        }
+    }
 }

@@ -11,13 +11,18 @@
 //! What other features may use: [`store::serving_agents`] (the Agents
 //! pages' numbers, through `agents::numbers`).
 pub mod api;
+pub mod api_assign;
+pub mod assign;
 pub mod buy;
 pub mod byoc;
 pub mod carrier;
 pub mod inbound;
+pub mod lifecycle_store;
 pub mod model;
+pub mod orders;
 pub mod pages;
 pub mod release;
+pub mod renewal;
 pub mod settings;
 pub mod store;
 
@@ -78,6 +83,7 @@ pub const ASSIGNMENT_CHANGED: Action = Action::publishing(
     &GROUP,
     &ASSIGNMENT_CHANGED_EVENT,
 );
+pub const ORDERED: Action = Action::new("phone_number.ordered", "Number ordered (first month charged)", &GROUP);
 pub const UPDATED: Action = Action::new("phone_number.updated", "Number renamed", &GROUP);
 pub const ACTIVATED: Action = Action::new("phone_number.activated", "Number order completed", &GROUP);
 pub const ORDER_FAILED: Action = Action::new("phone_number.order_failed", "Number order failed (refunded)", &GROUP);
@@ -101,12 +107,10 @@ pub const ACTIONS: &[&Action] = &[
     &DISCONNECTED,
     &ACCOUNT_CONNECTED,
     &ACCOUNT_DISCONNECTED,
+    &ORDERED,
 ];
 
-/// Settings → Phone Numbers. Issue 15 (pages): set `section:
-/// Some(SECTION)` and `getting_started: Some(&PHONE_NUMBER_STEP)` once
-/// `/settings/phone-numbers` is mounted here (the planned page stands in
-/// until then).
+/// Settings → Phone Numbers (`pages`).
 pub const SECTION: crate::feature::Section = crate::feature::Section {
     slug: "phone-numbers",
     title: "Phone Numbers",
@@ -123,6 +127,11 @@ pub const FEATURE: Feature = Feature {
     actions: ACTIONS,
     targets: &[("phone_number", "Phone number"), ("carrier_account", "Carrier account")],
     sealed_columns: &byoc::SEALED_COLUMNS,
+    section: Some(SECTION),
+    getting_started: Some(&PHONE_NUMBER_STEP),
+    jobs,
+    worker: Some(renewal::spawn),
+    on_workspace_deleted: Some(release::on_workspace_deleted),
     ..Feature::new("phone_numbers")
 };
 
@@ -139,8 +148,13 @@ pub const PHONE_NUMBER_STEP: Step = Step {
     },
 };
 
+fn jobs(registry: crate::jobs::Registry) -> crate::jobs::Registry {
+    registry.with(orders::ReconcileJob).with(release::ReleaseJob)
+}
+
 fn routes(r: &mut Routes) {
     api::routes(r);
+    api_assign::routes(r);
     pages::routes(r);
     byoc::routes(r);
     inbound::routes(r);

@@ -23,7 +23,7 @@ fn id_of(agent: &Value) -> String {
 }
 
 /// The `changes` of the workspace's audit entries with `action`, oldest first.
-async fn audit_changes(app: &TestApp, ws: &str, action: &str) -> Vec<Value> {
+pub async fn audit_changes(app: &TestApp, ws: &str, action: &str) -> Vec<Value> {
     let rows: Vec<(String,)> = fetch_all!(
         &app.state.db,
         (String,),

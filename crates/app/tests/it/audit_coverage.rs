@@ -7,6 +7,8 @@
 mod agent_recipes;
 mod billing_recipes;
 mod credit_recipes;
+mod phone_number_page_recipes;
+mod phone_number_recipes;
 mod recipes;
 mod subscription_recipes;
 mod two_factor_recipes;

@@ -1,6 +1,7 @@
 //! The home page: the workspace's overview, each part for the roles that
 //! may see it, and a getting-started checklist that ticks itself off.
 use serde_json::json;
+use switchboard_providers::carriers::Capabilities;
 
 use crate::developer::create_token;
 use crate::harness::{TestApp, Visitor};
@@ -37,9 +38,13 @@ async fn an_admin_sees_the_credits_and_a_checklist_that_ticks_itself_off() {
     assert!(page.contains("0 of 1,000 trial credits used on Pro"), "{page}");
     assert!(!step(&page, "api_token").contains("(done)"));
     assert!(!step(&page, "teammate").contains("(done)"));
-    // Sections not built yet are listed but cannot be taken or ticked.
-    assert!(step(&page, "phone_number").contains("Coming soon"));
-    assert!(!step(&page, "phone_number").contains("href="));
+    // Sections not built yet are listed but cannot be taken or ticked;
+    // the phone number step leads to Settings → Phone Numbers.
+    assert!(step(&page, "voice").contains("Coming soon"));
+    assert!(!step(&page, "voice").contains("href="));
+    let phone = step(&page, "phone_number");
+    assert!(phone.contains("href=") && phone.contains("phone-numbers"), "{page}");
+    assert!(!step(&page, "phone_number").contains("(done)"));
     let before = progress(&page).to_string();
 
     create_token(&ada, "CI", "member", None).await;
@@ -56,6 +61,11 @@ async fn an_admin_sees_the_credits_and_a_checklist_that_ticks_itself_off() {
 
     let res = ada.post_json("/api/v1/agents", json!({"name": "Front desk", "status": "LIVE"})).await;
     assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    let page = home(&ada).await;
+    assert!(step(&page, "agent").contains("(done)"), "{page}");
+    assert!(!page.contains("All set"), "the phone number step is left: {page}");
+    let ws = ada.workspace_id().await;
+    crate::phone_numbers_assign::seed_number(&app, &ws, "+14155550100", Capabilities::ALL).await;
     let page = home(&ada).await;
     assert!(page.contains("All set"), "every step there is is done: {page}");
     assert!(!page.contains("data-step="), "{page}");

@@ -67,6 +67,7 @@ struct Owned {
     session_handle: String,
     invoice: String,
     agent: String,
+    phone_number: String,
 }
 
 impl Owned {
@@ -82,6 +83,7 @@ impl Owned {
             ("id", "audit-log") => &self.audit_entry,
             ("id", "invoices") => &self.invoice,
             ("id" | "agent_id", "agents") => &self.agent,
+            ("id" | "phone_number_id", "phone-numbers") => &self.phone_number,
             ("id", "workspaces") => &self.workspace,
             ("workspace_id", "logo") => &self.workspace,
             ("user_id", "avatar") => &self.admin_user,
@@ -135,6 +137,8 @@ fn api_body(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/webhooks/endpoints/{id}/recover") => json!({"since": "2026-11-01T00:00:00Z"}),
         ("PUT", "/api/v1/experimental-features/{key}") => json!({"enabled": true}),
         ("PATCH", "/api/v1/agents/{agent_id}") => json!({"name": "walked"}),
+        ("PATCH", "/api/v1/phone-numbers/{phone_number_id}") => json!({"friendly_name": "walked"}),
+        ("PUT", "/api/v1/phone-numbers/{phone_number_id}/assignments") => json!({"inbound_agent_id": null}),
         _ => return None,
     })
 }
@@ -249,6 +253,9 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
     let res = ada.post_json("/api/v1/agents", json!({"name": "A's agent", "default_voice": "sbv_aria"})).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let agent = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    let res = ada.post_json("/api/v1/phone-numbers", json!({"phone_number": "+14155550100"})).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "A's number");
+    let phone_number = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
     Owned {
         workspace,
         admin_user,
@@ -264,6 +271,7 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
         session_handle,
         invoice,
         agent,
+        phone_number,
     }
 }
 

@@ -59,7 +59,7 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
             let res = w.token.call(Method::DELETE, &format!("/api/v1/agents/{id}"), None).await;
             called(mark, &res, "agent.deleted")
         }
-        _ => return None,
+        _ => return super::phone_number_page_recipes::call(w, method, path).await,
     };
     Some(c)
 }
