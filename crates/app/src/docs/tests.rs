@@ -59,7 +59,9 @@ async fn every_operation_of_the_real_document_is_listed_once() {
             "credits",
             "invoices",
             "agents",
-            "usage"
+            "usage",
+            "phone-numbers",
+            "carrier-accounts"
         ],
         "in the document's order"
     );
