@@ -2,6 +2,7 @@
 //! works offline and a real client chosen by configuration.
 pub mod carriers;
 pub mod email;
+mod form;
 mod fs_util;
 pub mod payments;
 pub mod storage;

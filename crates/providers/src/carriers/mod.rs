@@ -8,7 +8,10 @@
 //!
 //! The platform's own carrier buys numbers for workspaces; a connected
 //! (BYOC) account is the same trait built from the customer's credentials.
+mod http;
 pub mod sandbox;
+pub mod telnyx;
+pub mod twilio;
 
 use async_trait::async_trait;
 

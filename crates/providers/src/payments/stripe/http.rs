@@ -9,20 +9,7 @@ use crate::payments::PaymentError;
 /// Form fields in order (Stripe's bracket notation for nested fields).
 pub(super) type Form = Vec<(&'static str, String)>;
 
-/// `value` as one path segment: IDs come from Stripe or from events, and
-/// must not be able to change the path.
-pub(super) fn segment(value: &str) -> String {
-    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'_').remove(b'-');
-    percent_encoding::utf8_percent_encode(value, SEGMENT).to_string()
-}
-
-pub(super) fn encode(form: &[(&str, String)]) -> String {
-    let mut out = url::form_urlencoded::Serializer::new(String::new());
-    for (name, value) in form {
-        out.append_pair(name, value);
-    }
-    out.finish()
-}
+pub(super) use crate::form::{encode, segment};
 
 impl Stripe {
     pub(super) async fn post(&self, path: &str, form: &Form, idempotency_key: &str) -> Result<Value, PaymentError> {
