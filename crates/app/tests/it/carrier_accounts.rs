@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use switchboard_db::{fetch_all, fetch_one};
 
 use crate::harness::{TestApp, Visitor, problem};
-use crate::prism_carriers::{TWILIO_SPEC, TwilioMock};
+use crate::prism::PrismServer;
 
 const SID: &str = "AC0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "tw-auth-token-0123456789abcdef";
@@ -23,7 +23,7 @@ async fn admin(app: &TestApp, name: &str) -> (Visitor, String) {
     (v, ws)
 }
 
-async fn spawn_with_twilio(mock: &TwilioMock) -> TestApp {
+async fn spawn_with_twilio(mock: &PrismServer) -> TestApp {
     let base = mock.base_url();
     TestApp::spawn_with_args(move |args| args.carrier.twilio_api_base = Some(base)).await
 }
@@ -270,7 +270,7 @@ async fn members_cannot_see_or_change_carrier_accounts() {
 
 #[tokio::test]
 async fn twilio_credentials_are_verified_sealed_and_never_returned() {
-    let Some(mock) = TwilioMock::start() else { return };
+    let Some(mock) = PrismServer::twilio() else { return };
     let app = spawn_with_twilio(&mock).await;
     let (v, ws) = admin(&app, "Ada").await;
     let res = connect(&v, json!({"carrier": "twilio", "account_sid": SID, "auth_token": TOKEN})).await;
@@ -305,7 +305,7 @@ async fn twilio_credentials_are_verified_sealed_and_never_returned() {
 
 #[tokio::test]
 async fn refused_twilio_credentials_are_an_error_by_the_field_and_save_nothing() {
-    let Some(mock) = TwilioMock::start() else { return };
+    let Some(mock) = PrismServer::twilio() else { return };
     let app = spawn_with_twilio(&mock).await;
     let (v, _) = admin(&app, "Ada").await;
     // Prism answers 401 to Basic credentials that do not decode to one
@@ -335,7 +335,7 @@ async fn refused_twilio_credentials_are_an_error_by_the_field_and_save_nothing()
 
 #[tokio::test]
 async fn one_twilio_account_links_to_one_workspace_once() {
-    let Some(mock) = TwilioMock::start() else { return };
+    let Some(mock) = PrismServer::twilio() else { return };
     let app = spawn_with_twilio(&mock).await;
     let (a, ws_a) = admin(&app, "Ada").await;
     let (b, _) = admin(&app, "Bob").await;
@@ -351,7 +351,7 @@ async fn one_twilio_account_links_to_one_workspace_once() {
 
 #[tokio::test]
 async fn twilio_numbers_are_listed_imported_with_callbacks_and_disconnect_reports_reset_failures() {
-    let Some(mut mock) = TwilioMock::start() else { return };
+    let Some(mock) = PrismServer::twilio() else { return };
     let app = spawn_with_twilio(&mock).await;
     let (v, ws) = admin(&app, "Ada").await;
     let res = connect(&v, json!({"carrier": "twilio", "account_sid": SID, "auth_token": TOKEN})).await;
@@ -373,7 +373,7 @@ async fn twilio_numbers_are_listed_imported_with_callbacks_and_disconnect_report
     assert_eq!((row.1.as_str(), row.2.as_str(), row.3), ("ACTIVE", "IMPORTED", 0));
 
     // With the carrier gone, the reset fails: reported, not hidden.
-    mock.stop();
+    drop(mock);
     let res = v.delete(&format!("/api/v1/carrier-accounts/{id}")).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.expect("json");
@@ -386,7 +386,7 @@ async fn twilio_numbers_are_listed_imported_with_callbacks_and_disconnect_report
 
 #[tokio::test]
 async fn twilio_disconnect_resets_callbacks_at_the_carrier() {
-    let Some(mock) = TwilioMock::start() else { return };
+    let Some(mock) = PrismServer::twilio() else { return };
     let app = spawn_with_twilio(&mock).await;
     let (v, _) = admin(&app, "Ada").await;
     let res = connect(&v, json!({"carrier": "twilio", "account_sid": SID, "auth_token": TOKEN})).await;
@@ -397,5 +397,4 @@ async fn twilio_disconnect_resets_callbacks_at_the_carrier() {
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["callback_reset_failures"], json!([]), "{body}\n{}", mock.log());
     assert!(mock.log().matches("IncomingPhoneNumbers/PN").count() > updates_before, "reset at Twilio");
-    let _ = TWILIO_SPEC;
 }

@@ -5,6 +5,9 @@ mod harness;
 /// moto (a local S3 server), shared with the providers crate's tests.
 #[path = "../../../providers/tests/support/moto.rs"]
 mod moto;
+/// Prism serving the vendors' API descriptions, shared with the providers crate's tests.
+#[path = "../../../providers/tests/support/prism.rs"]
+mod prism;
 
 mod account_security;
 mod accounts;
@@ -44,7 +47,6 @@ mod ops;
 mod password_reset;
 mod payment_method;
 mod permissions;
-mod prism_carriers;
 mod profile;
 mod ratelimit;
 mod redirects;
