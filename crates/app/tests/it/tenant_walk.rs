@@ -38,6 +38,19 @@ const NOT_WORKSPACE_SCOPED: &[(&str, &str, u16, &str)] = &[
     ("PUT", "/api/v1/experimental-features/{key}", 200, "a catalogue key; it acts on the caller's own workspace"),
     (
         "GET",
+        "/settings/phone-numbers/carriers/connect/{carrier}",
+        200,
+        "a carrier's kind; it connects to the caller's own workspace",
+    ),
+    // The empty form refused field by field.
+    (
+        "POST",
+        "/settings/phone-numbers/carriers/connect/{carrier}",
+        422,
+        "a carrier's kind; it connects to the caller's own workspace",
+    ),
+    (
+        "GET",
         "/password/reset/{token}",
         404,
         "a reset link's token names an account, not a workspace (tested in password_reset.rs)",
@@ -67,6 +80,7 @@ struct Owned {
     session_handle: String,
     invoice: String,
     agent: String,
+    carrier_account: String,
 }
 
 impl Owned {
@@ -82,6 +96,8 @@ impl Owned {
             ("id", "audit-log") => &self.audit_entry,
             ("id", "invoices") => &self.invoice,
             ("id" | "agent_id", "agents") => &self.agent,
+            ("id", "carriers") | ("account_id", "carrier-accounts") => &self.carrier_account,
+            ("carrier", "connect") => return Some("sip".into()),
             ("id", "workspaces") => &self.workspace,
             ("workspace_id", "logo") => &self.workspace,
             ("user_id", "avatar") => &self.admin_user,
@@ -135,6 +151,7 @@ fn api_body(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/webhooks/endpoints/{id}/recover") => json!({"since": "2026-11-01T00:00:00Z"}),
         ("PUT", "/api/v1/experimental-features/{key}") => json!({"enabled": true}),
         ("PATCH", "/api/v1/agents/{agent_id}") => json!({"name": "walked"}),
+        ("POST", "/api/v1/carrier-accounts/{account_id}/import") => json!({"phone_numbers": ["+14155550100"]}),
         _ => return None,
     })
 }
@@ -249,6 +266,10 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
     let res = ada.post_json("/api/v1/agents", json!({"name": "A's agent", "default_voice": "sbv_aria"})).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let agent = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    let trunk = json!({"carrier": "sip", "termination_uri": "sip:a.example.com", "username": "a", "password": "pw", "allowed_origins": ["203.0.113.1"]});
+    let res = ada.post_json("/api/v1/carrier-accounts", trunk).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let carrier_account = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
     Owned {
         workspace,
         admin_user,
@@ -264,6 +285,7 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
         session_handle,
         invoice,
         agent,
+        carrier_account,
     }
 }
 
