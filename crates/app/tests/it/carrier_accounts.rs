@@ -398,3 +398,24 @@ async fn twilio_disconnect_resets_callbacks_at_the_carrier() {
     assert_eq!(body["callback_reset_failures"], json!([]), "{body}\n{}", mock.log());
     assert!(mock.log().matches("IncomingPhoneNumbers/PN").count() > updates_before, "reset at Twilio");
 }
+
+#[tokio::test]
+async fn telnyx_key_is_verified_its_account_shown_masked_and_its_numbers_listed() {
+    let Some(mock) = PrismServer::telnyx() else { return };
+    let base = mock.base_url();
+    let app = TestApp::spawn_with_args(move |args| args.carrier.telnyx_api_base = Some(base)).await;
+    let (v, ws) = admin(&app, "Ada").await;
+    let key = "KEY0123456789ABCDEF_telnyx_secret";
+    let res = connect(&v, json!({"carrier": "telnyx", "api_key": key})).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", mock.log());
+    let body: Value = res.json().await.expect("json");
+    let id = body["id"].as_str().expect("id").to_string();
+    let shown = body["account"].as_str().expect("account");
+    assert!(shown.starts_with("••••") && shown.chars().count() == 8, "masked: {shown}");
+    assert!(!sealed_column(&app, &id).await.contains(key));
+    assert!(!v.get_text("/api/v1/carrier-accounts").await.contains(key));
+    assert!(!audit_text(&app, &ws).await.contains(key));
+    let listed: Value = v.get_json(&format!("/api/v1/carrier-accounts/{id}/numbers")).await;
+    let numbers = listed["data"].as_array().expect("data");
+    assert!(!numbers.is_empty() && numbers.iter().all(|n| n["state"] == "importable"), "{listed}");
+}
