@@ -419,3 +419,31 @@ async fn telnyx_key_is_verified_its_account_shown_masked_and_its_numbers_listed(
     let numbers = listed["data"].as_array().expect("data");
     assert!(!numbers.is_empty() && numbers.iter().all(|n| n["state"] == "importable"), "{listed}");
 }
+
+#[tokio::test]
+async fn rotating_the_server_key_reseals_carrier_credentials() {
+    let app = TestApp::spawn().await;
+    let (v, ws) = admin(&app, "Ada").await;
+    let live = connected_sip(&v, "live.example.com").await;
+    let gone = connected_sip(&v, "gone.example.com").await;
+    assert_eq!(v.delete(&format!("/api/v1/carrier-accounts/{gone}")).await.status(), StatusCode::OK);
+    let old_key = app.state.server_key.key_id();
+    assert!(sealed_column(&app, &live).await.starts_with(&format!("v2.{old_key}.")));
+
+    let (_, new_key) = switchboard::key_rotation::rotate(&app.state.config).await.expect("rotate");
+    assert!(app.run_jobs().await >= 1);
+    let ws_id: switchboard_core::WorkspaceId = ws.parse().expect("ws");
+    for id in [&live, &gone] {
+        assert!(sealed_column(&app, id).await.starts_with(&format!("v2.{new_key}.")), "{id} re-sealed");
+    }
+    let account: switchboard_core::CarrierAccountId = live.parse().expect("id");
+    let creds =
+        switchboard::phone_numbers::byoc::service::credentials(&app.state, &ws_id, &account).await.expect("open");
+    assert!(
+        matches!(creds, Some(switchboard::phone_numbers::byoc::model::Credentials::Sip { ref password, .. }) if password == "sip-password-123")
+    );
+    let account: switchboard_core::CarrierAccountId = gone.parse().expect("id");
+    let wiped =
+        switchboard::phone_numbers::byoc::service::credentials(&app.state, &ws_id, &account).await.expect("open");
+    assert!(wiped.is_none(), "still wiped");
+}
