@@ -319,6 +319,26 @@ async fn refused_twilio_credentials_are_an_error_by_the_field_and_save_nothing()
     let count: (i64,) = fetch_one!(&app.state.db, (i64,), "SELECT COUNT(*) FROM carrier_accounts").expect("count");
     assert_eq!(count.0, 0);
 
+    // An API key that works, with a callback-signing auth token that does
+    // not: refused by the token's field, since every callback would fail.
+    let key = json!({
+        "carrier": "twilio",
+        "account_sid": SID,
+        "api_key_sid": "SK0123456789abcdef0123456789abcdef",
+        "api_key_secret": "key-secret",
+        "auth_token": "wrong:token",
+    });
+    let res = connect(&v, key.clone()).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(res).await["errors"][0]["field"], "auth_token");
+    let mut key = key;
+    key["auth_token"] = json!(TOKEN);
+    let res = connect(&v, key).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "the key with a working token connects");
+    let id = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    assert!(!sealed_column(&app, &id).await.contains("key-secret"));
+    assert_eq!(v.delete(&format!("/api/v1/carrier-accounts/{id}")).await.status(), StatusCode::OK);
+
     // The form shows it by the field, and does not echo the secret back.
     let mut v = v;
     v.load_csrf("/settings/phone-numbers/carriers/connect/twilio").await;

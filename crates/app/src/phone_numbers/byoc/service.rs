@@ -146,6 +146,14 @@ pub async fn connect(state: &AppState, ctx: &WorkspaceCtx, conn: Connection) -> 
                 .map_err(|e| refused(conn.carrier, &conn.credentials, e))?
                 .ok_or_else(|| anyhow::anyhow!("no client for {}", conn.carrier.as_str()))?;
             let info = carrier.verify().await.map_err(|e| refused(conn.carrier, &conn.credentials, e))?;
+            // An API-key connection's optional auth token is what callbacks
+            // are checked with: a wrong one would refuse every call later.
+            if let Credentials::TwilioKey { account_sid, auth_token: Some(token), .. } = &conn.credentials {
+                let check = Credentials::TwilioToken { account_sid: account_sid.clone(), auth_token: token.clone() };
+                if let Some(carrier) = carrier_for(state, &check).map_err(|e| refused(conn.carrier, &check, e))? {
+                    carrier.verify().await.map_err(|e| refused(conn.carrier, &check, e))?;
+                }
+            }
             (info.account_ref, info.label)
         }
     };
