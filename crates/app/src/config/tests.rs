@@ -215,3 +215,41 @@ fn the_metrics_table_sets_the_second_listener_and_the_token() {
     assert!(config.metrics.token.is_some());
     assert!(!format!("{config:?}").contains("from-the-file"), "Debug hides the token");
 }
+
+#[test]
+fn the_carrier_is_the_sandbox_by_default_and_twilio_or_telnyx_need_their_settings() {
+    use crate::phone_numbers::settings::PlatformCarrier;
+    let config = Config::resolve(&CommonArgs::default()).expect("defaults resolve");
+    assert_eq!(config.carrier.platform, PlatformCarrier::Sandbox);
+    assert_eq!(config.carrier.telnyx_api_base, "https://api.telnyx.com/v2");
+
+    let refused = |carrier: CarrierArgs| {
+        let args = CommonArgs { carrier, ..Default::default() };
+        format!("{:#}", Config::resolve(&args).expect_err("refused"))
+    };
+    let twilio = CarrierArgs { carrier: Some("twilio".into()), ..Default::default() };
+    assert!(refused(twilio).contains("--twilio-account-sid"));
+    let telnyx = CarrierArgs { carrier: Some("telnyx".into()), ..Default::default() };
+    assert!(refused(telnyx.clone()).contains("--telnyx-api-key"));
+    let keyed = CarrierArgs { telnyx_api_key: Some("KEY_secret_value".into()), ..telnyx };
+    assert!(refused(keyed.clone()).contains("--telnyx-connection-id"));
+    let connected = CarrierArgs { telnyx_connection_id: Some("1293384261075731499".into()), ..keyed };
+    assert!(
+        refused(CarrierArgs { telnyx_api_base: Some("ftp://x".into()), ..connected }).contains("--telnyx-api-base")
+    );
+    assert!(
+        refused(CarrierArgs { carrier: Some("vonage".into()), ..Default::default() })
+            .contains("sandbox, twilio or telnyx")
+    );
+
+    // From the TOML table; the key never shows in Debug.
+    let (_dir, args) = from_file(
+        "[carrier]\ncarrier = \"telnyx\"\ntelnyx_api_key = \"KEY_secret_value\"\n\
+         telnyx_connection_id = \"1293384261075731499\"\ntelnyx_api_base = \"http://127.0.0.1:4010/\"\n",
+    );
+    let config = Config::resolve(&args).expect("resolves");
+    let PlatformCarrier::Telnyx { api_key, connection_id } = &config.carrier.platform else { panic!("telnyx") };
+    assert_eq!((api_key.expose().as_str(), connection_id.as_str()), ("KEY_secret_value", "1293384261075731499"));
+    assert_eq!(config.carrier.telnyx_api_base, "http://127.0.0.1:4010");
+    assert!(!format!("{config:?}").contains("KEY_secret_value"));
+}

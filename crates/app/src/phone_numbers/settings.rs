@@ -3,8 +3,10 @@
 //! fictional numbers, ownership kept under the data folder. `twilio` needs
 //! `--twilio-account-sid` and the auth token (`[inbound]
 //! twilio_auth_token`, which also checks Twilio's callbacks); `telnyx`
-//! needs `--telnyx-api-key` (and `[inbound] telnyx_public_key` for its
-//! callbacks). API base URLs are settings so tests point them at mocks;
+//! needs `--telnyx-api-key` and `--telnyx-connection-id` (the TeXML
+//! application Telnyx sends the numbers' calls to, whose voice and status
+//! URLs are Switchboard's `/inbound/telnyx/…`; and `[inbound]
+//! telnyx_public_key` for its callbacks). API base URLs are settings so tests point them at mocks;
 //! they apply to connected (BYOC) accounts of that carrier too.
 use clap::Args;
 use serde::{Deserialize, Serialize};
@@ -30,6 +32,10 @@ pub struct CarrierArgs {
     /// Telnyx's API base URL; tests point it at a local mock.
     #[arg(long, env = "SWITCHBOARD_TELNYX_API_BASE", global = true)]
     pub telnyx_api_base: Option<String>,
+    /// The platform's Telnyx connection (a TeXML application) that bought
+    /// numbers are pointed at, for `--carrier telnyx`.
+    #[arg(long, env = "SWITCHBOARD_TELNYX_CONNECTION_ID", global = true)]
+    pub telnyx_connection_id: Option<String>,
     /// Where an answered call's audio goes: a WebSocket URL template for the
     /// agent runtime, with `{agent_id}`, `{number}` and `{call_id}` filled in.
     #[arg(long, env = "SWITCHBOARD_MEDIA_STREAM_URL", global = true)]
@@ -47,7 +53,7 @@ pub const DEFAULT_MEDIA_STREAM_URL: &str = "wss://agents.invalid/media/{agent_id
 pub enum PlatformCarrier {
     Sandbox,
     Twilio { account_sid: String },
-    Telnyx { api_key: Secret },
+    Telnyx { api_key: Secret, connection_id: String },
 }
 
 #[derive(Debug, Clone)]
@@ -93,7 +99,13 @@ impl CarrierArgs {
                 let Some(api_key) = text(&self.telnyx_api_key) else {
                     anyhow::bail!("--carrier telnyx needs --telnyx-api-key (SWITCHBOARD_TELNYX_API_KEY)");
                 };
-                PlatformCarrier::Telnyx { api_key: Secret::new(api_key) }
+                let Some(connection_id) = text(&self.telnyx_connection_id) else {
+                    anyhow::bail!(
+                        "--carrier telnyx needs --telnyx-connection-id (SWITCHBOARD_TELNYX_CONNECTION_ID): \
+                         the TeXML application Telnyx sends the numbers' calls to"
+                    );
+                };
+                PlatformCarrier::Telnyx { api_key: Secret::new(api_key), connection_id }
             }
             other => anyhow::bail!("--carrier must be sandbox, twilio or telnyx, not {other:?}"),
         };

@@ -47,6 +47,7 @@ mod ops;
 mod password_reset;
 mod payment_method;
 mod permissions;
+mod platform_carrier;
 mod profile;
 mod ratelimit;
 mod redirects;

@@ -75,6 +75,17 @@ pub fn key_fingerprint(api_key: &str) -> String {
     hex::encode(&digest[..8])
 }
 
+/// `Telnyx account ••••` and the key's last four characters; nothing of a
+/// key too short for four to be a small part of it.
+pub fn account_label(api_key: &str) -> String {
+    let chars: Vec<char> = api_key.trim().chars().collect();
+    if chars.len() < 16 {
+        return "Telnyx account ••••".into();
+    }
+    let last4: String = chars[chars.len() - 4..].iter().collect();
+    format!("Telnyx account ••••{last4}")
+}
+
 impl Telnyx {
     /// A client for `api_base` (`https://api.telnyx.com/v2`). Refuses an
     /// empty key (`Rejected`, a message to show by the field).
@@ -92,6 +103,14 @@ impl Telnyx {
             api_key: api_key.to_string(),
             connection_id: None,
         })
+    }
+
+    pub fn api_base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn connection_id(&self) -> Option<&str> {
+        self.connection_id.as_deref()
     }
 
     /// The connection (a TeXML application) numbers are pointed at: set on
@@ -226,13 +245,7 @@ impl Carrier for Telnyx {
 
     async fn verify(&self) -> Result<AccountInfo, CarrierError> {
         self.phone_numbers(&[("page[size]", "1".into())]).await?;
-        let last4: String = {
-            let chars: Vec<char> = self.api_key.chars().collect();
-            chars[chars.len().saturating_sub(4)..].iter().collect()
-        };
-        Ok(AccountInfo {
-            account_ref: key_fingerprint(&self.api_key), label: format!("Telnyx account ••••{last4}")
-        })
+        Ok(AccountInfo { account_ref: key_fingerprint(&self.api_key), label: account_label(&self.api_key) })
     }
 
     async fn search(&self, query: &SearchQuery) -> Result<Vec<AvailableNumber>, CarrierError> {
@@ -360,56 +373,4 @@ impl Carrier for Telnyx {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_account_reference_is_a_fingerprint_and_the_key_never_shows() {
-        assert_eq!(key_fingerprint("KEY_abc"), key_fingerprint(" KEY_abc "));
-        assert_ne!(key_fingerprint("KEY_abc"), key_fingerprint("KEY_abd"));
-        assert_eq!(key_fingerprint("KEY_abc").len(), 16);
-        let telnyx = Telnyx::new("https://api.telnyx.com/v2", "KEY_very_secret").unwrap();
-        assert!(!format!("{telnyx:?}").contains("very_secret"));
-        assert!(matches!(Telnyx::new("https://api.telnyx.com/v2", " "), Err(CarrierError::Rejected(_))));
-        assert!(matches!(Telnyx::new("https://api.telnyx.com/v2", "KEY a"), Err(CarrierError::Rejected(_))));
-    }
-
-    #[test]
-    fn an_order_is_pending_until_our_number_succeeds_or_fails() {
-        let order = |order_status: &str, line_status: Option<&str>, met: bool| {
-            let mut line = json!({ "phone_number": "+13125550100", "requirements_met": met });
-            if let Some(s) = line_status {
-                line["status"] = json!(s);
-            }
-            json!({ "id": "ord_1", "status": order_status, "phone_numbers": [line] })
-        };
-        let ours = Some("+13125550100");
-        assert_eq!(order_outcome(&order("pending", Some("pending"), true), ours), Outcome::Pending);
-        assert_eq!(order_outcome(&order("pending", None, true), ours), Outcome::Pending);
-        assert_eq!(order_outcome(&order("success", None, true), None), Outcome::Succeeded("+13125550100".into()));
-        assert_eq!(
-            order_outcome(&order("pending", Some("success"), true), ours),
-            Outcome::Succeeded("+13125550100".into())
-        );
-        let Outcome::Failed(reason) = order_outcome(&order("failure", Some("failure"), false), ours) else { panic!() };
-        assert!(reason.contains("+13125550100") && reason.contains("regulatory"), "{reason}");
-        assert_eq!(order_outcome(&json!({"id": "o", "status": "weird"}), ours), Outcome::Pending);
-        // Another number's line succeeding says nothing about ours.
-        assert_eq!(order_outcome(&order("pending", Some("success"), true), Some("+13125550111")), Outcome::Pending);
-    }
-
-    #[test]
-    fn owned_numbers_take_their_type_country_and_sms_from_the_resource() {
-        let n = owned(&json!({
-            "id": "1293384261075731499", "phone_number": "+442079460000", "phone_number_type": "toll_free",
-            "country_iso_alpha2": "GB", "messaging_profile_id": null
-        }))
-        .unwrap();
-        assert_eq!(
-            (n.number_type, n.country.as_deref(), n.capabilities),
-            (Some(NumberType::TollFree), Some("GB"), Capabilities::VOICE)
-        );
-        assert_eq!(owned(&json!({"phone_number": "+1"})), None);
-    }
-}
+mod tests;
