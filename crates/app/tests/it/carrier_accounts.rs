@@ -427,6 +427,9 @@ async fn telnyx_key_is_verified_its_account_shown_masked_and_its_numbers_listed(
     let (v, ws) = admin(&app, "Ada").await;
     let key = "KEY0123456789ABCDEF_telnyx_secret";
     let res = connect(&v, json!({"carrier": "telnyx", "api_key": key})).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "the TeXML Application is needed");
+    assert_eq!(problem(res).await["errors"][0]["field"], "connection_id");
+    let res = connect(&v, json!({"carrier": "telnyx", "api_key": key, "connection_id": "1293384261075731499"})).await;
     assert_eq!(res.status(), StatusCode::CREATED, "{}", mock.log());
     let body: Value = res.json().await.expect("json");
     let id = body["id"].as_str().expect("id").to_string();
@@ -438,6 +441,13 @@ async fn telnyx_key_is_verified_its_account_shown_masked_and_its_numbers_listed(
     let listed: Value = v.get_json(&format!("/api/v1/carrier-accounts/{id}/numbers")).await;
     let numbers = listed["data"].as_array().expect("data");
     assert!(!numbers.is_empty() && numbers.iter().all(|n| n["state"] == "importable"), "{listed}");
+
+    // Importing points the number at the account's TeXML Application
+    // (a PATCH Prism checks against Telnyx's description).
+    let e164 = numbers[0]["e164"].as_str().expect("e164").to_string();
+    let data = import(&v, &id, &[&e164]).await;
+    assert_eq!(results(&data), [(e164.clone(), "imported".into())], "{data:?}\n{}", mock.log());
+    assert!(mock.log().contains("patch /phone_numbers/"), "pointed at Telnyx:\n{}", mock.log());
 }
 
 #[tokio::test]

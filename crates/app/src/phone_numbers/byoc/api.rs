@@ -40,6 +40,8 @@ pub struct AccountResponse {
     pub disconnected_at: Option<DateTime<Utc>>,
     /// Live numbers imported from it.
     pub phone_numbers: i64,
+    /// Telnyx: the TeXML Application imported numbers are pointed at.
+    pub connection_id: Option<String>,
     /// SIP trunks: the termination URI.
     pub termination_uri: Option<String>,
     /// SIP trunks: the addresses and ranges calls may come from.
@@ -61,6 +63,7 @@ impl AccountResponse {
             created_at: a.created_at,
             disconnected_at: a.disconnected_at,
             phone_numbers,
+            connection_id: a.settings.telnyx_connection_id.clone(),
             termination_uri: sip.as_ref().map(|s| s.termination_uri.clone()),
             allowed_origins: sip.map(|s| s.allowed_origins),
             callback_reset_failures: a.settings.reset_failures,
@@ -95,6 +98,11 @@ pub struct ConnectRequest {
     /// Telnyx API key.
     #[serde(default)]
     pub api_key: Option<String>,
+    /// Telnyx: the ID of the TeXML Application (a connection) whose voice
+    /// and status URLs are Switchboard's; imported numbers are pointed at it.
+    #[serde(default)]
+    #[schema(example = "1293384261075731499")]
+    pub connection_id: Option<String>,
     /// `sip:host[:port]` or `sips:host[:port]`.
     #[serde(default)]
     #[schema(example = "sip:acme.pstn.example.com")]
@@ -118,6 +126,7 @@ impl ConnectRequest {
             api_key_sid: self.api_key_sid.unwrap_or_default(),
             api_key_secret: self.api_key_secret.unwrap_or_default(),
             api_key: self.api_key.unwrap_or_default(),
+            connection_id: self.connection_id.unwrap_or_default(),
             termination_uri: self.termination_uri.unwrap_or_default(),
             username: self.username.unwrap_or_default(),
             password: self.password.unwrap_or_default(),

@@ -1,20 +1,25 @@
 //! The carrier client a connected account's credentials open, at the
 //! configured API bases (`--twilio-api-base`, `--telnyx-api-base`, which
-//! tests point at Prism).
+//! tests point at Prism). A Telnyx account's numbers are pointed at the
+//! account's own TeXML application (its connection ID, in the settings).
 use std::sync::Arc;
 
-use switchboard_providers::carriers::telnyx::Telnyx;
-use switchboard_providers::carriers::twilio::{Twilio, TwilioAuth};
+use switchboard_providers::carriers::twilio::TwilioAuth;
 use switchboard_providers::carriers::{Carrier, CarrierError};
 
-use super::model::Credentials;
+use super::model::{AccountSettings, Credentials};
+use crate::phone_numbers::carrier::{for_telnyx, for_twilio};
 use crate::state::AppState;
 
 /// `None` for a SIP trunk: it has no API.
-pub fn carrier_for(state: &AppState, credentials: &Credentials) -> Result<Option<Arc<dyn Carrier>>, CarrierError> {
-    let config = &state.config.carrier;
+pub fn carrier_for(
+    state: &AppState,
+    credentials: &Credentials,
+    settings: &AccountSettings,
+) -> Result<Option<Arc<dyn Carrier>>, CarrierError> {
+    let config = &state.config;
     let twilio = |auth: TwilioAuth| -> Result<Option<Arc<dyn Carrier>>, CarrierError> {
-        Ok(Some(Arc::new(Twilio::new(&config.twilio_api_base, auth)?)))
+        Ok(Some(Arc::new(for_twilio(config, auth)?)))
     };
     match credentials {
         Credentials::TwilioToken { account_sid, auth_token } => {
@@ -25,7 +30,10 @@ pub fn carrier_for(state: &AppState, credentials: &Credentials) -> Result<Option
             key_sid: key_sid.clone(),
             key_secret: key_secret.clone(),
         }),
-        Credentials::Telnyx { api_key } => Ok(Some(Arc::new(Telnyx::new(&config.telnyx_api_base, api_key)?))),
+        Credentials::Telnyx { api_key } => {
+            let client = for_telnyx(config, api_key)?.with_connection_id(settings.telnyx_connection_id.as_deref());
+            Ok(Some(Arc::new(client)))
+        }
         Credentials::Sip { .. } => Ok(None),
     }
 }

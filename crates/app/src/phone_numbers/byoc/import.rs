@@ -83,7 +83,7 @@ async fn client(
     let Some(credentials) = service::credentials(state, &account.workspace_id, &account.id).await? else {
         return Err(AppError::conflict("carrier_account_disconnected", "This carrier account is disconnected."));
     };
-    carrier_for(state, &credentials).map_err(|e| carrier_problem(account.carrier, e))
+    carrier_for(state, &credentials, &account.settings).map_err(|e| carrier_problem(account.carrier, e))
 }
 
 /// The account's numbers at the carrier, marked. A SIP trunk has no list.

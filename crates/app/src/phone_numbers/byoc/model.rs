@@ -96,6 +96,10 @@ pub struct SipSettings {
 pub struct AccountSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sip: Option<SipSettings>,
+    /// Telnyx: the TeXML application (a connection) numbers are pointed at;
+    /// Telnyx sends calls to a connection, not to URLs on the number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telnyx_connection_id: Option<String>,
     /// The numbers whose callbacks could not be reset at disconnection,
     /// with the carrier's reason: shown on the account page.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -128,6 +132,9 @@ pub struct RawConnection {
     pub api_key_secret: String,
     #[serde(default)]
     pub api_key: String,
+    /// Telnyx: the TeXML application's connection ID.
+    #[serde(default)]
+    pub connection_id: String,
     #[serde(default)]
     pub termination_uri: String,
     #[serde(default)]
@@ -145,6 +152,7 @@ pub struct Connection {
     pub carrier: CarrierKind,
     pub credentials: Credentials,
     pub sip: Option<SipSettings>,
+    pub telnyx_connection_id: Option<String>,
 }
 
 const MAX_FIELD: usize = 200;
@@ -164,6 +172,7 @@ impl RawConnection {
             .ok_or_else(|| AppError::field("carrier", "Choose twilio, telnyx or sip."))?;
         let mut errors = Vec::new();
         let mut bad = |field: &str, message: &str| errors.push(FieldError::new(field, message));
+        let mut telnyx_connection_id = None;
         let (credentials, sip) = match carrier {
             CarrierKind::Twilio => {
                 let account_sid = self.account_sid.trim().to_string();
@@ -203,6 +212,17 @@ impl RawConnection {
                 if !secret_ok(api_key) {
                     bad("api_key", "Enter an API key from the Telnyx Portal (Account settings → Keys & Credentials).");
                 }
+                let connection = self.connection_id.trim();
+                if connection.is_empty()
+                    || connection.len() > 64
+                    || !connection.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                {
+                    bad(
+                        "connection_id",
+                        "Enter the ID of the TeXML Application that sends calls to Switchboard (digits, from the Telnyx Portal).",
+                    );
+                }
+                telnyx_connection_id = Some(connection.to_string());
                 (Credentials::Telnyx { api_key: api_key.to_string() }, None)
             }
             CarrierKind::Sip => {
@@ -231,7 +251,11 @@ impl RawConnection {
                 (creds, Some(SipSettings { termination_uri, allowed_origins }))
             }
         };
-        if errors.is_empty() { Ok(Connection { carrier, credentials, sip }) } else { Err(AppError::validation(errors)) }
+        if errors.is_empty() {
+            Ok(Connection { carrier, credentials, sip, telnyx_connection_id })
+        } else {
+            Err(AppError::validation(errors))
+        }
     }
 }
 
@@ -402,6 +426,13 @@ mod tests {
             fields(raw.parse().expect_err("refused")),
             ["allowed_origins", "password", "termination_uri", "username"]
         );
+        let raw = RawConnection {
+            carrier: "telnyx".into(),
+            api_key: "KEY123".into(),
+            connection_id: "12 3".into(),
+            ..Default::default()
+        };
+        assert_eq!(fields(raw.parse().expect_err("refused")), ["connection_id"]);
         let creds = Credentials::Telnyx { api_key: "KEY_very_secret".into() };
         assert!(!format!("{creds:?}").contains("very_secret"));
         assert_eq!(masked_ref(CarrierKind::Telnyx, "abcdef123456"), "••••3456");

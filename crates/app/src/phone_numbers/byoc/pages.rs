@@ -103,6 +103,12 @@ pub async fn carriers_page(State(state): State<AppState>, ctx: WorkspaceCtx, pag
     crate::settings::render(&state, &page, StatusCode::OK, SECTION, "phone_numbers/carriers.html", value).await
 }
 
+/// Where the carrier should send calls (shown for Telnyx's TeXML Application).
+fn callback_urls(state: &AppState, carrier: CarrierKind) -> Value {
+    let urls = crate::phone_numbers::carrier::callbacks(state, carrier.as_str());
+    context! { voice_url => urls.voice_url, status_url => urls.status_url, sms_url => urls.sms_url }
+}
+
 fn carrier_of(raw: &str) -> AppResult<CarrierKind> {
     CarrierKind::parse(raw).ok_or_else(|| AppError::not_found("The carrier"))
 }
@@ -120,6 +126,7 @@ async fn render_connect(
     let values = context! {
         account_sid => form.account_sid,
         api_key_sid => form.api_key_sid,
+        connection_id => form.connection_id,
         termination_uri => form.termination_uri,
         username => form.username,
         allowed_origins => form.allowed_origins,
@@ -133,6 +140,7 @@ async fn render_connect(
         values => values,
         errors => errors,
         telnyx_key_configured => state.config.inbound.telnyx_public_key.is_some(),
+        callbacks => callback_urls(state, carrier),
     };
     crate::settings::render(state, page, status, SECTION, "phone_numbers/carrier_connect.html", value).await
 }
@@ -249,6 +257,7 @@ async fn render_account(
         .map(|f| context! { display => display(&f.e164), reason => f.reason })
         .collect();
     let sip = account.settings.sip.clone();
+    let telnyx_connection_id = account.settings.telnyx_connection_id.clone();
     let value = context! {
         title => account.label.clone(),
         ws_id => ctx.workspace.id.to_string(),
@@ -256,6 +265,7 @@ async fn render_account(
         disconnected => account.disconnected_at.map(|at| time::view(at, ctx.workspace.tz(), state.clock.now())),
         sip => sip.map(|s| context! { termination_uri => s.termination_uri, allowed_origins => s.allowed_origins }),
         signatures => signatures,
+        telnyx_connection_id => telnyx_connection_id,
         imported => imported,
         listed => listed,
         list_error => list_error,

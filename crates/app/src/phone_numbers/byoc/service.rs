@@ -69,8 +69,12 @@ pub async fn credentials(
 }
 
 /// The carrier client the credentials open; `None` for a SIP trunk (no API).
-pub fn carrier_for(state: &AppState, credentials: &Credentials) -> Result<Option<Arc<dyn Carrier>>, CarrierError> {
-    crate::phone_numbers::byoc::clients::carrier_for(state, credentials)
+pub fn carrier_for(
+    state: &AppState,
+    credentials: &Credentials,
+    settings: &AccountSettings,
+) -> Result<Option<Arc<dyn Carrier>>, CarrierError> {
+    crate::phone_numbers::byoc::clients::carrier_for(state, credentials, settings)
 }
 
 /// A carrier's refusal of the credentials, by the field that holds them.
@@ -129,6 +133,9 @@ fn connect_changes(conn: &Connection, account_ref: &str, label: &str) -> Changes
             Some(&sip.allowed_origins),
         );
     }
+    if let Some(connection) = &conn.telnyx_connection_id {
+        changes = changes.field("connection_id", none, Some(connection));
+    }
     changes
 }
 
@@ -136,13 +143,18 @@ fn connect_changes(conn: &Connection, account_ref: &str, label: &str) -> Changes
 pub async fn connect(state: &AppState, ctx: &WorkspaceCtx, conn: Connection) -> AppResult<Account> {
     ctx.require(Permission::ManageSettings)?;
     let ws = &ctx.workspace.id;
+    let settings = AccountSettings {
+        sip: conn.sip.clone(),
+        telnyx_connection_id: conn.telnyx_connection_id.clone(),
+        reset_failures: Vec::new(),
+    };
     let (account_ref, label) = match &conn.sip {
         Some(sip) => {
             let host = sip_account_ref(&sip.termination_uri);
             (host.clone(), host)
         }
         None => {
-            let carrier = carrier_for(state, &conn.credentials)
+            let carrier = carrier_for(state, &conn.credentials, &settings)
                 .map_err(|e| refused(conn.carrier, &conn.credentials, e))?
                 .ok_or_else(|| anyhow::anyhow!("no client for {}", conn.carrier.as_str()))?;
             let info = carrier.verify().await.map_err(|e| refused(conn.carrier, &conn.credentials, e))?;
@@ -150,7 +162,9 @@ pub async fn connect(state: &AppState, ctx: &WorkspaceCtx, conn: Connection) -> 
             // are checked with: a wrong one would refuse every call later.
             if let Credentials::TwilioKey { account_sid, auth_token: Some(token), .. } = &conn.credentials {
                 let check = Credentials::TwilioToken { account_sid: account_sid.clone(), auth_token: token.clone() };
-                if let Some(carrier) = carrier_for(state, &check).map_err(|e| refused(conn.carrier, &check, e))? {
+                if let Some(carrier) =
+                    carrier_for(state, &check, &settings).map_err(|e| refused(conn.carrier, &check, e))?
+                {
                     carrier.verify().await.map_err(|e| refused(conn.carrier, &check, e))?;
                 }
             }
@@ -163,7 +177,6 @@ pub async fn connect(state: &AppState, ctx: &WorkspaceCtx, conn: Connection) -> 
     let now = state.clock.now();
     let id = CarrierAccountId::new();
     let sealed = seal(state, &id, Some(&conn.credentials))?;
-    let settings = AccountSettings { sip: conn.sip.clone(), reset_failures: Vec::new() };
     let new = NewAccount {
         id: &id,
         carrier: conn.carrier,
@@ -282,7 +295,7 @@ async fn reset_callbacks(state: &AppState, account: &Account, list: &[PhoneNumbe
             return fail_all("The account's stored credentials could not be read.");
         }
     };
-    let carrier = match carrier_for(state, &credentials) {
+    let carrier = match carrier_for(state, &credentials, &account.settings) {
         Ok(Some(c)) => c,
         Ok(None) => return Vec::new(),
         Err(err) => return fail_all(&err.to_string()),
@@ -310,7 +323,7 @@ pub async fn release_imported(state: &AppState, number: &PhoneNumber) -> Result<
     let account = store::find(&state.db, ws, account_id).await.map_err(|e| unavailable(e.into()))?;
     let Some(account) = account.filter(|a| a.connected) else { return Ok(()) };
     let Some(credentials) = credentials(state, ws, &account.id).await.map_err(unavailable)? else { return Ok(()) };
-    let Some(carrier) = carrier_for(state, &credentials)? else { return Ok(()) };
+    let Some(carrier) = carrier_for(state, &credentials, &account.settings)? else { return Ok(()) };
     match carrier.set_callbacks(carrier_ref, None).await {
         Ok(()) | Err(CarrierError::NotFound) => Ok(()),
         Err(err) => Err(err),
