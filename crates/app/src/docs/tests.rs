@@ -60,8 +60,8 @@ async fn every_operation_of_the_real_document_is_listed_once() {
             "invoices",
             "agents",
             "usage",
-            // carrier-accounts follows once the BYOC routes are mounted.
-            "phone-numbers"
+            "phone-numbers",
+            "carrier-accounts"
         ],
         "in the document's order"
     );

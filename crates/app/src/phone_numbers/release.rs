@@ -10,9 +10,9 @@
 //! everything it needs (carrier, its ID for the number, the E.164), because
 //! after a workspace's deletion the row is gone.
 //!
-//! Imported (BYOC) numbers: the database side is the same; what releasing
-//! one means at the customer's own carrier (resetting its callbacks with
-//! the account's credentials) is the BYOC scope's, see [`carrier_side`].
+//! Imported (BYOC) numbers: the database side is the same; at the
+//! customer's own carrier the number stays theirs and only its callbacks
+//! are reset, through the connected account (`byoc::release_imported`).
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
@@ -40,6 +40,9 @@ pub struct CarrierRelease {
     pub carrier: String,
     pub carrier_ref: Option<String>,
     pub e164: String,
+    /// Imported numbers: the connected account whose callbacks to reset.
+    #[serde(default)]
+    pub carrier_account_id: Option<String>,
 }
 
 impl CarrierRelease {
@@ -50,6 +53,7 @@ impl CarrierRelease {
             carrier: number.carrier.clone(),
             carrier_ref: number.carrier_ref.clone(),
             e164: number.e164.clone(),
+            carrier_account_id: number.carrier_account_id.as_ref().map(ToString::to_string),
         }
     }
 }
@@ -118,10 +122,21 @@ pub async fn release(state: &AppState, ctx: &WorkspaceCtx, id: &PhoneNumberId) -
 pub async fn carrier_side(state: &AppState, job: &CarrierRelease) -> Result<(), String> {
     let ws: Option<WorkspaceId> = job.workspace_id.parse().ok();
     let id: Option<PhoneNumberId> = job.number_id.parse().ok();
-    let result = if job.carrier != state.carrier.name() {
-        // TODO(byoc): an imported number's carrier side (reset its
-        // callbacks through the connected account's client) belongs to the
-        // BYOC scope; until it is wired here nothing is sent.
+    let result = if job.carrier_account_id.is_some() {
+        // Imported: the number stays the customer's at their carrier; its
+        // callbacks are reset through the connected account (BYOC). The
+        // row is gone only with its workspace, whose numbers are not
+        // released one by one.
+        match (&ws, &id) {
+            (Some(ws), Some(id)) => match store::find(&state.db, ws, id).await.map_err(|e| e.to_string())? {
+                Some(number) => super::byoc::release_imported(state, &number).await.map_err(|e| e.to_string()),
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    } else if job.carrier != state.carrier.name() {
+        // Bought through another platform carrier than this server's (the
+        // configuration changed): nothing this server can reach.
         Ok(())
     } else {
         let carrier = &state.carrier;

@@ -402,6 +402,69 @@ pub async fn insert_inbound_message<'a>(
     Ok(done > 0)
 }
 
+/// BYOC: the live numbers imported from `account`.
+pub async fn live_of_account<'a>(
+    ex: impl IntoExec<'a>,
+    ws: &WorkspaceId,
+    account: &CarrierAccountId,
+) -> Result<Vec<PhoneNumber>, sqlx::Error> {
+    let mut q = Query::new(SELECT);
+    q.push(" WHERE workspace_id = ").bind(ws.as_str()).push(" AND carrier_account_id = ").bind(account.as_str());
+    q.push(" AND status IN ('PENDING', 'ACTIVE', 'PAST_DUE') ORDER BY e164");
+    fetch_numbers(q, ex).await
+}
+
+/// BYOC: the live numbers among `e164s`, in whichever workspace holds them
+/// (the import picker marks them "imported here" or "in another workspace").
+pub async fn live_among<'a>(ex: impl IntoExec<'a>, e164s: &[String]) -> Result<Vec<PhoneNumber>, sqlx::Error> {
+    if e164s.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Query::new(SELECT);
+    q.push(" WHERE e164 IN (").bind_list(e164s.to_vec()).push(") AND status IN ('PENDING', 'ACTIVE', 'PAST_DUE')");
+    fetch_numbers(q, ex).await
+}
+
+/// BYOC: live numbers per connected account of the workspace.
+pub async fn live_counts_by_account<'a>(
+    ex: impl IntoExec<'a>,
+    ws: &WorkspaceId,
+) -> Result<HashMap<String, i64>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Count {
+        carrier_account_id: String,
+        n: i64,
+    }
+    let rows = switchboard_db::fetch_all!(
+        ex,
+        Count,
+        "SELECT carrier_account_id, COUNT(*) AS n FROM phone_numbers
+         WHERE workspace_id = $1 AND carrier_account_id IS NOT NULL AND status IN ('PENDING', 'ACTIVE', 'PAST_DUE')
+         GROUP BY carrier_account_id",
+        ws.as_str()
+    )?;
+    Ok(rows.into_iter().map(|r| (r.carrier_account_id, r.n)).collect())
+}
+
+/// BYOC: the number is DISCONNECTED (its account was) and serves no agent.
+pub async fn disconnect(
+    tx: &mut Tx,
+    ws: &WorkspaceId,
+    id: &PhoneNumberId,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = execute!(
+        &mut *tx,
+        "UPDATE phone_numbers SET status = 'DISCONNECTED', status_detail = NULL, inbound_agent_id = NULL,
+             outbound_agent_id = NULL, sms_agent_id = NULL, updated_at = $3
+         WHERE workspace_id = $1 AND id = $2",
+        ws.as_str(),
+        id.as_str(),
+        now
+    )?;
+    Ok(done > 0)
+}
+
 /// The workspace's inbound SMS, newest first (at most 1,000).
 pub async fn inbound_messages<'a>(ex: impl IntoExec<'a>, ws: &WorkspaceId) -> Result<Vec<InboundMessage>, sqlx::Error> {
     switchboard_db::fetch_all!(

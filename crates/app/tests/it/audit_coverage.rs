@@ -6,6 +6,7 @@
 //! test appears in any entry, neither plain nor hashed.
 mod agent_recipes;
 mod billing_recipes;
+mod byoc_recipes;
 mod credit_recipes;
 mod phone_number_page_recipes;
 mod phone_number_recipes;

@@ -5,6 +5,9 @@ mod harness;
 /// moto (a local S3 server), shared with the providers crate's tests.
 #[path = "../../../providers/tests/support/moto.rs"]
 mod moto;
+/// Prism serving the vendors' API descriptions, shared with the providers crate's tests.
+#[path = "../../../providers/tests/support/prism.rs"]
+mod prism;
 
 mod account_security;
 mod accounts;
@@ -17,6 +20,7 @@ mod audit_log;
 mod audit_page;
 mod audit_retention;
 mod boundaries;
+mod carrier_accounts;
 mod cli;
 mod client_ip;
 mod confirm_pages;

@@ -2,10 +2,7 @@
 //! configured API base (here Prism serving the vendor's own description,
 //! through the providers' Prism support), built at start-up into
 //! `state.carrier`.
-#[path = "../../../providers/tests/support/prism.rs"]
-mod prism;
-
-use prism::PrismServer;
+use crate::prism::PrismServer;
 use switchboard_providers::carriers::{Capabilities, NumberType, SearchQuery};
 
 use crate::harness::TestApp;

@@ -38,6 +38,19 @@ const NOT_WORKSPACE_SCOPED: &[(&str, &str, u16, &str)] = &[
     ("PUT", "/api/v1/experimental-features/{key}", 200, "a catalogue key; it acts on the caller's own workspace"),
     (
         "GET",
+        "/settings/phone-numbers/carriers/connect/{carrier}",
+        200,
+        "a carrier's kind; it connects to the caller's own workspace",
+    ),
+    // The empty form refused field by field.
+    (
+        "POST",
+        "/settings/phone-numbers/carriers/connect/{carrier}",
+        422,
+        "a carrier's kind; it connects to the caller's own workspace",
+    ),
+    (
+        "GET",
         "/password/reset/{token}",
         404,
         "a reset link's token names an account, not a workspace (tested in password_reset.rs)",
@@ -68,6 +81,7 @@ struct Owned {
     invoice: String,
     agent: String,
     phone_number: String,
+    carrier_account: String,
 }
 
 impl Owned {
@@ -84,6 +98,8 @@ impl Owned {
             ("id", "invoices") => &self.invoice,
             ("id" | "agent_id", "agents") => &self.agent,
             ("id" | "phone_number_id", "phone-numbers") => &self.phone_number,
+            ("id", "carriers") | ("account_id", "carrier-accounts") => &self.carrier_account,
+            ("carrier", "connect") => return Some("sip".into()),
             ("id", "workspaces") => &self.workspace,
             ("workspace_id", "logo") => &self.workspace,
             ("user_id", "avatar") => &self.admin_user,
@@ -139,6 +155,7 @@ fn api_body(method: &str, path: &str) -> Option<Value> {
         ("PATCH", "/api/v1/agents/{agent_id}") => json!({"name": "walked"}),
         ("PATCH", "/api/v1/phone-numbers/{phone_number_id}") => json!({"friendly_name": "walked"}),
         ("PUT", "/api/v1/phone-numbers/{phone_number_id}/assignments") => json!({"inbound_agent_id": null}),
+        ("POST", "/api/v1/carrier-accounts/{account_id}/import") => json!({"phone_numbers": ["+14155550100"]}),
         _ => return None,
     })
 }
@@ -256,6 +273,10 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
     let res = ada.post_json("/api/v1/phone-numbers", json!({"phone_number": "+14155550100"})).await;
     assert_eq!(res.status(), StatusCode::CREATED, "A's number");
     let phone_number = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    let trunk = json!({"carrier": "sip", "termination_uri": "sip:a.example.com", "username": "a", "password": "pw", "allowed_origins": ["203.0.113.1"]});
+    let res = ada.post_json("/api/v1/carrier-accounts", trunk).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let carrier_account = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
     Owned {
         workspace,
         admin_user,
@@ -272,6 +293,7 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
         invoice,
         agent,
         phone_number,
+        carrier_account,
     }
 }
 

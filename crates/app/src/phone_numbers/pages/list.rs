@@ -109,6 +109,7 @@ pub async fn numbers_page(
     let statuses: Vec<(&str, &str)> = NumberStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect();
     let sources = [(NumberSource::Platform.as_str(), "Bought here"), (NumberSource::Imported.as_str(), "Imported")];
     let status_code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let byoc = super::super::byoc::pages::card(&state, &ctx).await?;
     crate::settings::render(
         &state,
         &page,
@@ -126,6 +127,7 @@ pub async fn numbers_page(
             errors => errors,
             statuses => statuses,
             sources => sources,
+            byoc => byoc,
         },
     )
     .await
