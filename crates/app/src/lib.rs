@@ -48,6 +48,7 @@ pub mod two_factor;
 pub mod uploads;
 pub mod usage;
 pub mod verification;
+pub mod voices;
 pub mod web;
 pub mod webhooks;
 pub mod workspaces;
