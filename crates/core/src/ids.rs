@@ -169,6 +169,16 @@ prefixed_id!(
     InboundMessageId,
     "sms"
 );
+prefixed_id!(
+    /// A workspace's custom (cloned) voice (`vce_…`).
+    VoiceId,
+    "vce"
+);
+prefixed_id!(
+    /// One sample a custom voice was cloned from (`vsm_…`).
+    VoiceSampleId,
+    "vsm"
+);
 
 #[cfg(test)]
 mod tests {
