@@ -15,6 +15,16 @@ struct Asset {
 const ASSETS: &[Asset] = &[
     Asset { name: "app.css", content_type: "text/css; charset=utf-8", body: include_str!("../../static/app.css") },
     Asset { name: "app.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../../static/app.js") },
+    Asset {
+        name: "voices.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/voices.js"),
+    },
+    Asset {
+        name: "voices-worklet.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/voices-worklet.js"),
+    },
     Asset { name: "icon.svg", content_type: "image/svg+xml", body: include_str!("../../static/icon.svg") },
 ];
 

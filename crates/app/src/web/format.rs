@@ -5,7 +5,7 @@
 use switchboard_core::{Cents, Credits};
 
 /// `1234567` → `1,234,567`.
-fn group(whole: u64) -> String {
+pub fn group(whole: u64) -> String {
     let digits = whole.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
