@@ -186,7 +186,8 @@ export function runCli(server, args) {
 // ---------------------------------------------------------------------------
 // Chromium
 
-export async function launchBrowser() {
+/** Chromium; `args` adds command-line switches (e.g. a fake microphone). */
+export async function launchBrowser({ args = [] } = {}) {
   const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
   if (!existsSync(executablePath)) throw new Error(`${executablePath} not found: apt-get install chromium (scripts/test does it)`);
   return chromium.launch({
@@ -200,6 +201,7 @@ export async function launchBrowser() {
       '--disable-sync',
       '--disable-quic',
       '--no-first-run',
+      ...args,
     ],
   });
 }
@@ -456,13 +458,14 @@ export async function fieldError(field) {
  *   s.newPage() gives another signed-out browser context (another user).
  *
  * `env` adds environment variables for the server, e.g.
- * scenario('webhooks', { env: { SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' } }).
+ * scenario('webhooks', { env: { SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' } });
+ * `browserArgs` adds Chromium switches (the voices test's fake microphone).
  */
-export function scenario(name, { env = {} } = {}) {
+export function scenario(name, { env = {}, browserArgs = [] } = {}) {
   const s = { server: null, browser: null, page: null, pages: [], failed: null };
   before(async () => {
     s.server = await startServer({ label: name, env });
-    s.browser = await launchBrowser();
+    s.browser = await launchBrowser({ args: browserArgs });
     s.page = await s.newPage();
   }, { timeout: TIMEOUT.server + 30_000 });
   after(async () => {
