@@ -22,6 +22,9 @@ pub struct StockVoice {
     pub name: &'static str,
     /// BCP 47 language tag, e.g. `en-US`.
     pub language: &'static str,
+    pub gender: Gender,
+    /// `American`, `British`, …
+    pub accent: &'static str,
     /// How it sounds, for the picker: accent and voice.
     pub description: &'static str,
 }
