@@ -10,6 +10,8 @@
 //!
 //! [`catalogue`] and [`find`] are the sandbox's fixed stock voices, which
 //! agents created before the library existed refer to by `sbv_…` ID.
+pub mod cache;
+pub mod elevenlabs;
 pub mod sandbox;
 
 use async_trait::async_trait;
