@@ -300,6 +300,17 @@ s.step('the Admin renames the clone and sets it as the default', async ({ page }
   assert.match(await row.textContent(), /Default/);
 });
 
+s.step('the agent form offers the clone and names the workspace default', async ({ page }) => {
+  await page.goto('/agents/new');
+  await checkA11y(page, { label: 'new agent' });
+  const select = page.getByLabel('Default voice');
+  const groups = await select.locator('optgroup').evaluateAll((gs) => gs.map((g) => [g.label, [...g.children].map((o) => o.textContent.trim())]));
+  const mine = groups.find(([label]) => label === 'Your voices');
+  assert.ok(mine && mine[1].some((t) => t.startsWith('Support voice v2')), `the clone is offered: ${JSON.stringify(groups)}`);
+  assert.ok(groups.some(([label, opts]) => label === 'Library' && opts.length >= 8), 'and the library');
+  assert.equal((await select.locator('option[value=""]').textContent()).trim(), 'Workspace default (Support voice v2)');
+});
+
 s.step('the Admin deletes the clone through the confirmation', async ({ page }) => {
   await page.goto(voicePath);
   await checkA11y(page, { label: 'before delete' });

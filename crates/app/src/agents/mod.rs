@@ -19,6 +19,7 @@ pub mod numbers;
 pub mod pages;
 pub mod service;
 pub mod store;
+pub mod voice_choices;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

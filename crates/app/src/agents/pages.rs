@@ -11,9 +11,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
-use switchboard_providers::voices;
 
-use super::model::{AgentFields, AgentStatus, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, RawAgent, voice_name};
+use super::model::{AgentFields, AgentStatus, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, RawAgent};
+use super::voice_choices::voice_choices;
 use super::numbers::{self, AssignedNumber};
 use super::service;
 use super::store::Agent;
@@ -38,19 +38,6 @@ struct AgentRowView {
     updated: time::TimeView,
 }
 
-#[derive(Serialize)]
-struct VoiceOption {
-    id: &'static str,
-    label: String,
-}
-
-fn voice_options() -> Vec<VoiceOption> {
-    voices::catalogue()
-        .iter()
-        .map(|v| VoiceOption { id: v.id, label: format!("{} — {} ({})", v.name, v.description, v.language) })
-        .collect()
-}
-
 fn statuses() -> Vec<(&'static str, &'static str)> {
     AgentStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect()
 }
@@ -69,6 +56,7 @@ pub async fn list_agents(
 ) -> AppResult<Response> {
     ctx.require(Permission::ViewWorkspace)?;
     let (page_rows, next) = service::list_page(&state, &ctx, None, params.cursor.as_deref(), PAGE_SIZE).await?;
+    let voices = voice_choices(&state, &ctx).await?;
     let (now, tz) = (state.clock.now(), ctx.workspace.tz());
     let agents: Vec<AgentRowView> = page_rows
         .into_iter()
@@ -77,7 +65,7 @@ pub async fn list_agents(
             id: a.id.to_string(),
             status: a.status.as_str(),
             status_label: a.status.label(),
-            voice: a.default_voice.as_deref().map(voice_name),
+            voice: a.default_voice.as_deref().map(|id| voices.name(id)),
             updated: time::view(a.updated_at, tz, now),
             name: a.name,
         })
@@ -134,6 +122,7 @@ async fn render_form(
 ) -> AppResult<Response> {
     let value = |key: &str, default: &str| form.values.get(key).cloned().unwrap_or_else(|| default.to_string());
     let mut choices = Vec::new();
+    let voices = voice_choices(state, ctx).await?;
     let (numbers, details) = match agent {
         Some(a) => {
             let numbers = numbers::assigned_numbers(&state.db, &ctx.workspace.id, &a.id).await?;
@@ -147,7 +136,7 @@ async fn render_form(
                 description => a.description.clone(),
                 status => a.status.as_str(),
                 status_label => a.status.label(),
-                voice => a.default_voice.as_deref().map(voice_name),
+                voice => a.default_voice.as_deref().map(|id| voices.name(id)),
                 created => time::view(a.created_at, tz, now),
                 updated => time::view(a.updated_at, tz, now),
             };
@@ -173,7 +162,7 @@ async fn render_form(
             default_voice => value("default_voice", ""),
         },
         errors => form.errors,
-        voices => voice_options(),
+        voices => voices,
         statuses => statuses(),
         max_name => MAX_NAME_CHARS,
         max_description => MAX_DESCRIPTION_CHARS,

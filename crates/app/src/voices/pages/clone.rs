@@ -37,22 +37,26 @@ use crate::web::{Flash, Page, redirect_with_flash};
 const ACCEPT: &str = ".wav,.mp3,.m4a,.aac,.mp4,.ogg,.oga,.opus,.webm,.flac,audio/wav,audio/x-wav,audio/mpeg,\
                       audio/mp4,audio/aac,audio/ogg,audio/webm,audio/flac";
 
-/// The form's text fields as sent.
-#[derive(Debug, Default)]
+/// The form's text fields as sent (every one, empty when not sent).
+#[derive(Debug)]
 struct Values(BTreeMap<&'static str, String>);
+
+const FIELDS: [&str; 5] = ["name", "language", "gender", "description", "consent"];
+
+impl Default for Values {
+    fn default() -> Values {
+        let mut values = Values(FIELDS.iter().map(|f| (*f, String::new())).collect());
+        values.0.insert("gender", Gender::NotSpecified.as_str().to_string());
+        values
+    }
+}
 
 impl Values {
     fn of(form: &UploadedForm) -> Values {
         let get = |name: &str| {
             form.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string()).unwrap_or_default()
         };
-        Values(BTreeMap::from([
-            ("name", get("name")),
-            ("language", get("language")),
-            ("gender", get("gender")),
-            ("description", get("description")),
-            ("consent", get("consent")),
-        ]))
+        Values(FIELDS.iter().map(|f| (*f, get(f))).collect())
     }
 }
 
@@ -86,8 +90,7 @@ async fn render(
     // Errors about single files (`files[2]`) are listed under the samples.
     let file_errors: Vec<String> =
         errors.iter().filter(|(k, _)| k.starts_with("files[")).map(|(_, v)| v.clone()).collect();
-    let mut values = values.0;
-    values.entry("gender").or_insert_with(|| Gender::NotSpecified.as_str().to_string());
+    let values = values.0;
     crate::settings::render(
         state,
         page,
