@@ -128,12 +128,18 @@
 
     // Puts the takes in the form's hidden file input, so that the form's
     // own submission (and FormData) carries them like uploaded files.
+    // An empty file input still sends an empty part: leave them out.
     function syncTakes() {
       if (!window.DataTransfer) return;
       var dt = new DataTransfer();
       takes.forEach(function (t) { dt.items.add(t.file); });
       takesInput.files = dt.files;
+      takesInput.disabled = takes.length === 0;
+      filesInput.disabled = filesInput.files.length === 0;
     }
+
+    // Back from the next page (the form may come from the page cache).
+    window.addEventListener("pageshow", function () { filesInput.disabled = false; });
 
     function checkLimits() {
       var files = allFiles();
@@ -158,7 +164,6 @@
 
     form.addEventListener("submit", function (event) {
       var submitter = event.submitter;
-      syncTakes();
       if (submitter && submitter === checkButton) {
         event.preventDefault();
         if (checkLimits()) checkQuality();
@@ -184,6 +189,7 @@
         if (first) first.focus();
         return;
       }
+      syncTakes();
       cloneButton.disabled = true;
       cloneButton.textContent = "Cloning…";
     });
@@ -195,7 +201,9 @@
     function checkQuality() {
       checkButton.disabled = true;
       checkStatus.textContent = "Checking " + allFiles().length + (allFiles().length === 1 ? " sample…" : " samples…");
+      syncTakes();
       var body = new FormData(form);
+      filesInput.disabled = false;
       fetch(checkButton.formAction, { method: "POST", body: body, credentials: "same-origin" })
         .then(function (res) {
           if (res.status === 413) throw new Error("The samples are too large: at most 10 MiB each and 25 files.");

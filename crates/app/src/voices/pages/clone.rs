@@ -142,6 +142,18 @@ fn upload_refusal(err: AppError) -> AppResult<(BTreeMap<String, String>, StatusC
     Ok((errors, problem.status))
 }
 
+/// Drops the empty part a browser sends for a file input left empty
+/// (no file name, no bytes): it is not a sample anyone chose.
+async fn without_empty_inputs(state: &AppState, mut uploaded: UploadedForm) -> UploadedForm {
+    let (empty, files): (Vec<_>, Vec<_>) = uploaded
+        .files
+        .into_iter()
+        .partition(|f| f.size == 0 && f.file_name.as_deref().is_none_or(|n| n.trim().is_empty()));
+    analyze::remove_files(state, &empty).await;
+    uploaded.files = files;
+    uploaded
+}
+
 /// "Check quality": every sample decoded and measured, nothing kept.
 pub async fn check_quality(
     State(state): State<AppState>,
@@ -152,7 +164,7 @@ pub async fn check_quality(
     ctx.require(Permission::ManageSettings)?;
     let upload = format!("check-{}", ulid::Ulid::new());
     let uploaded = match analyze::store_form(&state, &ctx.workspace.id, &upload, form).await {
-        Ok(uploaded) => uploaded,
+        Ok(uploaded) => without_empty_inputs(&state, uploaded).await,
         Err(err) => {
             let (errors, status) = upload_refusal(err)?;
             return render(&state, &ctx, &page, Values::default(), errors, None, status).await;
@@ -179,7 +191,7 @@ pub async fn clone_voice(
     ctx.require(Permission::ManageSettings)?;
     let id = VoiceId::new();
     let uploaded = match analyze::store_form(&state, &ctx.workspace.id, id.as_str(), form).await {
-        Ok(uploaded) => uploaded,
+        Ok(uploaded) => without_empty_inputs(&state, uploaded).await,
         Err(err) => {
             let (errors, status) = upload_refusal(err)?;
             return render(&state, &ctx, &page, Values::default(), errors, None, status).await;
