@@ -1,24 +1,29 @@
 // Settings → Voices, as an Admin does it: plays a library preview, filters
-// the library, sets a default voice; opens Clone a voice, checks a short
+// the library, sets a default voice; connects the workspace's own
+// ElevenLabs account (a mock: a wrong key is refused by the field, the
+// right one shows only its account label); opens Clone a voice, checks a short
 // upload (refused, the clone button disabled), records a take with
 // Chromium's fake microphone (timer and level meter move, it stops itself
 // at 20 s), records and removes a second take, uploads a longer file,
 // checks quality again (numbers and verdict), is told by the field to
 // confirm consent, clones in the sandbox, sees PROCESSING turn READY
 // without a reload, plays the clone, reads the consent record, renames it,
-// sets it as default and deletes it. A Member cannot open Settings → Voices.
+// sets it as default, sees it offered on the agent form, deletes it (at
+// ElevenLabs too) and removes the key. A Member cannot open Settings → Voices.
 //
 // The fake microphone plays a WAV written below: speech-like bursts
 // (a gliding 100–170 Hz voice with harmonics shaped by two moving
 // formants, in syllables and phrases with pauses), which the server's
 // energy-based voice activity detector counts as speech.
 import { writeFileSync, mkdtempSync } from 'node:fs';
+import { after } from 'node:test';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   assert, checkA11y, createWorkspace, eventually, fieldError, newUser, runCli, scenario, signUp, submit, switchTo,
   toastTexts, visible,
 } from './helpers.mjs';
+import { startElevenLabsMock } from './elevenlabs_mock.mjs';
 
 /** Mono 16-bit PCM WAV of `seconds` of speech-like sound. */
 function speechLikeWav(seconds, { rate = 16000, seed = 7 } = {}) {
@@ -68,7 +73,14 @@ writeFileSync(micFile, speechLikeWav(30, { rate: 48000 }));
 const shortFile = { name: 'hello.wav', mimeType: 'audio/wav', buffer: speechLikeWav(3, { seed: 3 }) };
 const longFile = { name: 'reading.wav', mimeType: 'audio/wav', buffer: speechLikeWav(16, { seed: 11 }) };
 
+// The workspace brings its own ElevenLabs key; its clones go to this mock,
+// which takes a few seconds to clone (so the page shows PROCESSING first).
+const KEY = 'sk_acme_0123456789abcdef';
+const mock = await startElevenLabsMock({ key: KEY, preview: speechLikeWav(2, { seed: 5 }), cloneDelayMs: 5000 });
+after(() => mock.close());
+
 const s = scenario('voices', {
+  env: { SWITCHBOARD_ELEVENLABS_API_BASE: mock.url },
   browserArgs: [
     '--use-fake-device-for-media-stream',
     '--use-fake-ui-for-media-stream',
@@ -158,6 +170,22 @@ s.step('the library filters by language and gender, and a voice becomes the defa
   await checkA11y(page, { label: 'default set' });
   await page.getByRole('status').filter({ hasText: 'Default voice saved' }).waitFor();
   assert.match(await page.locator('#default-voice').textContent(), new RegExp(`Default voice: ${name}`));
+});
+
+s.step("the Admin connects the workspace's own ElevenLabs account", async ({ page }) => {
+  const card = page.getByRole('region', { name: 'Your ElevenLabs account' });
+  await card.getByLabel('ElevenLabs API key').fill('sk_wrong');
+  await submit(page, card.getByRole('button', { name: 'Verify and save key' }));
+  await checkA11y(page, { label: 'refused key' });
+  assert.match(await fieldError(page.getByLabel('ElevenLabs API key')), /ElevenLabs refused this key/);
+  await page.getByLabel('ElevenLabs API key').fill(KEY);
+  await submit(page, page.getByRole('button', { name: 'Verify and save key' }));
+  await page.waitForURL((u) => u.pathname === '/settings/voices');
+  await checkA11y(page, { label: 'key saved' });
+  await page.getByRole('status').filter({ hasText: 'ElevenLabs key verified and saved' }).waitFor();
+  assert.match(await page.locator('#elevenlabs-account').textContent(), /Connected\s+Ada \(creator\)/);
+  assert.ok(!(await page.content()).includes(KEY), 'the key is never shown again');
+  assert.equal(await page.getByLabel('ElevenLabs API key').count(), 0);
 });
 
 s.step('Clone a voice: a short upload is refused by the quality check', async ({ page }) => {
@@ -254,14 +282,13 @@ s.step('with consent the clone is made: PROCESSING turns READY without a reload'
   await checkA11y(page, { label: 'voice page' });
   await page.getByRole('status').filter({ hasText: 'Cloning Support voice' }).waitFor();
   const badge = page.locator('#voice-badge');
-  const first = (await badge.textContent()).trim();
-  assert.ok(['Processing', 'Ready'].includes(first), `a new clone is Processing (or already Ready): ${first}`);
-  if (first === 'Processing') {
-    await page.locator('#voice-progress').waitFor();
-  } else {
-    console.log('# note: the sandbox clone was ready before the page loaded');
-  }
+  assert.equal((await badge.textContent()).trim(), 'Processing', 'a new clone is Processing');
+  await page.locator('#voice-progress').waitFor();
+  assert.equal(await page.getByLabel('Preview of Support voice').count(), 0, 'no player before it is ready');
   await eventually(async () => assert.equal((await badge.textContent()).trim(), 'Ready'), { timeout: 30_000 });
+  await page.getByLabel('Preview of Support voice').waitFor();
+  assert.match(await page.locator('#voice-details').textContent(), /ElevenLabs · Your ElevenLabs account/);
+  assert.ok(mock.calls.includes('POST /v1/voices/add'), 'cloned in the workspace\'s own account');
   assert.equal(loads, 0, 'the page changed without a reload');
   await checkA11y(page, { label: 'ready' });
 });
@@ -289,6 +316,7 @@ s.step('the Admin renames the clone and sets it as the default', async ({ page }
   await checkA11y(page, { label: 'renamed' });
   await page.getByRole('status').filter({ hasText: 'Voice saved.' }).waitFor();
   assert.match(await page.getByRole('heading', { level: 1 }).textContent(), /Support voice v2/);
+  assert.deepEqual([...mock.clones.values()].map((v) => v.name), ['Support voice v2'], 'renamed at ElevenLabs too');
   await submit(page, page.getByRole('button', { name: 'Set as default' }));
   await page.waitForURL((u) => u.pathname === voicePath);
   await checkA11y(page, { label: 'default' });
@@ -325,6 +353,19 @@ s.step('the Admin deletes the clone through the confirmation', async ({ page }) 
   await page.getByRole('status').filter({ hasText: 'Support voice v2 deleted.' }).waitFor();
   await page.getByText('No custom voices yet.').waitFor();
   assert.match(await page.locator('#default-voice').textContent(), /No default voice/);
+  await eventually(() => assert.equal(mock.clones.size, 0, 'deleted at ElevenLabs too'));
+});
+
+s.step("the Admin removes the workspace's ElevenLabs key through the confirmation", async ({ page }) => {
+  await page.getByRole('button', { name: 'Remove key' }).click();
+  const dialog = page.getByRole('dialog', { name: /Remove the ElevenLabs key\?/ });
+  await dialog.waitFor();
+  await checkA11y(page, { label: 'remove key dialog' });
+  await submit(page, dialog.getByRole('button', { name: 'Remove key' }));
+  await page.waitForURL((u) => u.pathname === '/settings/voices');
+  await checkA11y(page, { label: 'key removed' });
+  await page.getByRole('status').filter({ hasText: 'ElevenLabs key removed' }).waitFor();
+  await page.getByLabel('ElevenLabs API key').waitFor();
 });
 
 s.step('a Member cannot reach Settings → Voices', async ({ s: sc }) => {
