@@ -4,6 +4,7 @@ pub mod carriers;
 pub mod email;
 mod form;
 mod fs_util;
+mod http;
 pub mod payments;
 pub mod storage;
 pub mod voices;

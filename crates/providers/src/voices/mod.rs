@@ -10,6 +10,8 @@
 //!
 //! [`catalogue`] and [`find`] are the sandbox's fixed stock voices, which
 //! agents created before the library existed refer to by `sbv_…` ID.
+pub mod cache;
+pub mod elevenlabs;
 pub mod sandbox;
 
 use async_trait::async_trait;
@@ -22,6 +24,9 @@ pub struct StockVoice {
     pub name: &'static str,
     /// BCP 47 language tag, e.g. `en-US`.
     pub language: &'static str,
+    pub gender: Gender,
+    /// `American`, `British`, …
+    pub accent: &'static str,
     /// How it sounds, for the picker: accent and voice.
     pub description: &'static str,
 }
