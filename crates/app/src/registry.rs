@@ -45,6 +45,6 @@ pub fn platform_carrier(
 /// feature from `[voices]`).
 pub fn platform_voices(
     config: &crate::config::Config,
-) -> anyhow::Result<std::sync::Arc<dyn switchboard_providers::voices::VoiceProvider>> {
+) -> anyhow::Result<std::sync::Arc<switchboard_providers::voices::cache::CachedLibrary>> {
     crate::voices::provider::platform(config)
 }

@@ -59,7 +59,7 @@ pub async fn build_state_with(
     let carrier = crate::registry::platform_carrier(&config)?;
     tracing::info!(carrier = carrier.name(), "carrier configured");
     let voices = crate::registry::platform_voices(&config)?;
-    tracing::info!(provider = voices.name(), "voice provider configured");
+    tracing::info!(provider = voices.provider().name(), "voice provider configured");
     Ok(AppState::new(Inner {
         db,
         payments,

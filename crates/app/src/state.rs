@@ -44,7 +44,7 @@ pub struct Inner {
     pub carrier: Arc<dyn switchboard_providers::carriers::Carrier>,
     /// The platform's voice provider (sandbox or ElevenLabs, its library
     /// cached; built by the voices feature from `[voices]`).
-    pub voices: Arc<dyn switchboard_providers::voices::VoiceProvider>,
+    pub voices: Arc<switchboard_providers::voices::cache::CachedLibrary>,
     /// The registered features (`registry::all()`, plus any a test adds).
     pub features: Arc<[crate::feature::Feature]>,
 }

@@ -192,7 +192,7 @@ pub async fn provider_side(state: &AppState, job: &ProviderDelete) -> Result<(),
             let key = byok::open_sealed(state, row_id, sealed).map_err(|e| format!("{e:?}"))?;
             provider::for_key(&state.config, key.expose()).map_err(|e| e.to_string())?
         }
-        None if job.provider == state.voices.name() => state.voices.clone(),
+        None if job.provider == state.voices.provider().name() => state.voices.provider().clone(),
         None => return Ok(()),
     };
     let provider_voice_id = match &job.provider_voice_id {

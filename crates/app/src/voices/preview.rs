@@ -48,8 +48,8 @@ pub async fn library_preview(state: &AppState, ctx: &WorkspaceCtx, voice_id: &st
     // Only voices of the library: an arbitrary ID neither reaches the
     // provider nor fills the cache.
     library::find(state, voice_id).await?.ok_or_else(not_found)?;
-    let key = library_key(state.voices.name(), voice_id).ok_or_else(not_found)?;
-    cached(state, &key, async { state.voices.preview(voice_id).await.map_err(provider::provider_error) }).await
+    let key = library_key(state.voices.provider().name(), voice_id).ok_or_else(not_found)?;
+    cached(state, &key, async { state.voices.provider().preview(voice_id).await.map_err(provider::provider_error) }).await
 }
 
 /// A READY custom voice's preview (every role of its workspace).

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use switchboard_core::WorkspaceId;
+use switchboard_providers::voices::cache::CachedLibrary;
 use switchboard_providers::voices::sandbox::SandboxVoices;
 use switchboard_providers::voices::{VoiceError, VoiceProvider};
 
@@ -18,9 +19,8 @@ use crate::state::AppState;
 /// Where the sandbox keeps its clones, under the data folder.
 pub const SANDBOX_DIR: &str = "sandbox-voices";
 
-/// The platform's voice provider, as configured, with its library cached
-/// ([`super::library::Cached`]).
-pub fn platform(config: &Config) -> anyhow::Result<Arc<dyn VoiceProvider>> {
+/// The platform's voice provider, as configured, with its library cached.
+pub fn platform(config: &Config) -> anyhow::Result<Arc<CachedLibrary>> {
     let inner: Arc<dyn VoiceProvider> = match &config.voices.platform {
         PlatformVoices::Sandbox => {
             let dir = config.data_dir.join(SANDBOX_DIR);
@@ -32,7 +32,7 @@ pub fn platform(config: &Config) -> anyhow::Result<Arc<dyn VoiceProvider>> {
             for_key(config, api_key.expose()).map_err(|e| anyhow::anyhow!("--voice-provider elevenlabs: {e}"))?
         }
     };
-    Ok(Arc::new(super::library::Cached::new(inner)))
+    Ok(Arc::new(CachedLibrary::new(inner)))
 }
 
 /// An ElevenLabs client for `api_key` (the platform's or a workspace's) at
@@ -47,7 +47,7 @@ pub fn for_key(config: &Config, api_key: &str) -> Result<Arc<dyn VoiceProvider>,
 pub async fn for_new_clone(state: &AppState, ws: &WorkspaceId) -> AppResult<(Arc<dyn VoiceProvider>, ProviderAccount)> {
     match byok::open_key(state, ws).await? {
         Some(key) => Ok((for_key(&state.config, key.expose()).map_err(provider_error)?, ProviderAccount::Workspace)),
-        None => Ok((state.voices.clone(), ProviderAccount::Platform)),
+        None => Ok((state.voices.provider().clone(), ProviderAccount::Platform)),
     }
 }
 
@@ -71,10 +71,10 @@ pub async fn for_voice(
             Some(key) => Ok(Ok(for_key(&state.config, key.expose()).map_err(provider_error)?)),
             None => Ok(Err(Unreachable::KeyRemoved)),
         },
-        ProviderAccount::Platform if voice.provider != state.voices.name() => {
+        ProviderAccount::Platform if voice.provider != state.voices.provider().name() => {
             Ok(Err(Unreachable::OtherProvider(voice.provider.clone())))
         }
-        ProviderAccount::Platform => Ok(Ok(state.voices.clone())),
+        ProviderAccount::Platform => Ok(Ok(state.voices.provider().clone())),
     }
 }
 
