@@ -45,6 +45,20 @@ pub async fn enqueue(tx: &mut Tx, ws: &WorkspaceId, id: &VoiceId, at: DateTime<U
     Ok(())
 }
 
+/// Enqueues the clone job again, due now (tests: a retry, another process).
+pub async fn enqueue_now(state: &AppState, ws: &WorkspaceId, id: &VoiceId) {
+    let now = state.clock.now();
+    let run = async {
+        let mut tx = state.db.begin().await?;
+        enqueue(&mut tx, ws, id, now).await?;
+        tx.commit().await?;
+        Ok::<(), anyhow::Error>(())
+    };
+    if let Err(err) = run.await {
+        tracing::warn!(voice = %id, error = %err, "could not enqueue the clone job");
+    }
+}
+
 /// The usage event's idempotency key: one charge per voice.
 pub fn charge_key(id: &VoiceId) -> String {
     format!("voice_clone:{id}")

@@ -68,6 +68,7 @@ mod subscription_renewal;
 mod tenant_walk;
 mod two_factor;
 mod uploads;
+mod voices;
 mod usage_ingest;
 mod usage_report;
 mod usage_seed;
