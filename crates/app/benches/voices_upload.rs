@@ -79,8 +79,9 @@ async fn main() -> anyhow::Result<()> {
         database_url: std::env::var("SWITCHBOARD_BENCH_DATABASE_URL").ok(),
         ..Default::default()
     };
-    let state = switchboard::server::build_state(Config::resolve(&args)?, "http://127.0.0.1".into(), Arc::new(SystemClock))
-        .await?;
+    let state =
+        switchboard::server::build_state(Config::resolve(&args)?, "http://127.0.0.1".into(), Arc::new(SystemClock))
+            .await?;
     let mut tx = state.db.begin().await?;
     let (_ws, _admin, token) = admin_workspace::create(&mut tx, chrono::Utc::now()).await?;
     tx.commit().await?;

@@ -148,8 +148,10 @@ pub async fn list_agents(
     };
     let (page, next_cursor) = service::list_page(&state, &ctx, status, q.cursor.as_deref(), limit).await?;
     let workspace_voice = crate::voices::default_voice(&state, &ctx.workspace.id).await?;
-    let data =
-        page.into_iter().map(|(agent, numbers)| AgentResponse::new(agent, numbers, workspace_voice.as_deref())).collect();
+    let data = page
+        .into_iter()
+        .map(|(agent, numbers)| AgentResponse::new(agent, numbers, workspace_voice.as_deref()))
+        .collect();
     Ok(Json(AgentPage { data, next_cursor }))
 }
 

@@ -161,7 +161,8 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_reported_by_name() {
-        let err = AgentFields::parse(raw("  ", &"d".repeat(501), "paused", Some("no such voice!"))).expect_err("refused");
+        let err =
+            AgentFields::parse(raw("  ", &"d".repeat(501), "paused", Some("no such voice!"))).expect_err("refused");
         assert_eq!(fields_of(err), ["name", "description", "status", "default_voice"]);
         assert!(AgentFields::parse(raw(&"n".repeat(81), "", "DRAFT", None)).is_err());
         assert!(AgentFields::parse(raw(&"n".repeat(80), &"d".repeat(500), "DRAFT", None)).is_ok());

@@ -60,7 +60,12 @@ pub async fn find(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> AppResult<A
 /// READY custom voices (asked of the voices feature). A voice the agent
 /// already had stays accepted, so renaming an agent whose voice was since
 /// deleted still works.
-async fn check_voice(state: &AppState, ctx: &WorkspaceCtx, before: Option<&str>, fields: &AgentFields) -> AppResult<()> {
+async fn check_voice(
+    state: &AppState,
+    ctx: &WorkspaceCtx,
+    before: Option<&str>,
+    fields: &AgentFields,
+) -> AppResult<()> {
     let Some(id) = fields.default_voice.as_deref() else { return Ok(()) };
     if before == Some(id) || crate::voices::resolve_voice(state, &ctx.workspace.id, id).await? {
         return Ok(());

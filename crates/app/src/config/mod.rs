@@ -29,9 +29,9 @@ pub use crate::jobs::settings::{JobArgs, JobSettings};
 pub use crate::load::{LoadArgs, LoadConfig};
 pub use crate::ops::{MetricsArgs, MetricsConfig};
 pub use crate::phone_numbers::settings::{CarrierArgs, CarrierConfig};
-pub use crate::voices::settings::{VoicesArgs, VoicesConfig};
 pub use crate::ratelimit::settings::{RateLimit, RateLimitArgs, RateLimits};
 pub use crate::subscription::settings::{BillingArgs, BillingConfig};
+pub use crate::voices::settings::{PlatformVoices, VoicesArgs, VoicesConfig};
 pub use crate::webhooks::settings::{WebhookArgs, WebhookConfig};
 pub use cli::{
     AuditCommand, Cli, Command, CreditsCommand, KeyCommand, MembersCommand, SubscriptionCommand, UsageCommand,

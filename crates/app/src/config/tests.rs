@@ -256,7 +256,6 @@ fn the_carrier_is_the_sandbox_by_default_and_twilio_or_telnyx_need_their_setting
 
 #[test]
 fn the_voice_provider_is_the_sandbox_by_default_and_elevenlabs_needs_its_key() {
-    use crate::voices::settings::PlatformVoices;
     let config = Config::resolve(&CommonArgs::default()).expect("defaults resolve");
     assert_eq!(config.voices.platform, PlatformVoices::Sandbox);
     assert_eq!(config.voices.elevenlabs_api_base, "https://api.elevenlabs.io");
@@ -271,7 +270,9 @@ fn the_voice_provider_is_the_sandbox_by_default_and_elevenlabs_needs_its_key() {
     assert!(
         refused(VoicesArgs { elevenlabs_api_base: Some("ftp://x".into()), ..keyed }).contains("--elevenlabs-api-base")
     );
-    assert!(refused(VoicesArgs { provider: Some("azure".into()), ..Default::default() }).contains("sandbox or elevenlabs"));
+    assert!(
+        refused(VoicesArgs { provider: Some("azure".into()), ..Default::default() }).contains("sandbox or elevenlabs")
+    );
 
     // From the TOML table; the key never shows in Debug.
     let (_dir, args) = from_file(

@@ -22,8 +22,11 @@ pub const CONCURRENCY: usize = 2;
 
 /// The upload limit of the routes that take samples (SPEC §9: 25 files of
 /// at most 10 MiB).
-pub const UPLOAD_LIMIT: Limit =
-    Limit { max_file_bytes: MAX_SAMPLE_BYTES, max_files: MAX_SAMPLES, max_total_bytes: MAX_SAMPLE_BYTES * MAX_SAMPLES as u64 };
+pub const UPLOAD_LIMIT: Limit = Limit {
+    max_file_bytes: MAX_SAMPLE_BYTES,
+    max_files: MAX_SAMPLES,
+    max_total_bytes: MAX_SAMPLE_BYTES * MAX_SAMPLES as u64,
+};
 
 fn gate() -> &'static Arc<Semaphore> {
     static GATE: OnceLock<Arc<Semaphore>> = OnceLock::new();
@@ -88,8 +91,12 @@ pub fn display_name(file: &StoredUpload, index: usize) -> String {
 pub async fn analyze_stored(state: &AppState, files: &[StoredUpload]) -> AppResult<Analysis> {
     let limits = Limits { max_bytes: MAX_SAMPLE_BYTES as usize, ..Limits::default() };
     // Every file waits for the process-wide gate before its bytes are read.
-    let runs: Vec<_> =
-        files.iter().cloned().enumerate().map(|(index, file)| analyze_one(state.clone(), index, file, limits)).collect();
+    let runs: Vec<_> = files
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(index, file)| analyze_one(state.clone(), index, file, limits))
+        .collect();
     let results = futures_util::future::join_all(runs).await;
     let files = results.into_iter().collect::<AppResult<Vec<_>>>()?;
     let reports: Vec<SampleReport> = files.iter().filter_map(|f| f.report.clone()).collect();

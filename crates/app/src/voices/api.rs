@@ -144,7 +144,11 @@ pub struct VoiceSettingsResponse {
 
 impl From<VoiceSettings> for VoiceSettingsResponse {
     fn from(s: VoiceSettings) -> Self {
-        VoiceSettingsResponse { default_voice: s.default_voice, has_own_key: s.has_own_key, own_key_label: s.own_key_label }
+        VoiceSettingsResponse {
+            default_voice: s.default_voice,
+            has_own_key: s.has_own_key,
+            own_key_label: s.own_key_label,
+        }
     }
 }
 

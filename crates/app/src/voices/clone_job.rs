@@ -135,10 +135,8 @@ async fn clone_now(
         };
         files.push((sample, stored.bytes));
     }
-    let parts: Vec<Sample<'_>> = files
-        .iter()
-        .map(|(s, bytes)| Sample { filename: &s.filename, content_type: &s.content_type, bytes })
-        .collect();
+    let parts: Vec<Sample<'_>> =
+        files.iter().map(|(s, bytes)| Sample { filename: &s.filename, content_type: &s.content_type, bytes }).collect();
     let request = CloneRequest {
         name: &voice.name,
         description: &voice.description,
@@ -206,9 +204,11 @@ async fn fail(state: &AppState, voice: &Voice, reason: &str) -> AppResult<Outcom
         return Ok(Outcome::Settled);
     }
     store::settle(&mut tx, ws, &voice.id, VoiceStatus::Failed, None, Some(&reason), now).await?;
-    let changes = Changes::new()
-        .field("status", VoiceStatus::Processing.as_str(), VoiceStatus::Failed.as_str())
-        .field("failure_reason", (), &reason);
+    let changes = Changes::new().field("status", VoiceStatus::Processing.as_str(), VoiceStatus::Failed.as_str()).field(
+        "failure_reason",
+        (),
+        &reason,
+    );
     let target = Target::new("voice", &voice.id, &before.name);
     audit::record(&mut tx, &Origin::system(ws.clone()), &super::FAILED, &target, &changes, now).await?;
     tx.commit().await?;

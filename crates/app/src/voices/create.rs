@@ -28,7 +28,11 @@ use crate::uploads::{UploadForm, UploadedForm};
 use crate::usage::types::UsageType;
 
 /// The price of one clone on the workspace's plan.
-pub async fn clone_price(state: &AppState, tx: &mut switchboard_db::Tx, ws: &switchboard_core::WorkspaceId) -> AppResult<Credits> {
+pub async fn clone_price(
+    state: &AppState,
+    tx: &mut switchboard_db::Tx,
+    ws: &switchboard_core::WorkspaceId,
+) -> AppResult<Credits> {
     let plan = crate::subscription::limits::plan_of(&state.config.billing.catalogue, tx, ws).await?;
     plan.rate_card
         .price(UsageType::VoiceClone, 1)
@@ -139,8 +143,15 @@ async fn create_from(state: &AppState, ctx: &WorkspaceCtx, id: &VoiceId, uploade
         .field("status", (), "PROCESSING")
         .field("samples", (), uploaded.files.len())
         .field("speech_ms", (), speech_ms);
-    audit::record(&mut tx, &Origin::from_ctx(ctx), &super::CREATED, &Target::new("voice", id, &fields.name), &changes, now)
-        .await?;
+    audit::record(
+        &mut tx,
+        &Origin::from_ctx(ctx),
+        &super::CREATED,
+        &Target::new("voice", id, &fields.name),
+        &changes,
+        now,
+    )
+    .await?;
     clone_job::enqueue(&mut tx, ws, id, now).await?;
     tx.commit().await?;
     state.webhooks_wakeup.notify_one();

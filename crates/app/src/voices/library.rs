@@ -21,7 +21,8 @@ pub struct LibraryFilter<'a> {
 /// Whether a voice speaking `voice_language` matches the asked `language`:
 /// `en` matches `en-US` and `en-GB`; `en-GB` only `en-GB` (and a bare `en`).
 fn language_matches(voice_language: &str, language: &str) -> bool {
-    let (v, l) = (voice_language.to_ascii_lowercase().replace('_', "-"), language.to_ascii_lowercase().replace('_', "-"));
+    let (v, l) =
+        (voice_language.to_ascii_lowercase().replace('_', "-"), language.to_ascii_lowercase().replace('_', "-"));
     if l.contains('-') {
         v == l || !v.contains('-') && l.split('-').next() == Some(v.as_str())
     } else {

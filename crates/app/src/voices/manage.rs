@@ -20,7 +20,9 @@ use switchboard_core::{VoiceId, WorkspaceId};
 use switchboard_db::Tx;
 use switchboard_providers::voices::{VoiceError, VoiceProvider};
 
-use super::model::{Consent, ProviderAccount, Voice, VoiceSample, VoiceSettings, VoiceStatus, parse_description, parse_name};
+use super::model::{
+    Consent, ProviderAccount, Voice, VoiceSample, VoiceSettings, VoiceStatus, parse_description, parse_name,
+};
 use super::{byok, provider, store};
 use crate::audit::{self, Changes, Origin, Target};
 use crate::error::{AppError, AppResult};
@@ -94,10 +96,9 @@ pub async fn update(state: &AppState, ctx: &WorkspaceCtx, id: &VoiceId, change: 
         && let Some(provider_voice_id) = &before.provider_voice_id
     {
         match provider::for_voice(state, &before).await? {
-            Ok(client) => client
-                .edit_voice(provider_voice_id, &name, &description)
-                .await
-                .map_err(provider::provider_error)?,
+            Ok(client) => {
+                client.edit_voice(provider_voice_id, &name, &description).await.map_err(provider::provider_error)?
+            }
             // Only our copy can change: the provider cannot be reached from here.
             Err(unreachable) => tracing::info!(voice = %id, ?unreachable, "renaming a voice only here"),
         }
@@ -107,9 +108,8 @@ pub async fn update(state: &AppState, ctx: &WorkspaceCtx, id: &VoiceId, change: 
     if !store::update_details(&mut tx, ws, id, &name, &description, now).await? {
         return Err(not_found());
     }
-    let changes = Changes::new()
-        .field("name", &before.name, &name)
-        .field("description", &before.description, &description);
+    let changes =
+        Changes::new().field("name", &before.name, &name).field("description", &before.description, &description);
     audit::record(&mut tx, &Origin::from_ctx(ctx), &super::UPDATED, &Target::new("voice", id, &name), &changes, now)
         .await?;
     tx.commit().await?;
@@ -167,8 +167,15 @@ pub async fn delete(state: &AppState, ctx: &WorkspaceCtx, id: &VoiceId) -> AppRe
     store::delete(&mut tx, ws, id).await?;
     store::clear_default_if(&mut tx, ws, id.as_str(), now).await?;
     let changes = Changes::new().field("status", before.status.as_str(), "DELETED");
-    audit::record(&mut tx, &Origin::from_ctx(ctx), &super::DELETED, &Target::new("voice", id, &before.name), &changes, now)
-        .await?;
+    audit::record(
+        &mut tx,
+        &Origin::from_ctx(ctx),
+        &super::DELETED,
+        &Target::new("voice", id, &before.name),
+        &changes,
+        now,
+    )
+    .await?;
     enqueue_delete(&mut tx, &job, now).await?;
     tx.commit().await?;
     state.webhooks_wakeup.notify_one();

@@ -45,7 +45,7 @@ use crate::state::AppState;
 
 pub const GROUP: ActionGroup = ActionGroup { title: "Voices", filter: "voice.*" };
 
-const FIELDS: &[&str] = &["name", "description", "language", "gender", "provider", "status"];
+const FIELDS: &[&str] = &["name", "description", "language", "gender", "provider", "status", "samples", "speech_ms"];
 
 pub const CREATED_EVENT: EventType = EventType::change(
     "voice.created",
@@ -57,7 +57,7 @@ pub const READY_EVENT: EventType = EventType::change(
     "voice.ready",
     "A custom voice's clone is ready at the provider; agents can use it. The clone was charged in credits.",
     "voice",
-    &["status", "provider_voice_id"],
+    &["status", "provider_voice_id", "charged"],
 );
 pub const FAILED_EVENT: EventType = EventType::change(
     "voice.failed",
@@ -77,15 +77,12 @@ pub const DEFAULT_CHANGED: Action = Action::new("voice.default_changed", "Defaul
 pub const KEY_SET: Action = Action::new("voice.provider_key_set", "ElevenLabs key connected", &GROUP);
 pub const KEY_REMOVED: Action = Action::new("voice.provider_key_removed", "ElevenLabs key removed", &GROUP);
 
-pub const ACTIONS: &[&Action] = &[&CREATED, &READY, &FAILED, &DELETED, &UPDATED, &DEFAULT_CHANGED, &KEY_SET, &KEY_REMOVED];
+pub const ACTIONS: &[&Action] =
+    &[&CREATED, &READY, &FAILED, &DELETED, &UPDATED, &DEFAULT_CHANGED, &KEY_SET, &KEY_REMOVED];
 
 /// Settings → Voices (`pages`).
-pub const SECTION: crate::feature::Section = crate::feature::Section {
-    slug: "voices",
-    title: "Voices",
-    summary: "Manage and clone voices.",
-    order: 40,
-};
+pub const SECTION: crate::feature::Section =
+    crate::feature::Section { slug: "voices", title: "Voices", summary: "Manage and clone voices.", order: 40 };
 
 pub const SEALED_COLUMNS: [SealedColumn; 1] =
     [SealedColumn { table: "workspace_voice_settings", column: "elevenlabs_key_sealed", purpose: byok::PURPOSE }];

@@ -19,7 +19,9 @@ pub fn custom_key(ws: &WorkspaceId, id: &VoiceId) -> String {
 }
 
 fn library_key(provider: &str, voice_id: &str) -> Option<String> {
-    let safe = |s: &str| !s.is_empty() && s.len() <= 100 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let safe = |s: &str| {
+        !s.is_empty() && s.len() <= 100 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
     (safe(provider) && safe(voice_id)).then(|| format!("voice-previews/{provider}/{voice_id}"))
 }
 
@@ -49,7 +51,8 @@ pub async fn library_preview(state: &AppState, ctx: &WorkspaceCtx, voice_id: &st
     // provider nor fills the cache.
     library::find(state, voice_id).await?.ok_or_else(not_found)?;
     let key = library_key(state.voices.provider().name(), voice_id).ok_or_else(not_found)?;
-    cached(state, &key, async { state.voices.provider().preview(voice_id).await.map_err(provider::provider_error) }).await
+    cached(state, &key, async { state.voices.provider().preview(voice_id).await.map_err(provider::provider_error) })
+        .await
 }
 
 /// A READY custom voice's preview (every role of its workspace).

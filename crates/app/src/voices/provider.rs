@@ -9,9 +9,9 @@ use switchboard_providers::voices::cache::CachedLibrary;
 use switchboard_providers::voices::sandbox::SandboxVoices;
 use switchboard_providers::voices::{VoiceError, VoiceProvider};
 
+use super::byok;
 use super::model::{ProviderAccount, Voice};
 use super::settings::PlatformVoices;
-use super::byok;
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -38,7 +38,8 @@ pub fn platform(config: &Config) -> anyhow::Result<Arc<CachedLibrary>> {
 /// An ElevenLabs client for `api_key` (the platform's or a workspace's) at
 /// the configured `--elevenlabs-api-base`.
 pub fn for_key(config: &Config, api_key: &str) -> Result<Arc<dyn VoiceProvider>, VoiceError> {
-    let client = switchboard_providers::voices::elevenlabs::ElevenLabs::new(&config.voices.elevenlabs_api_base, api_key)?;
+    let client =
+        switchboard_providers::voices::elevenlabs::ElevenLabs::new(&config.voices.elevenlabs_api_base, api_key)?;
     Ok(Arc::new(client))
 }
 
@@ -62,10 +63,7 @@ pub enum Unreachable {
 }
 
 /// The provider account that holds `voice`.
-pub async fn for_voice(
-    state: &AppState,
-    voice: &Voice,
-) -> AppResult<Result<Arc<dyn VoiceProvider>, Unreachable>> {
+pub async fn for_voice(state: &AppState, voice: &Voice) -> AppResult<Result<Arc<dyn VoiceProvider>, Unreachable>> {
     match voice.provider_account {
         ProviderAccount::Workspace => match byok::open_key(state, &voice.workspace_id).await? {
             Some(key) => Ok(Ok(for_key(&state.config, key.expose()).map_err(provider_error)?)),
@@ -82,15 +80,20 @@ pub async fn for_voice(
 pub fn provider_error(err: VoiceError) -> AppError {
     match err {
         VoiceError::Rejected(message) => AppError::unprocessable("voice_provider_rejected", message),
-        VoiceError::NotFound => AppError::unprocessable("voice_provider_rejected", "The voice provider does not know that voice."),
+        VoiceError::NotFound => {
+            AppError::unprocessable("voice_provider_rejected", "The voice provider does not know that voice.")
+        }
         VoiceError::Unauthorized => AppError::unprocessable(
             "voice_provider_unauthorized",
             "The voice provider refused the account's key. Check the ElevenLabs key in Settings → Voices.",
         ),
         VoiceError::Unavailable(_) => {
             tracing::warn!(error = %err, "voice provider call failed");
-            AppError::unprocessable("voice_provider_unavailable", "The voice provider cannot be reached just now. Try again shortly.")
-                .with_retry_after(30)
+            AppError::unprocessable(
+                "voice_provider_unavailable",
+                "The voice provider cannot be reached just now. Try again shortly.",
+            )
+            .with_retry_after(30)
         }
     }
 }

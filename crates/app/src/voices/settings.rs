@@ -61,8 +61,8 @@ impl VoicesArgs {
             other => anyhow::bail!("--voice-provider must be sandbox or elevenlabs, not {other:?}"),
         };
         let base = text(&self.elevenlabs_api_base).unwrap_or_else(|| ELEVENLABS_API_BASE.to_string());
-        let parsed = url::Url::parse(&base)
-            .map_err(|e| anyhow::anyhow!("--elevenlabs-api-base {base:?} is not a URL: {e}"))?;
+        let parsed =
+            url::Url::parse(&base).map_err(|e| anyhow::anyhow!("--elevenlabs-api-base {base:?} is not a URL: {e}"))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             anyhow::bail!("--elevenlabs-api-base must be an http(s) URL");
         }

@@ -319,7 +319,11 @@ impl TryFrom<SampleRow> for VoiceSample {
 }
 
 /// A voice's samples, in order.
-pub async fn samples<'a>(ex: impl IntoExec<'a>, ws: &WorkspaceId, voice: &VoiceId) -> Result<Vec<VoiceSample>, sqlx::Error> {
+pub async fn samples<'a>(
+    ex: impl IntoExec<'a>,
+    ws: &WorkspaceId,
+    voice: &VoiceId,
+) -> Result<Vec<VoiceSample>, sqlx::Error> {
     let rows = fetch_all!(
         ex,
         SampleRow,
@@ -332,7 +336,11 @@ pub async fn samples<'a>(ex: impl IntoExec<'a>, ws: &WorkspaceId, voice: &VoiceI
 }
 
 /// Forgets where a voice's sample files were (they were removed).
-pub async fn clear_sample_keys<'a>(ex: impl IntoExec<'a>, ws: &WorkspaceId, voice: &VoiceId) -> Result<(), sqlx::Error> {
+pub async fn clear_sample_keys<'a>(
+    ex: impl IntoExec<'a>,
+    ws: &WorkspaceId,
+    voice: &VoiceId,
+) -> Result<(), sqlx::Error> {
     execute!(
         ex,
         "UPDATE voice_samples SET object_key = NULL WHERE workspace_id = $1 AND voice_id = $2",
@@ -353,7 +361,11 @@ struct ConsentRow {
     confirmed_at: DateTime<Utc>,
 }
 
-pub async fn consent<'a>(ex: impl IntoExec<'a>, ws: &WorkspaceId, voice: &VoiceId) -> Result<Option<Consent>, sqlx::Error> {
+pub async fn consent<'a>(
+    ex: impl IntoExec<'a>,
+    ws: &WorkspaceId,
+    voice: &VoiceId,
+) -> Result<Option<Consent>, sqlx::Error> {
     let row = fetch_optional!(
         ex,
         ConsentRow,
@@ -459,7 +471,12 @@ pub async fn set_key<'a>(
 }
 
 /// Clears the default voice wherever it names `voice` (a deleted voice).
-pub async fn clear_default_if(tx: &mut Tx, ws: &WorkspaceId, voice: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn clear_default_if(
+    tx: &mut Tx,
+    ws: &WorkspaceId,
+    voice: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     execute!(
         &mut *tx,
         "UPDATE workspace_voice_settings SET default_voice = NULL, updated_at = $3

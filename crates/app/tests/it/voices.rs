@@ -65,7 +65,12 @@ pub fn wav(name: &'static str, seconds: f64) -> Sample {
 }
 
 /// Posts a multipart form of `fields` then `files` to `path`.
-pub async fn post_multipart(user: &Visitor, path: &str, fields: &[(&str, &str)], files: Vec<Sample>) -> reqwest::Response {
+pub async fn post_multipart(
+    user: &Visitor,
+    path: &str,
+    fields: &[(&str, &str)],
+    files: Vec<Sample>,
+) -> reqwest::Response {
     let mut form = Form::new();
     for (k, v) in fields {
         form = form.text(k.to_string(), v.to_string());
@@ -77,8 +82,13 @@ pub async fn post_multipart(user: &Visitor, path: &str, fields: &[(&str, &str)],
     user.with_csrf(user.client.post(user.at(path))).multipart(form).send().await.expect("upload")
 }
 
-pub const FIELDS: &[(&str, &str)] =
-    &[("name", "Support voice"), ("language", "en"), ("gender", "FEMALE"), ("description", "Calm."), ("consent", "true")];
+pub const FIELDS: &[(&str, &str)] = &[
+    ("name", "Support voice"),
+    ("language", "en"),
+    ("gender", "FEMALE"),
+    ("description", "Calm."),
+    ("consent", "true"),
+];
 
 pub async fn create(user: &Visitor, files: Vec<Sample>) -> reqwest::Response {
     post_multipart(user, "/api/v1/voices", FIELDS, files).await
@@ -100,7 +110,13 @@ fn stored_samples(app: &TestApp, ws: &WorkspaceId) -> usize {
         std::fs::read_dir(dir)
             .map(|d| {
                 d.filter_map(Result::ok)
-                    .map(|e| if e.path().is_dir() { walk(&e.path()) } else { usize::from(!e.file_name().to_string_lossy().ends_with(".meta")) })
+                    .map(|e| {
+                        if e.path().is_dir() {
+                            walk(&e.path())
+                        } else {
+                            usize::from(!e.file_name().to_string_lossy().ends_with(".meta"))
+                        }
+                    })
                     .sum()
             })
             .unwrap_or(0)
@@ -118,7 +134,8 @@ fn sandbox_clones(app: &TestApp) -> usize {
 
 const VOICES: &str = "SELECT COUNT(*) FROM voices WHERE workspace_id = $1";
 const CLONE_EVENTS: &str = "SELECT COUNT(*) FROM usage_events WHERE workspace_id = $1 AND type = 'voice_clone'";
-const CLONE_CREDITS: &str = "SELECT COALESCE(SUM(credits), 0) FROM usage_events WHERE workspace_id = $1 AND type = 'voice_clone'";
+const CLONE_CREDITS: &str =
+    "SELECT COALESCE(SUM(credits), 0) FROM usage_events WHERE workspace_id = $1 AND type = 'voice_clone'";
 
 async fn events(app: &TestApp, ws: &WorkspaceId) -> Vec<String> {
     fetch_all!(
@@ -183,7 +200,8 @@ async fn a_clone_goes_processing_to_ready_through_the_job_charged_once_with_its_
     assert_eq!(count(&app, CLONE_EVENTS, &ws).await, 1);
     assert_eq!(count(&app, CLONE_CREDITS, &ws).await, 200_000, "200 credits on the default rate card");
     assert_eq!(stored_samples(&app, &ws), 0, "samples removed once settled");
-    let samples = switchboard::voices::store::samples(&app.state.db, &ws, &id.parse().expect("id")).await.expect("samples");
+    let samples =
+        switchboard::voices::store::samples(&app.state.db, &ws, &id.parse().expect("id")).await.expect("samples");
     assert!(samples.iter().all(|s| s.object_key.is_none() && s.sha256.len() == 64));
 
     // The job again (a retry, another process): no second clone, no second charge.
@@ -252,7 +270,8 @@ async fn consent_fields_the_plan_limit_and_the_balance_are_checked_first() {
     let no_consent = &[("name", "V"), ("language", "xx"), ("gender", "robot")];
     let res = post_multipart(&admin, "/api/v1/voices", no_consent, vec![wav("a.wav", 16.0)]).await;
     let p = problem(res).await;
-    let fields: Vec<&str> = p["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    let fields: Vec<&str> =
+        p["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
     for field in ["consent", "language", "gender"] {
         assert!(fields.contains(&field), "{p}");
     }
@@ -283,7 +302,10 @@ async fn members_cannot_change_voices_and_other_workspaces_see_nothing() {
     member.switch_to(ws.as_str()).await;
     assert_eq!(member.get_json(&format!("/api/v1/voices/{id}")).await["status"], "READY", "Members read");
     assert_eq!(create(&member, vec![wav("a.wav", 16.0)]).await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(member.patch(&format!("/api/v1/voices/{id}"), json!({"name": "x"})).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        member.patch(&format!("/api/v1/voices/{id}"), json!({"name": "x"})).await.status(),
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(member.delete(&format!("/api/v1/voices/{id}")).await.status(), StatusCode::FORBIDDEN);
     let res = member.api(reqwest::Method::PUT, "/api/v1/voices/default", Some(json!({"voice_id": "sbv_aria"}))).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
@@ -291,7 +313,10 @@ async fn members_cannot_change_voices_and_other_workspaces_see_nothing() {
 
     let other = app.user_with_workspace("Cy", "cy@example.com", "Other").await;
     assert_eq!(other.get(&format!("/api/v1/voices/{id}")).await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(other.patch(&format!("/api/v1/voices/{id}"), json!({"name": "x"})).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        other.patch(&format!("/api/v1/voices/{id}"), json!({"name": "x"})).await.status(),
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(other.delete(&format!("/api/v1/voices/{id}")).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(other.get(&format!("/api/v1/voices/{id}/preview")).await.status(), StatusCode::NOT_FOUND);
     let res = other.api(reqwest::Method::PUT, "/api/v1/voices/default", Some(json!({"voice_id": id}))).await;
@@ -392,9 +417,13 @@ async fn the_workspaces_own_key_is_verified_sealed_and_used_by_the_job() {
     )
     .expect("row");
     assert!(!stored[0].0.contains(key) && stored[0].0.starts_with("v2."));
-    let audit: Vec<(String,)> =
-        fetch_all!(&app.state.db, (String,), "SELECT CAST(changes AS TEXT) FROM audit_log WHERE workspace_id = $1", ws.as_str())
-            .expect("audit");
+    let audit: Vec<(String,)> = fetch_all!(
+        &app.state.db,
+        (String,),
+        "SELECT CAST(changes AS TEXT) FROM audit_log WHERE workspace_id = $1",
+        ws.as_str()
+    )
+    .expect("audit");
     assert!(audit.iter().all(|(c,)| !c.contains(key)));
 
     // The clone goes to the workspace's account; Prism answers 422 to every
