@@ -287,7 +287,7 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
     let res = ada.post_json("/api/v1/carrier-accounts", trunk).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let carrier_account = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
-    let res = crate::voices::create(&ada, vec![crate::voices::wav("a.wav", 16.0)]).await;
+    let res = crate::voices::create(ada, vec![crate::voices::wav("a.wav", 16.0)]).await;
     assert_eq!(res.status(), StatusCode::CREATED, "A's voice");
     let voice = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
     app.run_jobs().await;

@@ -54,7 +54,7 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
         }
         ("PUT", "/api/v1/voices/default") => {
             let mark = w.mark().await;
-            let voice = if w.next() % 2 == 0 { "sbv_aria" } else { "sbv_ben" };
+            let voice = if w.next().is_multiple_of(2) { "sbv_aria" } else { "sbv_ben" };
             let res = w.token.call(Method::PUT, path, Some(json!({"voice_id": voice}))).await;
             called(mark, &res, "voice.default_changed")
         }
