@@ -81,9 +81,7 @@ fn generated_wav(size: usize) -> Vec<u8> {
     b.extend_from_slice(b"RIFF");
     b.extend_from_slice(&u32::try_from(data_len + 36).unwrap_or(u32::MAX).to_le_bytes());
     b.extend_from_slice(b"WAVEfmt ");
-    for v in [16u32] {
-        b.extend_from_slice(&v.to_le_bytes());
-    }
+    b.extend_from_slice(&16u32.to_le_bytes());
     for v in [1u16, 2] {
         b.extend_from_slice(&v.to_le_bytes());
     }

@@ -54,14 +54,10 @@ pub(super) fn decode(
     let mss = MediaSourceStream::new(Box::new(Cursor::new(bytes)), Default::default());
     let mut reader = symphonia::default::get_probe()
         .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
-        .map_err(|e| match e {
-            // A known container whose header runs past the end of the file
-            // was cut, not mislabelled.
-            SymError::IoError(ref io) if io.kind() == ErrorKind::UnexpectedEof && has_known_magic(bytes) => {
-                SampleError::Truncated
-            }
-            _ => SampleError::NotAudio,
-        })?;
+        // A file that starts like one of our containers but does not parse
+        // was cut (an MP4 whose index comes last loses it) or damaged, not
+        // mislabelled.
+        .map_err(|_| if has_known_magic(bytes) { SampleError::Truncated } else { SampleError::NotAudio })?;
     let format = container(reader.as_ref())?;
     let track = reader.default_track(TrackType::Audio).cloned().ok_or(SampleError::NotAudio)?;
     let params = track.codec_params.as_ref().and_then(|p| p.audio()).cloned().ok_or(SampleError::NotAudio)?;
@@ -74,7 +70,7 @@ pub(super) fn decode(
     }
 
     let mut source = if params.codec == CODEC_ID_OPUS {
-        Source::Opus(OpusStream::new(&params)?)
+        Source::Opus(Box::new(OpusStream::new(&params)?))
     } else {
         let decoder = symphonia::default::get_codecs()
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
@@ -161,7 +157,7 @@ pub(super) fn decode(
 
 enum Source {
     Symphonia(Box<dyn symphonia::core::codecs::audio::AudioDecoder>),
-    Opus(OpusStream),
+    Opus(Box<OpusStream>),
 }
 
 /// What the container's header says about the track's length.
@@ -227,7 +223,7 @@ fn codec_label(params: &symphonia::core::codecs::audio::AudioCodecParameters) ->
 /// Whether the bytes start like one of the accepted containers.
 fn has_known_magic(bytes: &[u8]) -> bool {
     let starts = |m: &[u8]| bytes.starts_with(m);
-    starts(b"RIFF")
+    (starts(b"RIFF") && bytes.get(8..12) == Some(b"WAVE"))
         || starts(b"fLaC")
         || starts(b"OggS")
         || starts(b"ID3")

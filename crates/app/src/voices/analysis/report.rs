@@ -129,11 +129,11 @@ fn format_limit(seconds: u64) -> String {
 
 fn format_bytes(bytes: usize) -> String {
     const MIB: usize = 1024 * 1024;
-    if bytes >= MIB && bytes % MIB == 0 { format!("{} MiB", bytes / MIB) } else { format!("{bytes} bytes") }
+    if bytes >= MIB && bytes.is_multiple_of(MIB) { format!("{} MiB", bytes / MIB) } else { format!("{bytes} bytes") }
 }
 
 fn format_khz(rate: u32) -> String {
-    if rate % 1000 == 0 { format!("{}", rate / 1000) } else { format!("{:.1}", f64::from(rate) / 1000.0) }
+    if rate.is_multiple_of(1000) { format!("{}", rate / 1000) } else { format!("{:.1}", f64::from(rate) / 1000.0) }
 }
 
 fn percent(share: f64) -> String {
