@@ -49,6 +49,7 @@ CREATE TABLE voice_samples (
     created_at    TEXT NOT NULL,
     UNIQUE (voice_id, position)
 );
+CREATE INDEX voice_samples_workspace_idx ON voice_samples (workspace_id, voice_id);
 
 -- One per voice, written with it: who confirmed the statement, when, from
 -- where, over which samples.
@@ -64,14 +65,18 @@ CREATE TABLE voice_consents (
     sample_sha256 TEXT NOT NULL,
     confirmed_at  TEXT NOT NULL
 );
+CREATE INDEX voice_consents_workspace_idx ON voice_consents (workspace_id);
 
 CREATE TABLE workspace_voice_settings (
-    workspace_id          TEXT PRIMARY KEY REFERENCES workspaces (id) ON DELETE CASCADE,
+    -- The workspace's ID again: key rotation re-seals a sealed column by its
+    -- row's `id`, and the key is sealed with it as associated data.
+    id                    TEXT PRIMARY KEY,
+    workspace_id          TEXT NOT NULL UNIQUE REFERENCES workspaces (id) ON DELETE CASCADE,
     -- A library voice's provider ID or a custom voice's ID (`vce_…`);
     -- agents without a voice use it.
     default_voice         TEXT,
     -- The workspace's own ElevenLabs key, sealed (crate::sealed) for
-    -- purpose "elevenlabs_key" with the workspace ID; never shown.
+    -- purpose "voices.elevenlabs_key" with the row's ID; never shown.
     elevenlabs_key_sealed TEXT,
     -- Whose account the key opens (ElevenLabs' user ID) and what to show.
     elevenlabs_account    TEXT,

@@ -29,6 +29,7 @@ pub fn all() -> Vec<Feature> {
         crate::agents::FEATURE,
         crate::usage::FEATURE,
         crate::phone_numbers::FEATURE,
+        crate::voices::FEATURE,
     ]
 }
 
@@ -38,4 +39,12 @@ pub fn platform_carrier(
     config: &crate::config::Config,
 ) -> anyhow::Result<std::sync::Arc<dyn switchboard_providers::carriers::Carrier>> {
     crate::phone_numbers::carrier::platform(config)
+}
+
+/// The platform's voice provider, its library cached (built by the voices
+/// feature from `[voices]`).
+pub fn platform_voices(
+    config: &crate::config::Config,
+) -> anyhow::Result<std::sync::Arc<switchboard_providers::voices::cache::CachedLibrary>> {
+    crate::voices::provider::platform(config)
 }

@@ -58,10 +58,13 @@ pub async fn build_state_with(
     tracing::info!(processor = payments.name(), "payments configured");
     let carrier = crate::registry::platform_carrier(&config)?;
     tracing::info!(carrier = carrier.name(), "carrier configured");
+    let voices = crate::registry::platform_voices(&config)?;
+    tracing::info!(provider = voices.provider().name(), "voice provider configured");
     Ok(AppState::new(Inner {
         db,
         payments,
         carrier,
+        voices,
         public_url,
         templates: Templates::load()?,
         files,

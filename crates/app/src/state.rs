@@ -42,6 +42,9 @@ pub struct Inner {
     /// The platform's carrier, which numbers are bought through (sandbox,
     /// Twilio or Telnyx; built by the phone numbers feature).
     pub carrier: Arc<dyn switchboard_providers::carriers::Carrier>,
+    /// The platform's voice provider (sandbox or ElevenLabs, its library
+    /// cached; built by the voices feature from `[voices]`).
+    pub voices: Arc<switchboard_providers::voices::cache::CachedLibrary>,
     /// The registered features (`registry::all()`, plus any a test adds).
     pub features: Arc<[crate::feature::Feature]>,
 }

@@ -31,6 +31,10 @@ pub struct AgentResponse {
     /// A voice ID of the voice catalogue, or `null` for none.
     #[schema(example = "sbv_aria")]
     pub default_voice: Option<String>,
+    /// The voice the agent speaks with: its own, else the workspace's
+    /// default voice (Settings → Voices), else `null`.
+    #[schema(example = "sbv_aria")]
+    pub effective_voice: Option<String>,
     /// The phone numbers assigned to the agent, in E.164.
     #[schema(example = json!(["+14155550100"]))]
     pub phone_numbers: Vec<String>,
@@ -39,8 +43,9 @@ pub struct AgentResponse {
 }
 
 impl AgentResponse {
-    fn new(agent: Agent, numbers: Vec<AssignedNumber>) -> Self {
+    fn new(agent: Agent, numbers: Vec<AssignedNumber>, workspace_voice: Option<&str>) -> Self {
         AgentResponse {
+            effective_voice: agent.default_voice.clone().or_else(|| workspace_voice.map(str::to_string)),
             id: agent.id.to_string(),
             name: agent.name,
             description: agent.description,
@@ -142,7 +147,11 @@ pub async fn list_agents(
         Some(raw) => Some(AgentStatus::parse(raw).ok_or_else(|| AppError::field("status", "Use DRAFT or LIVE."))?),
     };
     let (page, next_cursor) = service::list_page(&state, &ctx, status, q.cursor.as_deref(), limit).await?;
-    let data = page.into_iter().map(|(agent, numbers)| AgentResponse::new(agent, numbers)).collect();
+    let workspace_voice = crate::voices::default_voice(&state, &ctx.workspace.id).await?;
+    let data = page
+        .into_iter()
+        .map(|(agent, numbers)| AgentResponse::new(agent, numbers, workspace_voice.as_deref()))
+        .collect();
     Ok(Json(AgentPage { data, next_cursor }))
 }
 
@@ -163,12 +172,13 @@ pub async fn create_agent(
         default_voice: body.default_voice.as_deref(),
     })?;
     let agent = service::create(&state, &ctx, fields).await?;
-    Ok((StatusCode::CREATED, Json(AgentResponse::new(agent, Vec::new()))))
+    Ok((StatusCode::CREATED, Json(response(&state, &ctx, agent).await?)))
 }
 
 async fn response(state: &AppState, ctx: &WorkspaceCtx, agent: Agent) -> AppResult<AgentResponse> {
     let numbers = numbers::assigned_numbers(&state.db, &ctx.workspace.id, &agent.id).await?;
-    Ok(AgentResponse::new(agent, numbers))
+    let workspace_voice = crate::voices::default_voice(state, &ctx.workspace.id).await?;
+    Ok(AgentResponse::new(agent, numbers, workspace_voice.as_deref()))
 }
 
 #[utoipa::path(get, path = "/api/v1/agents/{agent_id}", tag = "agents", params(AgentPath),

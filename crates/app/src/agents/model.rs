@@ -105,13 +105,14 @@ impl AgentFields {
         }
         let default_voice = match raw.default_voice.map(str::trim).filter(|v| !v.is_empty()) {
             None => None,
-            Some(id) => match voices::find(id) {
-                Some(voice) => Some(voice.id.to_string()),
-                None => {
-                    errors.push(FieldError::new("default_voice", "Choose a voice from the list, or no default voice."));
-                    None
-                }
-            },
+            // The sandbox's fixed catalogue here; a library voice of the
+            // platform's provider or a custom voice (`vce_…`) is checked by
+            // the service against the library and the workspace's READY voices.
+            Some(id) if voices::find(id).is_some() || plausible_voice_id(id) => Some(id.to_string()),
+            Some(_) => {
+                errors.push(FieldError::new("default_voice", "Choose a voice from the list, or no default voice."));
+                None
+            }
         };
         match status {
             Some(status) if errors.is_empty() => {
@@ -120,6 +121,11 @@ impl AgentFields {
             _ => Err(AppError::validation(errors)),
         }
     }
+}
+
+/// Whether `id` has the shape of a voice ID (a provider's or `vce_…`).
+pub fn plausible_voice_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 100 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// The name of a voice ID for display (the ID itself if the catalogue no
@@ -155,7 +161,8 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_reported_by_name() {
-        let err = AgentFields::parse(raw("  ", &"d".repeat(501), "paused", Some("sbv_nobody"))).expect_err("refused");
+        let err =
+            AgentFields::parse(raw("  ", &"d".repeat(501), "paused", Some("no such voice!"))).expect_err("refused");
         assert_eq!(fields_of(err), ["name", "description", "status", "default_voice"]);
         assert!(AgentFields::parse(raw(&"n".repeat(81), "", "DRAFT", None)).is_err());
         assert!(AgentFields::parse(raw(&"n".repeat(80), &"d".repeat(500), "DRAFT", None)).is_ok());

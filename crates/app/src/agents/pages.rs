@@ -13,10 +13,10 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::model::{AgentFields, AgentStatus, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, RawAgent};
-use super::voice_choices::voice_choices;
 use super::numbers::{self, AssignedNumber};
 use super::service;
 use super::store::Agent;
+use super::voice_choices::voice_choices;
 use crate::error::{AppError, AppResult};
 use crate::phone_numbers::assign;
 use crate::phone_numbers::model::Role;
@@ -122,7 +122,8 @@ async fn render_form(
 ) -> AppResult<Response> {
     let value = |key: &str, default: &str| form.values.get(key).cloned().unwrap_or_else(|| default.to_string());
     let mut choices = Vec::new();
-    let voices = voice_choices(state, ctx).await?;
+    let mut voices = voice_choices(state, ctx).await?;
+    voices.keep(&value("default_voice", ""));
     let (numbers, details) = match agent {
         Some(a) => {
             let numbers = numbers::assigned_numbers(&state.db, &ctx.workspace.id, &a.id).await?;

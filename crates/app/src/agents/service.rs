@@ -56,8 +56,26 @@ pub async fn find(state: &AppState, ctx: &WorkspaceCtx, id: &str) -> AppResult<A
     store::find(&state.db, &ctx.workspace.id, &id).await?.ok_or_else(not_found)
 }
 
+/// A voice the agent may use: a library voice or one of the workspace's
+/// READY custom voices (asked of the voices feature). A voice the agent
+/// already had stays accepted, so renaming an agent whose voice was since
+/// deleted still works.
+async fn check_voice(
+    state: &AppState,
+    ctx: &WorkspaceCtx,
+    before: Option<&str>,
+    fields: &AgentFields,
+) -> AppResult<()> {
+    let Some(id) = fields.default_voice.as_deref() else { return Ok(()) };
+    if before == Some(id) || crate::voices::resolve_voice(state, &ctx.workspace.id, id).await? {
+        return Ok(());
+    }
+    Err(AppError::field("default_voice", "Choose a voice from the list, or no default voice."))
+}
+
 pub async fn create(state: &AppState, ctx: &WorkspaceCtx, fields: AgentFields) -> AppResult<Agent> {
     ctx.require(Permission::EditResources)?;
+    check_voice(state, ctx, None, &fields).await?;
     // Both databases keep microseconds; the cursor carries what is kept.
     let now = state.clock.now().trunc_subsecs(6);
     let id = AgentId::new();
@@ -84,6 +102,7 @@ pub async fn update(
     let mut tx = state.db.begin().await?;
     let before = store::find_for_update(&mut tx, &ctx.workspace.id, &id).await?.ok_or_else(not_found)?;
     let fields = edit(raw_of(&before))?;
+    check_voice(state, ctx, before.default_voice.as_deref(), &fields).await?;
     let changes = changes(Some(&before), Some(&fields));
     if !changes.is_empty() {
         store::update(&mut tx, &ctx.workspace.id, &id, &fields, now).await?;

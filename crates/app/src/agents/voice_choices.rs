@@ -37,6 +37,18 @@ pub struct VoiceChoices {
 }
 
 impl VoiceChoices {
+    /// Keeps an agent's voice selectable when no list offers it any more
+    /// (a deleted clone, another provider's voice), so saving the form
+    /// does not drop it silently.
+    pub fn keep(&mut self, id: &str) {
+        let offered = self.groups.iter().any(|g| g.voices.iter().any(|v| v.id == id));
+        if !id.is_empty() && !offered {
+            let label = format!("{} (no longer offered)", self.name(id));
+            self.groups
+                .push(VoiceGroup { label: "Current voice", voices: vec![VoiceOption { id: id.to_string(), label }] });
+        }
+    }
+
     /// The name of a voice ID (the ID itself when no list has it).
     pub fn name(&self, id: &str) -> String {
         self.names.get(id).cloned().unwrap_or_else(|| id.to_string())
@@ -62,7 +74,13 @@ pub async fn voice_choices(state: &AppState, ctx: &WorkspaceCtx) -> AppResult<Vo
             .map(|v| {
                 names.insert(v.id.clone(), v.name.clone());
                 let accent = v.accent.map(|a| format!("{a}, ")).unwrap_or_default();
-                let label = format!("{} — {} ({accent}{}, {})", v.name, v.description, language_label(&v.language), v.gender.label());
+                let label = format!(
+                    "{} — {} ({accent}{}, {})",
+                    v.name,
+                    v.description,
+                    language_label(&v.language),
+                    v.gender.label()
+                );
                 VoiceOption { id: v.id, label }
             })
             .collect(),
@@ -70,7 +88,10 @@ pub async fn voice_choices(state: &AppState, ctx: &WorkspaceCtx) -> AppResult<Vo
             tracing::warn!(error = ?err, "the voice library is unavailable; offering the fixed catalogue");
             voices::catalogue()
                 .iter()
-                .map(|v| VoiceOption { id: v.id.to_string(), label: format!("{} — {} ({})", v.name, v.description, v.language) })
+                .map(|v| VoiceOption {
+                    id: v.id.to_string(),
+                    label: format!("{} — {} ({})", v.name, v.description, v.language),
+                })
                 .collect()
         }
     };

@@ -28,9 +28,10 @@ pub use crate::inbound::settings::{InboundArgs, InboundConfig};
 pub use crate::jobs::settings::{JobArgs, JobSettings};
 pub use crate::load::{LoadArgs, LoadConfig};
 pub use crate::ops::{MetricsArgs, MetricsConfig};
-pub use crate::phone_numbers::settings::{CarrierArgs, CarrierConfig};
+pub use crate::phone_numbers::settings::{CarrierArgs, CarrierConfig, PlatformCarrier};
 pub use crate::ratelimit::settings::{RateLimit, RateLimitArgs, RateLimits};
 pub use crate::subscription::settings::{BillingArgs, BillingConfig};
+pub use crate::voices::settings::{PlatformVoices, VoicesArgs, VoicesConfig};
 pub use crate::webhooks::settings::{WebhookArgs, WebhookConfig};
 pub use cli::{
     AuditCommand, Cli, Command, CreditsCommand, KeyCommand, MembersCommand, SubscriptionCommand, UsageCommand,
@@ -112,6 +113,9 @@ pub struct CommonArgs {
     #[command(flatten)]
     #[serde(default)]
     pub carrier: CarrierArgs,
+    #[command(flatten)]
+    #[serde(default)]
+    pub voices: VoicesArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
@@ -152,6 +156,8 @@ pub struct Config {
     pub billing: BillingConfig,
     /// The platform's carrier and the callbacks' settings (see `crate::phone_numbers`).
     pub carrier: CarrierConfig,
+    /// The platform's voice provider (see `crate::voices`).
+    pub voices: VoicesConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -176,6 +182,7 @@ impl std::fmt::Debug for Config {
             .field("load", &self.load)
             .field("billing", &self.billing)
             .field("carrier", &self.carrier)
+            .field("voices", &self.voices)
             .finish()
     }
 }
@@ -275,6 +282,7 @@ impl Config {
             load: settings.load.resolve()?,
             billing: settings.billing.resolve()?,
             carrier: settings.carrier.resolve()?,
+            voices: settings.voices.resolve()?,
             data_dir,
         })
     }

@@ -218,7 +218,6 @@ fn the_metrics_table_sets_the_second_listener_and_the_token() {
 
 #[test]
 fn the_carrier_is_the_sandbox_by_default_and_twilio_or_telnyx_need_their_settings() {
-    use crate::phone_numbers::settings::PlatformCarrier;
     let config = Config::resolve(&CommonArgs::default()).expect("defaults resolve");
     assert_eq!(config.carrier.platform, PlatformCarrier::Sandbox);
     assert_eq!(config.carrier.telnyx_api_base, "https://api.telnyx.com/v2");
@@ -252,4 +251,36 @@ fn the_carrier_is_the_sandbox_by_default_and_twilio_or_telnyx_need_their_setting
     assert_eq!((api_key.expose().as_str(), connection_id.as_str()), ("KEY_secret_value", "1293384261075731499"));
     assert_eq!(config.carrier.telnyx_api_base, "http://127.0.0.1:4010");
     assert!(!format!("{config:?}").contains("KEY_secret_value"));
+}
+
+#[test]
+fn the_voice_provider_is_the_sandbox_by_default_and_elevenlabs_needs_its_key() {
+    let config = Config::resolve(&CommonArgs::default()).expect("defaults resolve");
+    assert_eq!(config.voices.platform, PlatformVoices::Sandbox);
+    assert_eq!(config.voices.elevenlabs_api_base, "https://api.elevenlabs.io");
+
+    let refused = |voices: VoicesArgs| {
+        let args = CommonArgs { voices, ..Default::default() };
+        format!("{:#}", Config::resolve(&args).expect_err("refused"))
+    };
+    let elevenlabs = VoicesArgs { provider: Some("elevenlabs".into()), ..Default::default() };
+    assert!(refused(elevenlabs.clone()).contains("--elevenlabs-api-key"));
+    let keyed = VoicesArgs { elevenlabs_api_key: Some("sk_secret_value".into()), ..elevenlabs };
+    assert!(
+        refused(VoicesArgs { elevenlabs_api_base: Some("ftp://x".into()), ..keyed }).contains("--elevenlabs-api-base")
+    );
+    assert!(
+        refused(VoicesArgs { provider: Some("azure".into()), ..Default::default() }).contains("sandbox or elevenlabs")
+    );
+
+    // From the TOML table; the key never shows in Debug.
+    let (_dir, args) = from_file(
+        "[voices]\nprovider = \"elevenlabs\"\nelevenlabs_api_key = \"sk_secret_value\"\n\
+         elevenlabs_api_base = \"http://127.0.0.1:4010/\"\n",
+    );
+    let config = Config::resolve(&args).expect("resolves");
+    let PlatformVoices::ElevenLabs { api_key } = &config.voices.platform else { panic!("elevenlabs") };
+    assert_eq!(api_key.expose().as_str(), "sk_secret_value");
+    assert_eq!(config.voices.elevenlabs_api_base, "http://127.0.0.1:4010");
+    assert!(!format!("{config:?}").contains("sk_secret_value"));
 }

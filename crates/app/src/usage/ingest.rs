@@ -224,15 +224,36 @@ pub async fn record(state: &AppState, ws: &WorkspaceId, events: &[NewEvent]) -> 
     if events.is_empty() {
         return Ok(Recorded::default());
     }
-    let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    ledger::lock_balance(&mut tx, ws, now).await?;
-    let sub = match store::find(&mut tx, ws).await? {
+    let recorded = record_in(state, &mut tx, ws, events).await?;
+    if recorded.recorded == 0 {
+        tx.rollback().await?;
+        return Ok(recorded);
+    }
+    tx.commit().await?;
+    if !recorded.alerts.is_empty() {
+        state.jobs_wakeup.notify_one();
+    }
+    Ok(recorded)
+}
+
+/// [`record`] in the caller's transaction, for a feature whose change and
+/// its usage must commit together (a voice turning READY and its
+/// `voice_clone` charge). The caller commits, and wakes the job worker when
+/// `alerts` is not empty.
+pub async fn record_in(state: &AppState, tx: &mut Tx, ws: &WorkspaceId, events: &[NewEvent]) -> AppResult<Recorded> {
+    if events.is_empty() {
+        return Ok(Recorded::default());
+    }
+    let now = state.clock.now();
+    let tx = &mut *tx;
+    ledger::lock_balance(tx, ws, now).await?;
+    let sub = match store::find(&mut *tx, ws).await? {
         Some(sub) => sub,
         None => {
             // A workspace older than billing gets its trial here, like every reader's.
-            crate::subscription::trial::start(state, &mut tx, ws, now).await?;
-            store::find(&mut tx, ws).await?.ok_or_else(|| anyhow::anyhow!("the subscription was just created"))?
+            crate::subscription::trial::start(state, tx, ws, now).await?;
+            store::find(&mut *tx, ws).await?.ok_or_else(|| anyhow::anyhow!("the subscription was just created"))?
         }
     };
     let plan = state.config.billing.catalogue.resolve(&sub.plan_key);
@@ -249,7 +270,7 @@ pub async fn record(state: &AppState, ws: &WorkspaceId, events: &[NewEvent]) -> 
     // Insert first: the unique key sets duplicates aside (ON CONFLICT DO
     // NOTHING), so a batch of new events needs no look-up; only keys that
     // were not inserted are read back, to report the first event's ID.
-    let Inserted { ids: inserted, earlier: existing } = insert_events(&mut tx, ws, &priced, now).await?;
+    let Inserted { ids: inserted, earlier: existing } = insert_events(tx, ws, &priced, now).await?;
 
     let mut results = Vec::with_capacity(events.len());
     let mut per_type: BTreeMap<UsageType, (i64, usize)> = BTreeMap::new();
@@ -270,7 +291,6 @@ pub async fn record(state: &AppState, ws: &WorkspaceId, events: &[NewEvent]) -> 
     let mut recorded =
         Recorded { recorded: priced.len(), duplicates: events.len() - priced.len(), results, ..Recorded::default() };
     if priced.is_empty() {
-        tx.rollback().await?;
         return Ok(recorded);
     }
 
@@ -289,16 +309,12 @@ pub async fn record(state: &AppState, ws: &WorkspaceId, events: &[NewEvent]) -> 
         .overdraft(Overdraft::Allow)
         .reference(format!("usage_batch:{batch}"))
         .with_id(id.clone());
-        let posted = ledger::post(&mut tx, ws, entry, now).await?;
+        let posted = ledger::post(tx, ws, entry, now).await?;
         cycle_left = Some(posted.after.cycle);
     }
-    add_to_hours(&mut tx, ws, &priced).await?;
+    add_to_hours(tx, ws, &priced).await?;
     if let Some(cycle_left) = cycle_left {
-        recorded.alerts = super::alerts::check(state, &mut tx, &sub, cycle_left, now).await?;
-    }
-    tx.commit().await?;
-    if !recorded.alerts.is_empty() {
-        state.jobs_wakeup.notify_one();
+        recorded.alerts = super::alerts::check(state, tx, &sub, cycle_left, now).await?;
     }
     Ok(recorded)
 }

@@ -110,7 +110,8 @@ async fn bad_agent_input_is_refused_by_field_and_changes_nothing() {
     let app = TestApp::spawn().await;
     let ada = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
     let ws = ada.workspace_id().await;
-    let body = json!({"name": " ", "description": "d".repeat(501), "status": "PAUSED", "default_voice": "sbv_nobody"});
+    let body =
+        json!({"name": " ", "description": "d".repeat(501), "status": "PAUSED", "default_voice": "no such voice!"});
     let res = ada.post_json("/api/v1/agents", body).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let p = problem(res).await;
@@ -118,6 +119,11 @@ async fn bad_agent_input_is_refused_by_field_and_changes_nothing() {
         p["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
     assert_eq!(fields, ["name", "description", "status", "default_voice"]);
     assert_eq!(ada.get_json("/api/v1/agents").await["data"], json!([]));
+    // A well-formed ID that is neither a library voice nor one of the workspace's READY voices.
+    for voice in ["sbv_nobody", "vce_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0"] {
+        let res = ada.post_json("/api/v1/agents", json!({"name": "x", "default_voice": voice})).await;
+        assert_eq!(problem(res).await["errors"][0]["field"], "default_voice", "{voice}");
+    }
     let res = ada.post_json("/api/v1/agents", json!({"name": "x", "colour": "red"})).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST, "unknown fields are refused");
 

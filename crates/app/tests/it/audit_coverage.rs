@@ -13,6 +13,7 @@ mod phone_number_recipes;
 mod recipes;
 mod subscription_recipes;
 mod two_factor_recipes;
+mod voice_recipes;
 pub mod webhook_recipes;
 
 use std::collections::HashSet;
@@ -30,6 +31,13 @@ use crate::harness::{TestApp, Visitor, flash_text};
 
 /// Mutating routes that change no workspace data, so no entry is due.
 const NO_ENTRY: &[(&str, &str)] = &[
+    // The quality report of voice samples: decoded and forgotten, nothing kept.
+    ("POST", "/api/v1/voices/analyze"),
+    // Connecting the workspace's ElevenLabs key is verified at ElevenLabs
+    // first, which this walk cannot reach; its entry (`voice.provider_key_set`,
+    // the account's label and never the key) is checked against Prism in
+    // `voices::the_workspaces_own_key_is_verified_sealed_and_used_by_the_job`.
+    ("PUT", "/api/v1/voices/provider-key"),
     // Ends the caller's own session.
     ("POST", "/signout"),
     // Moves the caller's own session to another of their workspaces:

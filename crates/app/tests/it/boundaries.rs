@@ -22,6 +22,7 @@ const FEATURES: &[&str] = &[
     "agents",
     "usage",
     "phone_numbers",
+    "voices",
 ];
 
 /// The composition root may name every feature: it is where they are listed

@@ -72,6 +72,7 @@ mod usage_ingest;
 mod usage_report;
 mod usage_seed;
 mod verification;
+mod voices;
 mod walk;
 mod webhook_claims;
 mod webhook_crash;

@@ -26,6 +26,12 @@ const NOT_WORKSPACE_SCOPED: &[(&str, &str, u16, &str)] = &[
     ("GET", "/static/{name}", 200, "a bundled asset, nobody's data"),
     (
         "GET",
+        "/api/v1/voices/library/{library_voice_id}/preview",
+        200,
+        "a stock voice of the provider's library, the same for every workspace",
+    ),
+    (
+        "GET",
         "/verify-email/{token}",
         303,
         "the emailed link is the credential; it proves an address, no workspace's data",
@@ -82,6 +88,7 @@ struct Owned {
     agent: String,
     phone_number: String,
     carrier_account: String,
+    voice: String,
 }
 
 impl Owned {
@@ -100,6 +107,8 @@ impl Owned {
             ("id" | "phone_number_id", "phone-numbers") => &self.phone_number,
             ("id", "carriers") | ("account_id", "carrier-accounts") => &self.carrier_account,
             ("carrier", "connect") => return Some("sip".into()),
+            ("voice_id", "voices") => &self.voice,
+            ("library_voice_id", "library") => return Some("sbv_aria".into()),
             ("id", "workspaces") => &self.workspace,
             ("workspace_id", "logo") => &self.workspace,
             ("user_id", "avatar") => &self.admin_user,
@@ -154,6 +163,7 @@ fn api_body(method: &str, path: &str) -> Option<Value> {
         ("PUT", "/api/v1/experimental-features/{key}") => json!({"enabled": true}),
         ("PATCH", "/api/v1/agents/{agent_id}") => json!({"name": "walked"}),
         ("PATCH", "/api/v1/phone-numbers/{phone_number_id}") => json!({"friendly_name": "walked"}),
+        ("PATCH", "/api/v1/voices/{voice_id}") => json!({"name": "walked"}),
         ("PUT", "/api/v1/phone-numbers/{phone_number_id}/assignments") => json!({"inbound_agent_id": null}),
         ("POST", "/api/v1/carrier-accounts/{account_id}/import") => json!({"phone_numbers": ["+14155550100"]}),
         _ => return None,
@@ -277,6 +287,10 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
     let res = ada.post_json("/api/v1/carrier-accounts", trunk).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let carrier_account = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    let res = crate::voices::create(ada, vec![crate::voices::wav("a.wav", 16.0)]).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "A's voice");
+    let voice = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    app.run_jobs().await;
     Owned {
         workspace,
         admin_user,
@@ -294,6 +308,7 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
         agent,
         phone_number,
         carrier_account,
+        voice,
     }
 }
 

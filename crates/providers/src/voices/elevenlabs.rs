@@ -199,7 +199,7 @@ fn error_message(body: &Value) -> Option<String> {
             })
         })
         .collect();
-    (!problems.is_empty()).then(|| problems.join("; "))
+    (!problems.is_empty()).then(|| format!("{VENDOR} refused the request: {}", problems.join("; ")))
 }
 
 fn label<'a>(voice: &'a Value, key: &str) -> Option<&'a str> {

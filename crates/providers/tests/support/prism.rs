@@ -10,7 +10,8 @@
 //!
 //! Descriptions: Stripe's (API version 2023-08-16, the billing subset,
 //! [`PrismServer::stripe`]), Twilio's 2010 API and Telnyx's numbers API
-//! (their numbers subsets, [`PrismServer::twilio`], [`PrismServer::telnyx`]).
+//! (their numbers subsets, [`PrismServer::twilio`], [`PrismServer::telnyx`]),
+//! ElevenLabs' voices API (its subset, [`PrismServer::elevenlabs`]).
 //! Twilio's gets two changes: a URL field of a request body (`VoiceUrl`,
 //! `StatusCallback`, …) also takes the empty string, which is how Twilio
 //! clears a URL (Prism would refuse it for its `format: uri`); and the
@@ -57,6 +58,7 @@ pub fn mocks_dir() -> PathBuf {
 pub const STRIPE_SPEC: &str = "stripe_spec3_2023-08-16.billing-subset.unexpanded.json";
 pub const TWILIO_SPEC: &str = "twilio_api_v2010.numbers-subset.json";
 pub const TELNYX_SPEC: &str = "telnyx_numbers-subset.json";
+pub const ELEVENLABS_SPEC: &str = "elevenlabs_voices-subset.json";
 
 /// Drops `required` from every object below the top of a request body.
 fn relax_nested_required(schema: &mut Value, top: bool) {
@@ -175,6 +177,37 @@ impl PrismServer {
     /// [`PrismServer::base_url`] itself.
     pub fn telnyx() -> Option<PrismServer> {
         PrismServer::serve(TELNYX_SPEC, "Telnyx")
+    }
+
+    /// Prism on ElevenLabs' voices API. Two changes to the served copy:
+    /// the `xi-api-key` header is required on every call (ElevenLabs refuses
+    /// calls without it; the description marks it optional), so Prism
+    /// answers 422 to a client that forgets it; and each 422 answer gets an
+    /// example in ElevenLabs' (FastAPI's) validation-error shape instead of
+    /// the `"string"` placeholders Prism would make up.
+    pub fn elevenlabs() -> Option<PrismServer> {
+        let bin = prism_bin("ElevenLabs")?;
+        let dir = tempfile::tempdir().unwrap();
+        let raw = std::fs::read_to_string(mocks_dir().join(ELEVENLABS_SPEC)).unwrap();
+        let mut spec: Value = serde_json::from_str(&raw).unwrap();
+        for operation in spec["paths"].as_object_mut().unwrap().values_mut() {
+            for op in operation.as_object_mut().unwrap().values_mut() {
+                for param in op["parameters"].as_array_mut().into_iter().flatten() {
+                    if param["name"] == "xi-api-key" {
+                        param["required"] = Value::Bool(true);
+                        param["schema"] = serde_json::json!({"type": "string", "minLength": 1});
+                    }
+                }
+                if let Some(json) = op.pointer_mut("/responses/422/content/application~1json") {
+                    json["example"] = serde_json::json!({"detail": [{
+                        "loc": ["body", "files"], "msg": "Input should be a valid list", "type": "list_type"
+                    }]});
+                }
+            }
+        }
+        let path = dir.path().join("elevenlabs.json");
+        std::fs::write(&path, serde_json::to_vec(&spec).unwrap()).unwrap();
+        Some(PrismServer::start(&bin, &path, dir))
     }
 
     /// Prism on `tests/mocks/{spec}` as it is; `vendor` names it in the

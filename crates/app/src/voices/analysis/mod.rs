@@ -8,7 +8,26 @@
 //! Pure and synchronous: callers run [`analyze`] on a blocking thread.
 //! Decoding streams (the decoded audio is never held whole) and is bounded
 //! by [`Limits`] in input size, duration and wall-clock time.
-use std::time::Duration;
+//!
+//! - `decode`: probing the bytes, the header checks (length, truncation)
+//!   and the decode loop that feeds the meter; `opus`: the Opus packets
+//!   symphonia demuxes but does not decode.
+//! - `measure`: the streaming meter (clipping, frame energies, loudness);
+//!   `vad`: which 30 ms frames are speech.
+//! - `report`: per-sample warnings, the Admin's error sentences and
+//!   [`summarize`].
+use std::time::{Duration, Instant};
+
+mod decode;
+mod measure;
+mod opus;
+mod report;
+mod vad;
+
+#[cfg(test)]
+mod tests;
+
+pub use report::summarize;
 
 /// Below this much speech in total, cloning is refused.
 pub const MIN_SPEECH_MS: u64 = 10_000;
@@ -29,7 +48,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_bytes: 10 * 1024 * 1024, max_duration: Duration::from_secs(10 * 60), deadline: Duration::from_secs(20) }
+        Limits {
+            max_bytes: 10 * 1024 * 1024,
+            max_duration: Duration::from_secs(10 * 60),
+            deadline: Duration::from_secs(20),
+        }
     }
 }
 
@@ -83,7 +106,12 @@ pub enum SampleError {
     #[error("the file is cut short or damaged")]
     Truncated,
     #[error("the audio is longer than the limit")]
-    TooLong { max_seconds: u64 },
+    TooLong {
+        max_seconds: u64,
+        /// The length the header states, when it states one; `None` when
+        /// the limit was reached while decoding.
+        seconds: Option<u64>,
+    },
     #[error("decoding took too long")]
     TimedOut,
 }
@@ -107,4 +135,32 @@ pub struct Summary {
     pub verdict: Verdict,
     /// The sentence the page shows with the verdict.
     pub message: String,
+}
+
+/// Decodes one sample and measures it. `filename` and `content_type` are
+/// hints for the probe only: the format is read from the bytes.
+///
+/// Synchronous and CPU-bound (up to `limits.deadline`): run it on a
+/// blocking thread.
+pub fn analyze(
+    bytes: &[u8],
+    filename: Option<&str>,
+    content_type: Option<&str>,
+    limits: &Limits,
+) -> Result<SampleReport, SampleError> {
+    if bytes.is_empty() {
+        return Err(SampleError::Empty);
+    }
+    if bytes.len() > limits.max_bytes {
+        return Err(SampleError::TooLarge { max_bytes: limits.max_bytes });
+    }
+    let started = Instant::now();
+    // Decoders are written for well-formed streams; symphonia documents that
+    // some inputs may still make a codec panic. An upload must never take the
+    // worker down, so a panic is reported as a damaged file.
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode::decode(bytes, filename, content_type, limits, started)
+    }))
+    .unwrap_or(Err(SampleError::Truncated))?;
+    Ok(report::sample_report(decoded))
 }

@@ -59,11 +59,7 @@ fn lufs(x: Option<f64>) -> String {
 
 /// `1.9 MB`, `512 KB`.
 pub fn bytes(n: u64) -> String {
-    if n >= 1_000_000 {
-        format!("{:.1} MB", n as f64 / 1_000_000.0)
-    } else {
-        format!("{} KB", n.div_ceil(1000))
-    }
+    if n >= 1_000_000 { format!("{:.1} MB", n as f64 / 1_000_000.0) } else { format!("{} KB", n.div_ceil(1000)) }
 }
 
 /// One sample's numbers, as the report table shows them.

@@ -118,7 +118,8 @@ pub async fn voice_status(
 ) -> AppResult<Response> {
     ctx.require(Permission::ManageSettings)?;
     let v = manage::get(&state, &ctx, &parse_id(&id)?).await?;
-    let body = StatusResponse { status: v.status.as_str(), status_label: v.status.label(), failure_reason: v.failure_reason };
+    let body =
+        StatusResponse { status: v.status.as_str(), status_label: v.status.label(), failure_reason: v.failure_reason };
     Ok(([(axum::http::header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
 }
 

@@ -290,7 +290,10 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
                     Some(c) => c,
                     None => match super::byoc_recipes::call(w, method, path).await {
                         Some(c) => c,
-                        None => return super::webhook_recipes::call(w, method, path).await,
+                        None => match super::voice_recipes::call(w, method, path).await {
+                            Some(c) => c,
+                            None => return super::webhook_recipes::call(w, method, path).await,
+                        },
                     },
                 },
             },

@@ -9,7 +9,10 @@ fn error_messages_come_from_each_shape_of_detail() {
         {"loc": ["body", "files"], "msg": "field required", "type": "missing"},
         {"loc": ["body", "name"], "msg": "too long", "type": "x"}
     ]});
-    assert_eq!(error_message(&validation).as_deref(), Some("files: field required; name: too long"));
+    assert_eq!(
+        error_message(&validation).as_deref(),
+        Some("ElevenLabs refused the request: files: field required; name: too long")
+    );
     assert_eq!(error_message(&json!({"detail": []})), None);
     assert_eq!(error_message(&Value::Null), None);
 }
