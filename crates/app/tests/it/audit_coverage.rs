@@ -38,6 +38,10 @@ const NO_ENTRY: &[(&str, &str)] = &[
     // the account's label and never the key) is checked against Prism in
     // `voices::the_workspaces_own_key_is_verified_sealed_and_used_by_the_job`.
     ("PUT", "/api/v1/voices/provider-key"),
+    // The same two on Settings → Voices: the clone page's "Check quality"
+    // (nothing kept) and its ElevenLabs key form (verified at ElevenLabs).
+    ("POST", "/settings/voices/clone/check"),
+    ("POST", "/settings/voices/elevenlabs-key"),
     // Ends the caller's own session.
     ("POST", "/signout"),
     // Moves the caller's own session to another of their workspaces:

@@ -107,7 +107,7 @@ impl Owned {
             ("id" | "phone_number_id", "phone-numbers") => &self.phone_number,
             ("id", "carriers") | ("account_id", "carrier-accounts") => &self.carrier_account,
             ("carrier", "connect") => return Some("sip".into()),
-            ("voice_id", "voices") => &self.voice,
+            ("id" | "voice_id", "voices") => &self.voice,
             ("library_voice_id", "library") => return Some("sbv_aria".into()),
             ("id", "workspaces") => &self.workspace,
             ("workspace_id", "logo") => &self.workspace,

@@ -63,10 +63,18 @@ pub async fn render(
     // Every voice is listed and the filter hides what does not match, so
     // the filter's choices (and the script's instant filter) see them all.
     let mut errors = refused.errors;
-    let all = library::list(state, ctx, &LibraryFilter::default()).await?;
+    // A provider that cannot be reached leaves the rest of the page usable.
+    let (all, library_error) = match library::list(state, ctx, &LibraryFilter::default()).await {
+        Ok(all) => (all, None),
+        Err(err) => match err.problem() {
+            Some(p) => (Vec::new(), Some(p.detail.clone())),
+            None => return Err(err),
+        },
+    };
     let filter = LibraryFilter { language: &form.language, gender: &form.gender };
     let shown = match library::list(state, ctx, &filter).await {
         Ok(shown) => shown,
+        Err(_) if library_error.is_some() => Vec::new(),
         Err(err) => {
             let Some(fields) = err.field_messages() else { return Err(err) };
             errors.extend(fields);
@@ -114,6 +122,7 @@ pub async fn render(
             workspace_id => ctx.workspace.id.to_string(),
             voices => voices,
             library => library,
+            library_error => library_error,
             shown_count => shown.len(),
             filtered => filtered,
             values => context! { language => form.language.trim(), gender => form.gender.trim() },

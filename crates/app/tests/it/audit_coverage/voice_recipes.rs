@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::World;
 use super::recipes::{Called, called};
-use crate::voices::{create, wav};
+use crate::voices::{FIELDS, create, post_multipart, wav};
 
 /// A READY custom voice: its ID.
 async fn voice(w: &mut World) -> String {
@@ -73,6 +73,40 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
             set_key(w, true).await;
             let mark = w.mark().await;
             let res = w.token.call(Method::DELETE, path, None).await;
+            called(mark, &res, "voice.provider_key_removed")
+        }
+        // Settings → Voices (the pages): the Admin's session and forms.
+        ("POST", "/settings/voices/clone") => {
+            let mark = w.mark().await;
+            let res = post_multipart(&w.admin, path, FIELDS, vec![wav("a.wav", 16.0)]).await;
+            called(mark, &res, "voice.created")
+        }
+        ("POST", "/settings/voices/{id}") => {
+            let id = voice(w).await;
+            let name = format!("Voice {}", w.next());
+            let mark = w.mark().await;
+            let res =
+                w.page(&format!("/settings/voices/{id}"), &[("name", name.as_str()), ("description", "Calm.")]).await;
+            called(mark, &res, "voice.updated")
+        }
+        ("POST", "/settings/voices/{id}/delete") => {
+            let id = voice(w).await;
+            let mark = w.mark().await;
+            let res = w.page(&format!("/settings/voices/{id}/delete"), &[]).await;
+            called(mark, &res, "voice.deleted")
+        }
+        ("POST", "/settings/voices/default") => {
+            let mark = w.mark().await;
+            let voice = if w.next().is_multiple_of(2) { "sbv_aria" } else { "sbv_ben" };
+            let res = w.page(path, &[("voice_id", voice), ("back", "/settings/voices")]).await;
+            called(mark, &res, "voice.default_changed")
+        }
+        ("POST", "/settings/voices/elevenlabs-key/remove") => {
+            w.app.run_jobs().await;
+            w.secrets.push("sk_coverage_key".into());
+            set_key(w, true).await;
+            let mark = w.mark().await;
+            let res = w.page(path, &[]).await;
             called(mark, &res, "voice.provider_key_removed")
         }
         _ => return None,
