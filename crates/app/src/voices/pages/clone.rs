@@ -131,27 +131,44 @@ pub async fn clone_page(State(state): State<AppState>, ctx: WorkspaceCtx, page: 
     render(&state, &ctx, &page, Values::default(), BTreeMap::new(), None, StatusCode::OK).await
 }
 
-/// A refusal of the upload itself (too large, too many files, not
-/// multipart): shown by the samples, the text fields being lost with it.
-fn upload_refusal(err: AppError) -> AppResult<(BTreeMap<String, String>, StatusCode)> {
+/// A client error's messages by field (its detail under `field` when it
+/// names none) and status; an internal error stays one.
+fn messages(err: AppError, field: &str) -> AppResult<(BTreeMap<String, String>, StatusCode)> {
     let Some(problem) = err.problem() else { return Err(err) };
     let mut errors = err.field_messages().unwrap_or_default();
     if errors.is_empty() {
-        errors.insert("files".into(), problem.detail.clone());
+        errors.insert(field.into(), problem.detail.clone());
     }
     Ok((errors, problem.status))
 }
 
-/// Drops the empty part a browser sends for a file input left empty
-/// (no file name, no bytes): it is not a sample anyone chose.
-async fn without_empty_inputs(state: &AppState, mut uploaded: UploadedForm) -> UploadedForm {
-    let (empty, files): (Vec<_>, Vec<_>) = uploaded
-        .files
-        .into_iter()
-        .partition(|f| f.size == 0 && f.file_name.as_deref().is_none_or(|n| n.trim().is_empty()));
-    analyze::remove_files(state, &empty).await;
-    uploaded.files = files;
-    uploaded
+/// Streams the form's files to storage under `upload`, without the empty
+/// part a browser sends for a file input left empty (no name, no bytes).
+/// A refusal of the upload itself (too large, too many files, not
+/// multipart) comes back as the page with the message by the samples; the
+/// text fields are lost with it.
+async fn store(
+    state: &AppState,
+    ctx: &WorkspaceCtx,
+    page: &Page,
+    upload: &str,
+    form: UploadForm,
+) -> AppResult<Result<UploadedForm, Response>> {
+    match analyze::store_form(state, &ctx.workspace.id, upload, form).await {
+        Ok(mut uploaded) => {
+            let (empty, files): (Vec<_>, Vec<_>) = uploaded
+                .files
+                .into_iter()
+                .partition(|f| f.size == 0 && f.file_name.as_deref().is_none_or(|n| n.trim().is_empty()));
+            analyze::remove_files(state, &empty).await;
+            uploaded.files = files;
+            Ok(Ok(uploaded))
+        }
+        Err(err) => {
+            let (errors, status) = messages(err, "files")?;
+            Ok(Err(render(state, ctx, page, Values::default(), errors, None, status).await?))
+        }
+    }
 }
 
 /// "Check quality": every sample decoded and measured, nothing kept.
@@ -163,12 +180,9 @@ pub async fn check_quality(
 ) -> AppResult<Response> {
     ctx.require(Permission::ManageSettings)?;
     let upload = format!("check-{}", ulid::Ulid::new());
-    let uploaded = match analyze::store_form(&state, &ctx.workspace.id, &upload, form).await {
-        Ok(uploaded) => without_empty_inputs(&state, uploaded).await,
-        Err(err) => {
-            let (errors, status) = upload_refusal(err)?;
-            return render(&state, &ctx, &page, Values::default(), errors, None, status).await;
-        }
+    let uploaded = match store(&state, &ctx, &page, &upload, form).await? {
+        Ok(uploaded) => uploaded,
+        Err(refused) => return Ok(refused),
     };
     let values = Values::of(&uploaded);
     if uploaded.files.is_empty() {
@@ -190,12 +204,9 @@ pub async fn clone_voice(
 ) -> AppResult<Response> {
     ctx.require(Permission::ManageSettings)?;
     let id = VoiceId::new();
-    let uploaded = match analyze::store_form(&state, &ctx.workspace.id, id.as_str(), form).await {
-        Ok(uploaded) => without_empty_inputs(&state, uploaded).await,
-        Err(err) => {
-            let (errors, status) = upload_refusal(err)?;
-            return render(&state, &ctx, &page, Values::default(), errors, None, status).await;
-        }
+    let uploaded = match store(&state, &ctx, &page, id.as_str(), form).await? {
+        Ok(uploaded) => uploaded,
+        Err(refused) => return Ok(refused),
     };
     let values = Values::of(&uploaded);
     match create::create_stored(&state, &ctx, &id, &uploaded).await {
@@ -204,13 +215,8 @@ pub async fn clone_voice(
             Flash::success(format!("Cloning {}: this page shows when it is ready.", voice.name)),
         )),
         Err(err) => {
-            let Some(problem) = err.problem() else { return Err(err) };
-            let mut errors = err.field_messages().unwrap_or_default();
-            if errors.is_empty() {
-                // Plan limit, credits: not about one field.
-                errors.insert("form".into(), problem.detail.clone());
-            }
-            let status = problem.status;
+            // Plan limit, credits: not about one field, said above the form.
+            let (errors, status) = messages(err, "form")?;
             render(&state, &ctx, &page, values, errors, None, status).await
         }
     }

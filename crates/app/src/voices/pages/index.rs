@@ -99,16 +99,13 @@ pub async fn render(
             context! { shown => shown_ids.contains(&v.id.as_str()), ..minijinja::Value::from_serialize(&view) }
         })
         .collect();
-    let default_name = match default_voice {
-        None => None,
-        Some(id) => Some(
-            all.iter()
-                .find(|v| v.id == id)
-                .map(|v| v.name.clone())
-                .or_else(|| voices.iter().find(|v| v.id == id).map(|v| v.name.clone()))
-                .unwrap_or_else(|| id.to_string()),
-        ),
-    };
+    let default_name = default_voice.map(|id| {
+        all.iter()
+            .find(|v| v.id == id)
+            .map(|v| v.name.clone())
+            .or_else(|| voices.iter().find(|v| v.id == id).map(|v| v.name.clone()))
+            .unwrap_or_else(|| id.to_string())
+    });
     let filtered = !form.language.trim().is_empty() || !form.gender.trim().is_empty();
     let status = if errors.is_empty() { status } else { StatusCode::UNPROCESSABLE_ENTITY };
     crate::settings::render(

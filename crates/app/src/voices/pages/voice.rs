@@ -18,9 +18,9 @@ use super::views::{SampleView, VoiceView};
 use crate::error::{AppError, AppResult};
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
+use crate::voices::byok;
 use crate::voices::manage::{self, VoiceDetail, VoiceUpdate};
 use crate::voices::model::{MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, Voice};
-use crate::voices::{analysis, byok};
 use crate::web::time;
 use crate::web::{Flash, Page, redirect_with_flash};
 
@@ -82,7 +82,6 @@ async fn render(
             errors => refused.errors,
             max_name => MAX_NAME_CHARS,
             max_description => MAX_DESCRIPTION_CHARS,
-            min_speech => super::views::seconds(analysis::MIN_SPEECH_MS),
             delete_message => delete_message(v),
             ..super::scripts()
         },
