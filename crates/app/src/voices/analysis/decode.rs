@@ -4,7 +4,7 @@
 //! meter while watching the clock and the running length, and at the end
 //! compare what was decoded with what the header promised, so that a file
 //! cut short is an error rather than a shorter report.
-use std::io::{Cursor, ErrorKind};
+use std::io::Cursor;
 use std::time::Instant;
 
 use symphonia::core::codecs::audio::AudioDecoderOptions;
@@ -91,10 +91,9 @@ pub(super) fn decode(
             Ok(None) => break,
             // A chained Ogg stream: the first link is the sample.
             Err(SymError::ResetRequired) => break,
-            Err(SymError::IoError(e)) if e.kind() == ErrorKind::UnexpectedEof => {
-                cut = true;
-                break;
-            }
+            // The end of the bytes in the middle of a packet (the usual cut),
+            // or a container structure that does not parse: either way the
+            // rest of the sample is lost.
             Err(_) => {
                 cut = true;
                 break;

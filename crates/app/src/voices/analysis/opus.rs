@@ -1,22 +1,26 @@
 //! Opus packets, demuxed by symphonia from Ogg or WebM, decoded by the
-//! `opus-decoder` crate.
+//! `opus-rs` crate.
 //!
 //! Why that crate: symphonia has no Opus decoder, and Chromium's
-//! MediaRecorder writes WebM/Opus, so one is needed. The bindings to libopus
-//! (`opus`/`audiopus_sys`) build the C library with cmake, which neither
-//! this machine nor CI has, or link a system libopus, which the binary would
-//! then need wherever it runs. `opus-decoder` is pure Rust with
-//! `#![forbid(unsafe_code)]` (this code reads untrusted uploads), passes the
-//! 12 RFC 8251 conformance vectors, and depends on nothing but `thiserror`.
-//! `opus-rs` (also pure Rust, with an encoder we do not need) uses unsafe
-//! code for its heap-free buffers. Any panic in the decoder is caught by
-//! [`super::analyze`] and reported as a damaged file.
+//! MediaRecorder writes WebM/Opus, so one is needed.
+//! - The bindings to libopus (`opus`/`audiopus_sys`) build the C library
+//!   with cmake, which neither this machine nor CI has, or link a system
+//!   libopus that the binary would then need wherever it runs.
+//! - `opus-decoder` (pure Rust, no unsafe code, passes the RFC 8251 vectors)
+//!   was tried first: it decodes 48 kHz stereo CELT at about real time (30 s
+//!   of 160 kbit/s took 22 s in release), so a long upload would hit the
+//!   deadline.
+//! - `opus-rs`, a port of libopus 1.6 (pure Rust, no C build), decodes the
+//!   same 30 s in 0.12 s, and its output matches `opus-decoder`'s to 82–87 dB
+//!   SNR on our fixtures. It does use unsafe code internally (its SIMD and
+//!   buffer code); the packets it sees have passed symphonia's demuxer, and a
+//!   panic is caught by [`super::analyze`] and reported as a damaged file.
 //!
 //! The stream's `OpusHead` (the Ogg identification header, or WebM's
 //! CodecPrivate, which holds the same bytes) gives the channel count, the
 //! pre-skip (encoder delay, samples at 48 kHz to drop from the start) and
 //! the rate the encoder was fed. Output is always 48 kHz.
-use opus_decoder::OpusDecoder;
+use opus_rs::OpusDecoder;
 use symphonia::core::codecs::audio::AudioCodecParameters;
 
 use super::SampleError;
@@ -51,7 +55,8 @@ impl OpusStream {
         if !(1..=2).contains(&channels) {
             return Err(SampleError::Unsupported("Opus with more than two channels".into()));
         }
-        let decoder = OpusDecoder::new(RATE, channels).map_err(|e| SampleError::Unsupported(format!("Opus ({e})")))?;
+        let decoder =
+            OpusDecoder::new(RATE as i32, channels).map_err(|e| SampleError::Unsupported(format!("Opus ({e})")))?;
         Ok(OpusStream {
             decoder,
             channels,
@@ -70,7 +75,7 @@ impl OpusStream {
         if packet.is_empty() {
             return None;
         }
-        let frames = self.decoder.decode_float(packet, &mut self.buf, false).ok()?;
+        let frames = self.decoder.decode(packet, MAX_FRAMES_PER_PACKET, &mut self.buf).ok()?;
         let frames = frames.min(MAX_FRAMES_PER_PACKET);
         let skip = self.pre_skip.min(frames);
         self.pre_skip -= skip;
