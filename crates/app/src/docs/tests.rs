@@ -61,7 +61,8 @@ async fn every_operation_of_the_real_document_is_listed_once() {
             "agents",
             "usage",
             "phone-numbers",
-            "carrier-accounts"
+            "carrier-accounts",
+            "voices"
         ],
         "in the document's order"
     );

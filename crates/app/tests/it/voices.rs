@@ -134,8 +134,7 @@ fn sandbox_clones(app: &TestApp) -> usize {
 
 const VOICES: &str = "SELECT COUNT(*) FROM voices WHERE workspace_id = $1";
 const CLONE_EVENTS: &str = "SELECT COUNT(*) FROM usage_events WHERE workspace_id = $1 AND type = 'voice_clone'";
-const CLONE_CREDITS: &str =
-    "SELECT COALESCE(SUM(credits), 0) FROM usage_events WHERE workspace_id = $1 AND type = 'voice_clone'";
+const CLONE_CREDITS: &str = "SELECT CAST(COALESCE(SUM(credits), 0) AS BIGINT) FROM usage_events WHERE workspace_id = $1 AND type = 'voice_clone'";
 
 async fn events(app: &TestApp, ws: &WorkspaceId) -> Vec<String> {
     fetch_all!(
