@@ -33,3 +33,33 @@ pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
     }
     result
 }
+
+/// The JSON document in `path`, or `None` when there is no such file (the
+/// file sandboxes keep one record per file).
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> io::Result<Option<T>> {
+    match fs::read(path) {
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).map(Some).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Every `*.json` document directly in `dir` whose name passes `wanted`
+/// (temporary files start with `.` and are never read).
+pub(crate) fn read_json_files<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    wanted: impl Fn(&str) -> bool,
+) -> io::Result<Vec<T>> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        let is_record = path.extension().is_some_and(|x| x == "json")
+            && path.file_name().and_then(|n| n.to_str()).is_some_and(|n| !n.starts_with('.') && wanted(n));
+        if let Some(record) = is_record.then(|| read_json(&path)).transpose()?.flatten() {
+            out.push(record);
+        }
+    }
+    Ok(out)
+}

@@ -93,11 +93,7 @@ impl SandboxCarrier {
     }
 
     fn read(&self, path: &Path) -> Result<Option<Holding>, CarrierError> {
-        match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| unavailable(&e)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(unavailable(&e)),
-        }
+        crate::fs_util::read_json(path).map_err(|e| unavailable(&e))
     }
 
     fn write(&self, path: &Path, holding: &Holding) -> Result<(), CarrierError> {
@@ -119,15 +115,8 @@ impl SandboxCarrier {
     }
 
     fn holdings(&self) -> Result<Vec<Holding>, CarrierError> {
-        let mut out = Vec::new();
-        for entry in std::fs::read_dir(&self.dir).map_err(|e| unavailable(&e))? {
-            let path = entry.map_err(|e| unavailable(&e))?.path();
-            let is_holding = path.extension().is_some_and(|x| x == "json")
-                && path.file_name().and_then(|n| n.to_str()).is_some_and(|n| !n.starts_with('.'));
-            if let Some(holding) = is_holding.then(|| self.read(&path)).transpose()?.flatten() {
-                out.push(holding);
-            }
-        }
+        let mut out: Vec<Holding> =
+            crate::fs_util::read_json_files(&self.dir, |_| true).map_err(|e| unavailable(&e))?;
         out.sort_by(|a, b| a.e164.cmp(&b.e164));
         Ok(out)
     }

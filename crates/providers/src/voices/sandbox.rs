@@ -10,7 +10,7 @@
 //! `scripts/make-voice-previews` with eSpeak NG and ffmpeg; each voice
 //! introduces itself in its language ("Hi, I'm Aria. How can I help you
 //! today?").
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -127,17 +127,9 @@ impl SandboxVoices {
             .then(|| self.dir.join(format!("{id}.{extension}")))
     }
 
-    fn read(&self, path: &Path) -> Result<Option<CloneRecord>, VoiceError> {
-        match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| unavailable(&e)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(unavailable(&e)),
-        }
-    }
-
     fn record(&self, id: &str) -> Result<Option<CloneRecord>, VoiceError> {
         match self.path_of(id, "json") {
-            Some(path) => self.read(&path),
+            Some(path) => crate::fs_util::read_json(&path).map_err(|e| unavailable(&e)),
             None => Ok(None),
         }
     }
@@ -149,15 +141,9 @@ impl SandboxVoices {
     }
 
     fn records(&self) -> Result<Vec<CloneRecord>, VoiceError> {
-        let mut out = Vec::new();
-        for entry in std::fs::read_dir(&self.dir).map_err(|e| unavailable(&e))? {
-            let path = entry.map_err(|e| unavailable(&e))?.path();
-            let is_record = path.extension().is_some_and(|x| x == "json")
-                && path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(CLONE_PREFIX));
-            if let Some(record) = is_record.then(|| self.read(&path)).transpose()?.flatten() {
-                out.push(record);
-            }
-        }
+        let mut out: Vec<CloneRecord> =
+            crate::fs_util::read_json_files(&self.dir, |name| name.starts_with(CLONE_PREFIX))
+                .map_err(|e| unavailable(&e))?;
         out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
     }
