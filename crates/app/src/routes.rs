@@ -88,6 +88,8 @@ struct UploadRoute {
 pub struct Routes {
     pages: Vec<PageRoute>,
     api: Vec<(Access, OpenApiRouter<AppState>)>,
+    /// The API document's parts for API routes mounted elsewhere (uploads).
+    api_docs: Vec<utoipa::openapi::OpenApi>,
     inbound: Vec<InboundRoute>,
     uploads: Vec<UploadRoute>,
 }
@@ -123,6 +125,13 @@ impl Routes {
     /// JSON API routes of one access kind; handlers carry `#[utoipa::path]`.
     pub fn api(&mut self, access: Access, router: OpenApiRouter<AppState>) -> &mut Self {
         self.api.push((access, router));
+        self
+    }
+
+    /// Documents API operations mounted outside [`Routes::api`] (the JSON
+    /// API's large uploads) in the one API document.
+    pub fn api_doc(&mut self, doc: utoipa::openapi::OpenApi) -> &mut Self {
+        self.api_docs.push(doc);
         self
     }
 
@@ -230,7 +239,7 @@ pub fn route_table(state: &AppState) -> Vec<RouteInfo> {
 
 pub fn router(state: AppState) -> Router {
     let routes = Routes::of(&state);
-    let (api, mut openapi) = api_router(&state, routes.api).split_for_parts();
+    let (api, mut openapi) = api_router(&state, routes.api, routes.api_docs).split_for_parts();
     let api = api.layer(from_fn_with_state(state.clone(), crate::api::idempotency::idempotency));
     crate::api::openapi::finish(&mut openapi, &state.features);
     // utoipa has no `webhooks` section (OpenAPI 3.1); the event catalogue adds it.
@@ -282,8 +291,16 @@ pub fn router(state: AppState) -> Router {
 
 /// The JSON API: each feature's routers under their kind's layer, merged
 /// into one document.
-fn api_router(state: &AppState, groups: Vec<(Access, OpenApiRouter<AppState>)>) -> OpenApiRouter<AppState> {
-    groups.into_iter().fold(OpenApiRouter::with_openapi(ApiDoc::openapi()), |all, (access, group)| {
+fn api_router(
+    state: &AppState,
+    groups: Vec<(Access, OpenApiRouter<AppState>)>,
+    docs: Vec<utoipa::openapi::OpenApi>,
+) -> OpenApiRouter<AppState> {
+    let mut doc = ApiDoc::openapi();
+    for part in docs {
+        doc.merge(part);
+    }
+    groups.into_iter().fold(OpenApiRouter::with_openapi(doc), |all, (access, group)| {
         let group = match access {
             Access::Public | Access::Inbound => group,
             _ => group.route_layer(from_fn_with_state((state.clone(), access), policy::require_access)),
@@ -295,5 +312,6 @@ fn api_router(state: &AppState, groups: Vec<(Access, OpenApiRouter<AppState>)>) 
 /// The API routes with the OpenAPI document they make (for the docs page
 /// and tests).
 pub fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
-    api_router(state, Routes::of(state).api)
+    let routes = Routes::of(state);
+    api_router(state, routes.api, routes.api_docs)
 }

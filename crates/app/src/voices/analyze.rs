@@ -34,7 +34,7 @@ fn gate() -> &'static Arc<Semaphore> {
 }
 
 /// One file's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FileAnalysis {
     /// 0 for the first file sent.
     pub index: usize,
@@ -49,7 +49,7 @@ pub struct FileAnalysis {
 }
 
 /// Every file's result and the verdict over the good ones.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Analysis {
     pub files: Vec<FileAnalysis>,
     pub summary: Summary,

@@ -34,11 +34,11 @@ pub mod provider;
 pub mod settings;
 pub mod store;
 
-use switchboard_core::WorkspaceId;
+use switchboard_core::{Permission, WorkspaceId};
 
 use crate::audit::{Action, ActionGroup};
 use crate::events::EventType;
-use crate::feature::Feature;
+use crate::feature::{Feature, Step};
 use crate::key_rotation::SealedColumn;
 use crate::routes::Routes;
 use crate::state::AppState;
@@ -94,9 +94,24 @@ pub const FEATURE: Feature = Feature {
     targets: &[("voice", "Voice"), ("voice_settings", "Voice settings")],
     sealed_columns: &SEALED_COLUMNS,
     section: pages::SECTION,
+    getting_started: Some(&VOICE_STEP),
     jobs,
     on_workspace_deleted: Some(manage::on_workspace_deleted),
     ..Feature::new("voices")
+};
+
+/// Done once the workspace has a custom voice agents can speak with.
+pub const VOICE_STEP: Step = Step {
+    key: "voice",
+    order: 30,
+    title: "Clone a voice",
+    description: "Record or upload a minute of speech, and your agents can speak in a voice of your own.",
+    href: "/settings/voices/clone",
+    permission: Permission::ManageSettings,
+    done: |state, ws| {
+        use futures_util::FutureExt;
+        store::count_ready(&state.db, ws).map(|n| n.map(|n| n > 0)).boxed()
+    },
 };
 
 fn jobs(registry: crate::jobs::Registry) -> crate::jobs::Registry {

@@ -194,6 +194,11 @@ pub async fn count_live<'a>(ex: impl IntoExec<'a>, ws: &WorkspaceId) -> Result<i
     )
 }
 
+/// Voices agents can speak with (the getting-started step).
+pub async fn count_ready<'a>(ex: impl IntoExec<'a>, ws: &WorkspaceId) -> Result<i64, sqlx::Error> {
+    fetch_scalar!(ex, i64, "SELECT COUNT(*) FROM voices WHERE workspace_id = $1 AND status = 'READY'", ws.as_str())
+}
+
 /// Voices still being cloned (what their charges will take from the balance).
 pub async fn count_processing<'a>(ex: impl IntoExec<'a>, ws: &WorkspaceId) -> Result<i64, sqlx::Error> {
     fetch_scalar!(ex, i64, "SELECT COUNT(*) FROM voices WHERE workspace_id = $1 AND status = 'PROCESSING'", ws.as_str())

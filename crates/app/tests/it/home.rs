@@ -38,10 +38,10 @@ async fn an_admin_sees_the_credits_and_a_checklist_that_ticks_itself_off() {
     assert!(page.contains("0 of 1,000 trial credits used on Pro"), "{page}");
     assert!(!step(&page, "api_token").contains("(done)"));
     assert!(!step(&page, "teammate").contains("(done)"));
-    // Sections not built yet are listed but cannot be taken or ticked;
-    // the phone number step leads to Settings → Phone Numbers.
-    assert!(step(&page, "voice").contains("Coming soon"));
-    assert!(!step(&page, "voice").contains("href="));
+    // Each step leads to where it is taken.
+    let voice = step(&page, "voice");
+    assert!(voice.contains("href=") && voice.contains("voices&#x2f;clone"), "{page}");
+    assert!(!step(&page, "voice").contains("(done)"));
     let phone = step(&page, "phone_number");
     assert!(phone.contains("href=") && phone.contains("phone-numbers"), "{page}");
     assert!(!step(&page, "phone_number").contains("(done)"));
@@ -63,9 +63,16 @@ async fn an_admin_sees_the_credits_and_a_checklist_that_ticks_itself_off() {
     assert_eq!(res.status(), reqwest::StatusCode::CREATED);
     let page = home(&ada).await;
     assert!(step(&page, "agent").contains("(done)"), "{page}");
-    assert!(!page.contains("All set"), "the phone number step is left: {page}");
+    assert!(!page.contains("All set"), "the phone number and voice steps are left: {page}");
     let ws = ada.workspace_id().await;
     crate::phone_numbers_assign::seed_number(&app, &ws, "+14155550100", Capabilities::ALL).await;
+    let page = home(&ada).await;
+    assert!(step(&page, "phone_number").contains("(done)"), "{page}");
+    // A clone being made is not done yet; a READY one is.
+    let res = crate::voices::create(&ada, vec![crate::voices::wav("me.wav", 12.0)]).await;
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    assert!(!step(&home(&ada).await, "voice").contains("(done)"));
+    app.run_jobs().await;
     let page = home(&ada).await;
     assert!(page.contains("All set"), "every step there is is done: {page}");
     assert!(!page.contains("data-step="), "{page}");

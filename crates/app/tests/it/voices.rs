@@ -376,16 +376,17 @@ async fn rename_default_voice_agents_and_delete_also_at_the_provider() {
 }
 
 #[tokio::test]
-async fn the_workspace_deletion_hook_deletes_its_clones_at_the_provider() {
+async fn deleting_the_workspace_deletes_its_clones_at_the_provider() {
     let app = TestApp::spawn().await;
     let (admin, ws) = admin(&app).await;
     create(&admin, vec![wav("a.wav", 16.0)]).await;
     app.run_jobs().await;
     assert_eq!(sandbox_clones(&app), 1);
-    let mut tx = app.state.db.begin().await.expect("tx");
-    switchboard::voices::manage::on_workspace_deleted(&mut tx, &ws, app.clock_now()).await.expect("hook");
-    switchboard_db::execute!(&mut tx, "DELETE FROM voices WHERE workspace_id = $1", ws.as_str()).expect("rows go");
-    tx.commit().await.expect("commit");
+    let confirm = serde_json::json!({"confirm_name": "Acme Voice"});
+    let res = admin.api(reqwest::Method::DELETE, "/api/v1/workspace", Some(confirm)).await;
+    assert!(res.status().is_success(), "delete: {}", res.status());
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM voices WHERE workspace_id = $1", &ws).await, 0);
+    // The clone at the provider goes in a job that outlives the workspace's rows.
     app.run_jobs().await;
     assert_eq!(sandbox_clones(&app), 0);
 }
@@ -442,4 +443,38 @@ async fn the_workspaces_own_key_is_verified_sealed_and_used_by_the_job() {
     let res = admin.delete("/api/v1/voices/provider-key").await;
     assert_eq!(res.json::<Value>().await.expect("json")["has_own_key"], false);
     assert!(app.audit_actions(ws.as_str()).await.contains(&"voice.provider_key_removed".to_string()));
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_is_retried_on_the_schedule_then_the_voice_fails_uncharged() {
+    // A loopback port nobody listens on: every call is "unavailable".
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let app = TestApp::spawn_with_args(move |args| {
+        args.voices.provider = Some("elevenlabs".into());
+        args.voices.elevenlabs_api_key = Some("sk_platform_key_0123456789".into());
+        args.voices.elevenlabs_api_base = Some(format!("http://127.0.0.1:{port}"));
+    })
+    .await;
+    let (admin, ws) = admin(&app).await;
+    subscribe(&admin).await;
+    let res = create(&admin, vec![wav("a.wav", 16.0)]).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let voice: Value = res.json().await.expect("json");
+    let path = format!("/api/v1/voices/{}", voice["id"].as_str().expect("id"));
+
+    let schedule = app.state.config.jobs.retry_schedule.clone();
+    for step in &schedule {
+        assert_eq!(app.run_jobs().await, 1);
+        let now = admin.get_json(&path).await;
+        assert_eq!(now["status"], "PROCESSING", "retried while attempts remain: {now}");
+        assert_eq!(stored_samples(&app, &ws), 1, "the samples wait for the next attempt");
+        app.clock.advance(chrono::TimeDelta::from_std(step.mul_f64(1.21)).expect("delta"));
+    }
+    assert_eq!(app.run_jobs().await, 1);
+    let failed = admin.get_json(&path).await;
+    assert_eq!(failed["status"], "FAILED", "{failed}");
+    assert!(failed["failure_reason"].as_str().is_some_and(|r| !r.is_empty()), "{failed}");
+    assert_eq!(count(&app, CLONE_EVENTS, &ws).await, 0, "a failed clone is not charged");
+    assert_eq!(events(&app, &ws).await, vec!["voice.created", "voice.failed"]);
+    assert_eq!(stored_samples(&app, &ws), 0, "samples removed once settled");
 }

@@ -57,7 +57,7 @@ impl Default for Limits {
 }
 
 /// The container formats accepted (SPEC §9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
 pub enum Format {
     Wav,
     Mp3,
@@ -71,7 +71,7 @@ pub enum Format {
 }
 
 /// What one sample measured.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct SampleReport {
     pub format: Format,
     /// `pcm_s16le`, `mp3`, `aac`, `vorbis`, `opus`, `flac`…
@@ -117,7 +117,7 @@ pub enum SampleError {
 }
 
 /// The whole set of samples' verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub enum Verdict {
     /// Less than [`MIN_SPEECH_MS`] of speech: cloning is refused.
     Refused,
@@ -127,7 +127,7 @@ pub enum Verdict {
 }
 
 /// All samples together.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Summary {
     pub samples: usize,
     pub duration_ms: u64,
