@@ -22,6 +22,7 @@ use crate::phone_numbers::assign;
 use crate::phone_numbers::model::Role;
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
+use crate::web::confirm::Confirm;
 use crate::web::{Flash, Page, redirect_with_flash, time};
 
 const AGENTS: &str = "/agents";
@@ -262,16 +263,15 @@ pub async fn delete_agent_page(
     ctx.require(Permission::EditResources)?;
     let agent = service::find(&state, &ctx, &id).await?;
     let numbers = numbers::assigned_numbers(&state.db, &ctx.workspace.id, &agent.id).await?;
-    let value = context! {
-        title => format!("Delete {}", agent.name),
-        heading => format!("Delete {}", agent.name),
-        message => delete_message(&agent, &numbers),
-        action => format!("{AGENTS}/{}/delete", agent.id),
-        confirm => format!("Delete {}", agent.name),
-        back => format!("{AGENTS}/{}", agent.id),
-        workspace_id => ctx.workspace.id.to_string(),
-    };
-    page.render(&state, "confirm.html", value).await
+    Confirm {
+        heading: format!("Delete {}", agent.name),
+        message: delete_message(&agent, &numbers),
+        action: format!("{AGENTS}/{}/delete", agent.id),
+        button: format!("Delete {}", agent.name),
+        back: format!("{AGENTS}/{}", agent.id),
+    }
+    .render(&state, &ctx, &page)
+    .await
 }
 
 /// What deleting `agent` does, in one paragraph.

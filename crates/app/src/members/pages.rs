@@ -4,7 +4,6 @@
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use minijinja::context;
 use serde::Deserialize;
 
 use super::api::MembersQuery;
@@ -13,6 +12,7 @@ use crate::error::AppResult;
 use crate::invitations::service as invitations;
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
+use crate::web::confirm::Confirm;
 use crate::web::{Flash, Page, redirect_with_flash};
 
 const GENERAL: &str = "/settings/general#members";
@@ -74,34 +74,32 @@ pub async fn remove_member_page(
 ) -> AppResult<Response> {
     ctx.require(Permission::ManageMembers)?;
     let member = service::find_active(&state, &ctx, &id).await?;
-    let ctx_value = context! {
-        title => format!("Remove {}", member.name),
-        heading => format!("Remove {}", member.name),
-        message => format!(
+    Confirm {
+        heading: format!("Remove {}", member.name),
+        message: format!(
             "Remove {} ({}) from {}? They lose access at once and need a new invitation to come back.",
             member.name, member.email, ctx.workspace.name
         ),
-        action => format!("/settings/members/{}/remove", member.id),
-        confirm => format!("Remove {}", member.name),
-        back => GENERAL,
-        workspace_id => ctx.workspace.id.to_string(),
-    };
-    page.render(&state, "confirm.html", ctx_value).await
+        action: format!("/settings/members/{}/remove", member.id),
+        button: format!("Remove {}", member.name),
+        back: GENERAL.into(),
+    }
+    .render(&state, &ctx, &page)
+    .await
 }
 
 /// The confirmation page for Leave Workspace (see [`remove_member_page`]).
 pub async fn leave_workspace_page(State(state): State<AppState>, ctx: WorkspaceCtx, page: Page) -> AppResult<Response> {
     ctx.require(Permission::ViewWorkspace)?;
-    let ctx_value = context! {
-        title => "Leave workspace",
-        heading => format!("Leave {}", ctx.workspace.name),
-        message => format!("Leave {}? You will need a new invitation to come back.", ctx.workspace.name),
-        action => "/workspace/leave",
-        confirm => "Leave workspace",
-        back => "/",
-        workspace_id => ctx.workspace.id.to_string(),
-    };
-    page.render(&state, "confirm.html", ctx_value).await
+    Confirm {
+        heading: format!("Leave {}", ctx.workspace.name),
+        message: format!("Leave {}? You will need a new invitation to come back.", ctx.workspace.name),
+        action: "/workspace/leave".into(),
+        button: "Leave workspace".into(),
+        back: "/".into(),
+    }
+    .render(&state, &ctx, &page)
+    .await
 }
 
 /// Any member may leave (the Danger Zone for Admins, the switcher for all).

@@ -3,6 +3,7 @@
 //! and the HTTP middleware.
 pub mod assets;
 pub mod client_ip;
+pub mod confirm;
 pub mod flash;
 pub mod format;
 pub mod middleware;

@@ -18,6 +18,7 @@ use crate::phone_numbers::model::{NumberSource, NumberStatus, PhoneNumber, Role}
 use crate::phone_numbers::{release, store};
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
+use crate::web::confirm::Confirm;
 use crate::web::{Flash, Page, redirect_with_flash};
 
 /// Agents offered in the selects (a workspace with more picks from the API).
@@ -208,16 +209,15 @@ pub async fn release_page(
 ) -> AppResult<Response> {
     ctx.require(Permission::ManageSettings)?;
     let n = find(&state, &ctx, &id).await?;
-    let value = context! {
-        title => format!("Release {}", n.display()),
-        heading => format!("Release {}", n.display()),
-        message => release_message(&n),
-        action => format!("{NUMBERS}/{}/release", n.id),
-        confirm => format!("Release {}", n.display()),
-        back => format!("{NUMBERS}/{}", n.id),
-        workspace_id => ctx.workspace.id.to_string(),
-    };
-    page.render(&state, "confirm.html", value).await
+    Confirm {
+        heading: format!("Release {}", n.display()),
+        message: release_message(&n),
+        action: format!("{NUMBERS}/{}/release", n.id),
+        button: format!("Release {}", n.display()),
+        back: format!("{NUMBERS}/{}", n.id),
+    }
+    .render(&state, &ctx, &page)
+    .await
 }
 
 pub async fn release_number(

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use axum::Form;
 use axum::extract::State;
 use axum::response::Response;
-use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::{KEY, VOICES};
@@ -16,6 +15,7 @@ use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
 use crate::voices::byok;
 use crate::voices::model::VoiceSettings;
+use crate::web::confirm::Confirm;
 use crate::web::{Flash, Page, redirect_with_flash};
 
 const REMOVE_MESSAGE: &str = "Remove the ElevenLabs key? New clones go to Switchboard's account; \
@@ -83,16 +83,15 @@ pub async fn set_key(
 /// The removal's confirmation as a page of its own (without JavaScript).
 pub async fn remove_page(State(state): State<AppState>, ctx: WorkspaceCtx, page: Page) -> AppResult<Response> {
     ctx.require(Permission::ManageSettings)?;
-    let value = context! {
-        title => "Remove the ElevenLabs key",
-        heading => "Remove the ElevenLabs key",
-        message => REMOVE_MESSAGE,
-        action => "/settings/voices/elevenlabs-key/remove",
-        confirm => "Remove key",
-        back => VOICES,
-        workspace_id => ctx.workspace.id.to_string(),
-    };
-    page.render(&state, "confirm.html", value).await
+    Confirm {
+        heading: "Remove the ElevenLabs key".into(),
+        message: REMOVE_MESSAGE.into(),
+        action: "/settings/voices/elevenlabs-key/remove".into(),
+        button: "Remove key".into(),
+        back: VOICES.into(),
+    }
+    .render(&state, &ctx, &page)
+    .await
 }
 
 pub async fn remove_key(State(state): State<AppState>, ctx: WorkspaceCtx) -> AppResult<Response> {

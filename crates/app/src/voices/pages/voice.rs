@@ -21,6 +21,7 @@ use crate::state::AppState;
 use crate::voices::byok;
 use crate::voices::manage::{self, VoiceDetail, VoiceUpdate};
 use crate::voices::model::{MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, Voice};
+use crate::web::confirm::Confirm;
 use crate::web::time;
 use crate::web::{Flash, Page, redirect_with_flash};
 
@@ -165,16 +166,15 @@ pub async fn delete_page(
 ) -> AppResult<Response> {
     ctx.require(Permission::ManageSettings)?;
     let v = manage::get(&state, &ctx, &parse_id(&id)?).await?;
-    let value = context! {
-        title => format!("Delete {}", v.name),
-        heading => format!("Delete {}", v.name),
-        message => delete_message(&v),
-        action => format!("{VOICES}/{}/delete", v.id),
-        confirm => format!("Delete {}", v.name),
-        back => format!("{VOICES}/{}", v.id),
-        workspace_id => ctx.workspace.id.to_string(),
-    };
-    page.render(&state, "confirm.html", value).await
+    Confirm {
+        heading: format!("Delete {}", v.name),
+        message: delete_message(&v),
+        action: format!("{VOICES}/{}/delete", v.id),
+        button: format!("Delete {}", v.name),
+        back: format!("{VOICES}/{}", v.id),
+    }
+    .render(&state, &ctx, &page)
+    .await
 }
 
 pub async fn delete_voice(
