@@ -179,6 +179,31 @@ prefixed_id!(
     VoiceSampleId,
     "vsm"
 );
+prefixed_id!(
+    /// One of a workspace's custom contact attributes (`cat_…`).
+    ContactAttributeId,
+    "cat"
+);
+prefixed_id!(
+    /// A contact of the workspace's audience (`con_…`).
+    ContactId,
+    "con"
+);
+prefixed_id!(
+    /// One consent record: a contact opted in or out of a channel (`cns_…`).
+    ConsentRecordId,
+    "cns"
+);
+prefixed_id!(
+    /// An entry of the suppression list (`sup_…`).
+    SuppressionId,
+    "sup"
+);
+prefixed_id!(
+    /// A CSV import of contacts or suppressions (`imp_…`).
+    ImportId,
+    "imp"
+);
 
 #[cfg(test)]
 mod tests {
