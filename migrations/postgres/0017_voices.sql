@@ -49,6 +49,7 @@ CREATE TABLE voice_samples (
     created_at    TIMESTAMPTZ NOT NULL,
     UNIQUE (voice_id, position)
 );
+CREATE INDEX voice_samples_workspace_idx ON voice_samples (workspace_id, voice_id);
 
 -- One per voice, written with it: who confirmed the statement, when, from
 -- where, over which samples.
@@ -64,6 +65,7 @@ CREATE TABLE voice_consents (
     sample_sha256 TEXT NOT NULL,
     confirmed_at  TIMESTAMPTZ NOT NULL
 );
+CREATE INDEX voice_consents_workspace_idx ON voice_consents (workspace_id);
 
 CREATE TABLE workspace_voice_settings (
     workspace_id          TEXT PRIMARY KEY REFERENCES workspaces (id) ON DELETE CASCADE,

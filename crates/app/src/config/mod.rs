@@ -28,7 +28,7 @@ pub use crate::inbound::settings::{InboundArgs, InboundConfig};
 pub use crate::jobs::settings::{JobArgs, JobSettings};
 pub use crate::load::{LoadArgs, LoadConfig};
 pub use crate::ops::{MetricsArgs, MetricsConfig};
-pub use crate::phone_numbers::settings::{CarrierArgs, CarrierConfig};
+pub use crate::phone_numbers::settings::{CarrierArgs, CarrierConfig, PlatformCarrier};
 pub use crate::ratelimit::settings::{RateLimit, RateLimitArgs, RateLimits};
 pub use crate::subscription::settings::{BillingArgs, BillingConfig};
 pub use crate::webhooks::settings::{WebhookArgs, WebhookConfig};

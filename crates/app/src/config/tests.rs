@@ -218,7 +218,7 @@ fn the_metrics_table_sets_the_second_listener_and_the_token() {
 
 #[test]
 fn the_carrier_is_the_sandbox_by_default_and_twilio_or_telnyx_need_their_settings() {
-    use crate::phone_numbers::settings::PlatformCarrier;
+    use super::PlatformCarrier;
     let config = Config::resolve(&CommonArgs::default()).expect("defaults resolve");
     assert_eq!(config.carrier.platform, PlatformCarrier::Sandbox);
     assert_eq!(config.carrier.telnyx_api_base, "https://api.telnyx.com/v2");

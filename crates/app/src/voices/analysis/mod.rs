@@ -29,7 +29,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_bytes: 10 * 1024 * 1024, max_duration: Duration::from_secs(10 * 60), deadline: Duration::from_secs(20) }
+        Limits {
+            max_bytes: 10 * 1024 * 1024,
+            max_duration: Duration::from_secs(10 * 60),
+            deadline: Duration::from_secs(20),
+        }
     }
 }
 
