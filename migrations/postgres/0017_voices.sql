@@ -68,15 +68,12 @@ CREATE TABLE voice_consents (
 CREATE INDEX voice_consents_workspace_idx ON voice_consents (workspace_id);
 
 CREATE TABLE workspace_voice_settings (
-    -- The workspace's ID again: key rotation re-seals a sealed column by its
-    -- row's `id`, and the key is sealed with it as associated data.
-    id                    TEXT PRIMARY KEY,
-    workspace_id          TEXT NOT NULL UNIQUE REFERENCES workspaces (id) ON DELETE CASCADE,
+    workspace_id          TEXT PRIMARY KEY REFERENCES workspaces (id) ON DELETE CASCADE,
     -- A library voice's provider ID or a custom voice's ID (`vce_…`);
     -- agents without a voice use it.
     default_voice         TEXT,
     -- The workspace's own ElevenLabs key, sealed (crate::sealed) for
-    -- purpose "voices.elevenlabs_key" with the row's ID; never shown.
+    -- purpose "elevenlabs_key" with the workspace ID; never shown.
     elevenlabs_key_sealed TEXT,
     -- Whose account the key opens (ElevenLabs' user ID) and what to show.
     elevenlabs_account    TEXT,

@@ -147,6 +147,34 @@ impl fmt::Debug for Registry {
 }
 
 /// The app's handlers: one line per kind of job.
+/// Runs `pass` now and then every `interval` until `shutdown` turns true:
+/// the loop of the workers that scan for due work (subscription and
+/// number renewals). A failed pass is logged as `what` and retried on the
+/// next tick.
+pub fn spawn_periodic<F, Fut, T>(
+    state: AppState,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    interval: std::time::Duration,
+    what: &'static str,
+    pass: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: Fn(AppState) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<T>> + Send,
+{
+    tokio::spawn(async move {
+        while !*shutdown.borrow() {
+            if let Err(err) = pass(state.clone()).await {
+                tracing::warn!(error = ?err, "{what} pass failed");
+            }
+            tokio::select! {
+                () = tokio::time::sleep(interval) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    })
+}
+
 /// The platform's own job kinds; building the app adds every registered
 /// feature's (`Feature::jobs`).
 pub fn registry() -> Registry {

@@ -314,17 +314,9 @@ pub async fn remind(state: &AppState) -> anyhow::Result<()> {
 /// The worker loop.
 pub fn spawn(
     state: AppState,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
-    Ok(Some(tokio::spawn(async move {
-        while !*shutdown.borrow() {
-            if let Err(err) = run_pass(&state).await {
-                tracing::warn!(error = ?err, "renewal pass failed");
-            }
-            tokio::select! {
-                () = tokio::time::sleep(POLL_INTERVAL) => {}
-                _ = shutdown.changed() => {}
-            }
-        }
+    Ok(Some(crate::jobs::spawn_periodic(state, shutdown, POLL_INTERVAL, "renewal", |state| async move {
+        run_pass(&state).await
     })))
 }
