@@ -13,7 +13,7 @@ CREATE TABLE contact_attributes (
     options       TEXT NOT NULL DEFAULT '[]',
     required      BOOLEAN NOT NULL DEFAULT FALSE,
     -- Order on forms and in lists.
-    position      INTEGER NOT NULL,
+    position      BIGINT NOT NULL,
     created_at    TIMESTAMPTZ NOT NULL,
     updated_at    TIMESTAMPTZ NOT NULL,
     CONSTRAINT contact_attributes_key UNIQUE (workspace_id, key)

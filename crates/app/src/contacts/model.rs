@@ -321,11 +321,19 @@ pub fn parse_phone(raw: &str, country: Country) -> Result<Option<String>, String
         Some(rest) => format!("+{rest}"),
         None => input.to_string(),
     };
-    let number = phonenumber::parse(Some(country), &normalized).map_err(|_| help.to_string())?;
-    if !phonenumber::is_valid(&number) {
-        return Err("That is not a valid phone number: check the country code and the number of digits.".into());
+    // The parser is a port of libphonenumber; a panic on some odd input
+    // must not take the request (or an import of a million rows) down.
+    let parsed = std::panic::catch_unwind(|| {
+        let number = phonenumber::parse(Some(country), &normalized).ok()?;
+        Some((phonenumber::is_valid(&number), number.format().mode(phonenumber::Mode::E164).to_string()))
+    });
+    match parsed {
+        Ok(Some((true, e164))) => Ok(Some(e164)),
+        Ok(Some((false, _))) => {
+            Err("That is not a valid phone number: check the country code and the number of digits.".into())
+        }
+        _ => Err(help.into()),
     }
-    Ok(Some(number.format().mode(phonenumber::Mode::E164).to_string()))
 }
 
 /// An email address, lower-cased; `Ok(None)` when blank.

@@ -182,7 +182,7 @@ async fn settings_redirects_to_general_and_every_section_is_built() {
     }
     assert!(html.contains(r#"aria-current="page">General</a>"#));
     // Every section of the seed is built now: each serves its own page.
-    for slug in ["audiences", "phone-numbers", "voices", "usage", "subscription"] {
+    for slug in ["audiences/attributes", "phone-numbers", "voices", "usage", "subscription"] {
         let html = admin.get_text(&format!("/settings/{slug}")).await;
         assert!(!html.contains("is not available yet"), "{slug}");
     }

@@ -9,10 +9,16 @@ use super::recipes::{Called, called};
 
 /// A fresh contact of the workspace: its ID.
 async fn contact(w: &mut World) -> String {
-    let body = json!({"name": format!("Contact {}", w.next()), "email": format!("c{}@example.com", w.next())});
+    let n = w.next();
+    let body = json!({"name": format!("Contact {n}"), "email": format!("c{n}@example.com"), "phone": phone(n)});
     let res = w.token.call(Method::POST, "/api/v1/contacts", Some(body)).await;
     let body: Value = res.json().await.unwrap_or_default();
     body["id"].as_str().expect("contact id").to_string()
+}
+
+/// A phone number of its own for each contact.
+fn phone(n: usize) -> String {
+    format!("+1415555{:04}", 2000 + n % 8000)
 }
 
 /// A fresh text attribute of the workspace: its ID.
@@ -54,8 +60,18 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
         }
         ("PATCH", "/api/v1/contacts/{contact_id}") => {
             let id = contact(w).await;
+            let attribute = attribute(w).await;
+            let list = w.token.call(Method::GET, "/api/v1/contact-attributes", None).await;
+            let list: Value = list.json().await.unwrap_or_default();
+            let key = list["data"]
+                .as_array()
+                .and_then(|all| all.iter().find(|a| a["id"] == attribute.as_str()))
+                .and_then(|a| a["key"].as_str())
+                .expect("attribute key")
+                .to_string();
+            let n = w.next();
             let mark = w.mark().await;
-            let body = json!({"name": "Patched"});
+            let body = json!({"name": "Patched", "phone": phone(n), "attributes": {key: "patched"}});
             let res = w.token.call(Method::PATCH, &format!("/api/v1/contacts/{id}"), Some(body)).await;
             called(mark, &res, "contact.updated")
         }
