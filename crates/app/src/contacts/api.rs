@@ -22,7 +22,11 @@ use crate::state::AppState;
 
 /// A contact of the workspace.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Contact)]
+#[schema(as = Contact, example = json!({
+    "id": "con_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0", "name": "Ada Lovelace", "phone": "+14155552671",
+    "email": "ada@example.com", "attributes": {"plan_tier": "Pro", "seats": 12, "vip": true},
+    "suppressed": false, "created_at": "2026-01-15T09:30:00Z", "updated_at": "2026-01-15T09:30:00Z"
+}))]
 pub struct ContactResponse {
     #[schema(example = "con_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")]
     pub id: String,
