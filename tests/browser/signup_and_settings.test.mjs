@@ -8,7 +8,7 @@ import {
 const s = scenario('signup_and_settings');
 const user = newUser('ada');
 // Sections that have their page; the others say "not available yet".
-const BUILT = new Set(['General', 'Audiences', 'Phone Numbers', 'Usage', 'Subscription', 'Developer', 'Audit Log']);
+const BUILT = new Set(['General', 'Audiences', 'Phone Numbers', 'Voices', 'Usage', 'Subscription', 'Developer', 'Audit Log']);
 const SECTIONS = ['General', 'Audiences', 'Phone Numbers', 'Voices', 'Usage', 'Subscription', 'Developer', 'Audit Log'];
 const SECTION_PATHS = ['general', 'audiences', 'phone-numbers', 'voices', 'usage', 'subscription', 'developer', 'audit-log'];
 
