@@ -261,8 +261,8 @@ pub async fn upsert_in(
         store::insert(&mut *tx, ws, &id, &fields, now).await?;
         let changes = changes(None, Some(&fields));
         audit::record(tx, origin, &super::CREATED, &target(&id, &fields), &changes, now).await?;
-        let contact = store::find(&mut *tx, ws, &id).await?;
-        return Ok(Ok(contact.map_or(Upserted::Skipped(id), Upserted::Created)));
+        // Built from what was written: one query less per imported row.
+        return Ok(Ok(Upserted::Created(Contact::written(id, &fields, now, now))));
     };
     if on_duplicate == OnDuplicate::Skip {
         return Ok(Ok(Upserted::Skipped(existing.id)));
@@ -285,8 +285,7 @@ pub async fn upsert_in(
     }
     store::update(&mut *tx, ws, &existing.id, &merged, now).await?;
     audit::record(tx, origin, &super::UPDATED, &target(&existing.id, &merged), &changes, now).await?;
-    let contact = store::find(&mut *tx, ws, &existing.id).await?;
-    Ok(Ok(contact.map_or(Upserted::Skipped(existing.id), Upserted::Updated)))
+    Ok(Ok(Upserted::Updated(Contact::written(existing.id, &merged, existing.created_at, now))))
 }
 
 fn is_blank(v: &Value) -> bool {

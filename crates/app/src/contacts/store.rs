@@ -25,6 +25,24 @@ pub struct Contact {
 }
 
 impl Contact {
+    /// The row as just written (what a read-back would give), without the read.
+    pub fn written(
+        id: ContactId,
+        fields: &ContactFields,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    ) -> Contact {
+        Contact {
+            id,
+            phone: fields.phone.clone(),
+            email: fields.email.clone(),
+            name: fields.name.clone(),
+            attributes_json: json(&fields.attributes),
+            created_at,
+            updated_at,
+        }
+    }
+
     pub fn attributes(&self) -> BTreeMap<String, Value> {
         serde_json::from_str(&self.attributes_json).unwrap_or_default()
     }
