@@ -71,6 +71,22 @@ pub async fn set<'a>(ex: impl IntoExec<'a>, workspace_id: &WorkspaceId) -> Resul
     Ok(AttributeSet { defs: list(ex, workspace_id).await?.iter().map(Attribute::def).collect() })
 }
 
+/// The definitions, read in `tx` and held against change until it ends
+/// (`FOR SHARE` on PostgreSQL; SQLite serialises writers anyway): a contact
+/// checked against them cannot commit beside a type change it does not fit.
+pub async fn set_for_share(
+    tx: &mut switchboard_db::Tx,
+    workspace_id: &WorkspaceId,
+) -> Result<AttributeSet, sqlx::Error> {
+    let mut q = Query::new(concat!(attribute_select!(), " WHERE workspace_id = "));
+    q.bind(workspace_id.as_str()).push(" ORDER BY position, key");
+    if tx.backend() == switchboard_db::Backend::Postgres {
+        q.push(" FOR SHARE");
+    }
+    let rows: Vec<Attribute> = q.fetch_all(&mut *tx).await?;
+    Ok(AttributeSet { defs: rows.iter().map(Attribute::def).collect() })
+}
+
 pub async fn find<'a>(
     ex: impl IntoExec<'a>,
     workspace_id: &WorkspaceId,

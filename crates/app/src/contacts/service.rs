@@ -138,13 +138,13 @@ pub async fn create(
     country: Country,
 ) -> AppResult<Contact> {
     ctx.require(Permission::EditResources)?;
-    let attrs = attribute_set(state, &ctx.workspace.id).await?;
-    let fields = ContactFields::parse(&input.over(None), country, &attrs).map_err(AppError::validation)?;
     // Both databases keep microseconds; the cursor carries what is kept.
     let now = state.clock.now().trunc_subsecs(6);
     let id = ContactId::new();
     let ws = &ctx.workspace.id;
     let mut tx = state.db.begin().await?;
+    let attrs = attribute_store::set_for_share(&mut tx, ws).await?;
+    let fields = ContactFields::parse(&input.over(None), country, &attrs).map_err(AppError::validation)?;
     store::insert(&mut tx, ws, &id, &fields, now)
         .await
         .on_unique(|| duplicate_phone(fields.phone.as_deref().unwrap_or_default()))?;
@@ -167,9 +167,9 @@ pub async fn update(
     ctx.require(Permission::EditResources)?;
     let id = parse_id(id)?;
     let ws = &ctx.workspace.id;
-    let attrs = attribute_set(state, ws).await?;
     let now = state.clock.now().trunc_subsecs(6);
     let mut tx = state.db.begin().await?;
+    let attrs = attribute_store::set_for_share(&mut tx, ws).await?;
     let before = store::find_for_update(&mut tx, ws, &id).await?.ok_or_else(not_found)?.fields();
     let fields = ContactFields::parse(&input.over(Some(&before)), country, &attrs).map_err(AppError::validation)?;
     let changes = changes(Some(&before), Some(&fields));
@@ -228,7 +228,9 @@ pub async fn list_page(
 }
 
 /// One row of an import, in the caller's transaction: validates it against
-/// `attrs` (loaded once for the whole import) with `country` for national
+/// `attrs` (loaded once for the whole import — with
+/// [`attribute_store::set_for_share`] in the same transaction, so no type
+/// change slips in between) with `country` for national
 /// numbers; then inserts it, or — when a contact has its phone — updates
 /// that contact (`Update`: the row's non-empty values laid over it) or
 /// leaves it (`Skip`). Writes the audit entry and event of what it
