@@ -62,7 +62,9 @@ async fn every_operation_of_the_real_document_is_listed_once() {
             "usage",
             "phone-numbers",
             "carrier-accounts",
-            "voices"
+            "voices",
+            "contact-attributes",
+            "contacts"
         ],
         "in the document's order"
     );

@@ -7,6 +7,7 @@
 mod agent_recipes;
 mod billing_recipes;
 mod byoc_recipes;
+mod contact_recipes;
 mod credit_recipes;
 mod phone_number_page_recipes;
 mod phone_number_recipes;

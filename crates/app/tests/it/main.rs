@@ -24,6 +24,8 @@ mod carrier_accounts;
 mod cli;
 mod client_ip;
 mod confirm_pages;
+mod contact_attributes;
+mod contacts;
 mod credits_ledger;
 mod credits_top_up;
 mod csv_export;

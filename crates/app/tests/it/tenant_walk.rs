@@ -89,6 +89,8 @@ struct Owned {
     phone_number: String,
     carrier_account: String,
     voice: String,
+    contact: String,
+    contact_attribute: String,
 }
 
 impl Owned {
@@ -108,6 +110,8 @@ impl Owned {
             ("id", "carriers") | ("account_id", "carrier-accounts") => &self.carrier_account,
             ("carrier", "connect") => return Some("sip".into()),
             ("id" | "voice_id", "voices") => &self.voice,
+            ("id" | "contact_id", "contacts") => &self.contact,
+            ("id", "attributes") | ("attribute_id", "contact-attributes") => &self.contact_attribute,
             ("library_voice_id", "library") => return Some("sbv_aria".into()),
             ("id", "workspaces") => &self.workspace,
             ("workspace_id", "logo") => &self.workspace,
@@ -164,6 +168,8 @@ fn api_body(method: &str, path: &str) -> Option<Value> {
         ("PATCH", "/api/v1/agents/{agent_id}") => json!({"name": "walked"}),
         ("PATCH", "/api/v1/phone-numbers/{phone_number_id}") => json!({"friendly_name": "walked"}),
         ("PATCH", "/api/v1/voices/{voice_id}") => json!({"name": "walked"}),
+        ("PATCH", "/api/v1/contacts/{contact_id}") => json!({"name": "walked"}),
+        ("PATCH", "/api/v1/contact-attributes/{attribute_id}") => json!({"label": "walked"}),
         ("PUT", "/api/v1/phone-numbers/{phone_number_id}/assignments") => json!({"inbound_agent_id": null}),
         ("POST", "/api/v1/carrier-accounts/{account_id}/import") => json!({"phone_numbers": ["+14155550100"]}),
         _ => return None,
@@ -290,6 +296,18 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
     let res = crate::voices::create(ada, vec![crate::voices::wav("a.wav", 16.0)]).await;
     assert_eq!(res.status(), StatusCode::CREATED, "A's voice");
     let voice = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    let res =
+        ada.post_json("/api/v1/contact-attributes", json!({"key": "tier", "label": "Tier", "type": "text"})).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "A's contact attribute");
+    let contact_attribute = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    let res = ada
+        .post_json(
+            "/api/v1/contacts",
+            json!({"name": "A's contact", "phone": "+14155552671", "attributes": {"tier": "x"}}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "A's contact");
+    let contact = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
     app.run_jobs().await;
     Owned {
         workspace,
@@ -309,6 +327,8 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
         phone_number,
         carrier_account,
         voice,
+        contact,
+        contact_attribute,
     }
 }
 

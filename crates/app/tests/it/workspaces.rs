@@ -168,7 +168,7 @@ async fn a_form_from_a_tab_showing_another_workspace_is_refused() {
 }
 
 #[tokio::test]
-async fn settings_redirects_to_general_and_unbuilt_sections_say_so() {
+async fn settings_redirects_to_general_and_every_section_is_built() {
     let app = TestApp::spawn().await;
     let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
     let res = admin.get("/settings").await;
@@ -181,11 +181,13 @@ async fn settings_redirects_to_general_and_unbuilt_sections_say_so() {
         last = at;
     }
     assert!(html.contains(r#"aria-current="page">General</a>"#));
-    let html = admin.get_text("/settings/audiences").await;
-    assert!(html.contains("is not available yet"));
-    // A built section serves its own page instead.
-    let html = admin.get_text("/settings/voices").await;
-    assert!(!html.contains("is not available yet"));
+    // Every section of the seed is built now: each serves its own page.
+    for slug in ["audiences/attributes", "phone-numbers", "voices", "usage", "subscription"] {
+        let html = admin.get_text(&format!("/settings/{slug}")).await;
+        assert!(!html.contains("is not available yet"), "{slug}");
+    }
+    let res = admin.get("/settings/audiences").await;
+    assert_eq!(location(&res), "/settings/audiences/attributes");
     assert_eq!(admin.get("/settings/nonexistent").await.status(), StatusCode::NOT_FOUND);
 }
 

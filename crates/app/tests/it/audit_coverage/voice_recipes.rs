@@ -32,6 +32,14 @@ async fn set_key(w: &World, on: bool) {
     switchboard::voices::store::set_key(&w.app.state.db, &ws, key, w.app.clock_now()).await.expect("key");
 }
 
+/// A library voice that is not the workspace's default now, so setting it
+/// is a change (and leaves an entry) whatever the recipes before did.
+async fn other_than_default(w: &World) -> &'static str {
+    let res = w.token.call(Method::GET, "/api/v1/voices/settings", None).await;
+    let settings: Value = res.json().await.unwrap_or_default();
+    if settings["default_voice"] == "sbv_aria" { "sbv_ben" } else { "sbv_aria" }
+}
+
 pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
     let c = match (method, path) {
         ("POST", "/api/v1/voices") => {
@@ -54,7 +62,7 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
         }
         ("PUT", "/api/v1/voices/default") => {
             let mark = w.mark().await;
-            let voice = if w.next().is_multiple_of(2) { "sbv_aria" } else { "sbv_ben" };
+            let voice = other_than_default(w).await;
             let res = w.token.call(Method::PUT, path, Some(json!({"voice_id": voice}))).await;
             called(mark, &res, "voice.default_changed")
         }
@@ -97,7 +105,7 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
         }
         ("POST", "/settings/voices/default") => {
             let mark = w.mark().await;
-            let voice = if w.next().is_multiple_of(2) { "sbv_aria" } else { "sbv_ben" };
+            let voice = other_than_default(w).await;
             let res = w.page(path, &[("voice_id", voice), ("back", "/settings/voices")]).await;
             called(mark, &res, "voice.default_changed")
         }
@@ -109,7 +117,7 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
             let res = w.page(path, &[]).await;
             called(mark, &res, "voice.provider_key_removed")
         }
-        _ => return None,
+        _ => return super::contact_recipes::call(w, method, path).await,
     };
     Some(c)
 }
