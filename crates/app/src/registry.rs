@@ -30,6 +30,8 @@ pub fn all() -> Vec<Feature> {
         crate::usage::FEATURE,
         crate::phone_numbers::FEATURE,
         crate::voices::FEATURE,
+        crate::consent::FEATURE,
+        crate::suppressions::FEATURE,
     ]
 }
 

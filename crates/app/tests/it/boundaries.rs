@@ -23,6 +23,8 @@ const FEATURES: &[&str] = &[
     "usage",
     "phone_numbers",
     "voices",
+    "consent",
+    "suppressions",
 ];
 
 /// The composition root may name every feature: it is where they are listed
