@@ -53,6 +53,8 @@ struct EntryView {
     is_phone: bool,
     channel: &'static str,
     channel_label: &'static str,
+    /// "every channel", "calls", "SMS": for the removal's question.
+    channel_phrase: &'static str,
     reason: String,
     source: &'static str,
     created_by: String,
@@ -67,6 +69,7 @@ fn view(s: &Suppression, tz: chrono_tz::Tz, now: chrono::DateTime<chrono::Utc>) 
         is_phone: s.phone.is_some(),
         channel: s.channel.as_str(),
         channel_label: s.channel.label(),
+        channel_phrase: channel_phrase(s.channel),
         reason: s.reason.clone(),
         source: s.source.label(),
         created_by: s.created_by.clone(),
@@ -196,12 +199,16 @@ fn remove_message(s: &Suppression) -> String {
     format!(
         "{} may be contacted again on {} (unless another entry or the consent mode still blocks it). Its consent history stays.",
         s.subject().label(),
-        match s.channel {
-            SuppressionChannel::All => "every channel",
-            SuppressionChannel::Calls => "calls",
-            SuppressionChannel::Sms => "SMS",
-        }
+        channel_phrase(s.channel)
     )
+}
+
+fn channel_phrase(channel: SuppressionChannel) -> &'static str {
+    match channel {
+        SuppressionChannel::All => "every channel",
+        SuppressionChannel::Calls => "calls",
+        SuppressionChannel::Sms => "SMS",
+    }
 }
 
 pub async fn remove_suppression(

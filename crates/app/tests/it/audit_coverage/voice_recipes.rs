@@ -109,7 +109,7 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
             let res = w.page(path, &[]).await;
             called(mark, &res, "voice.provider_key_removed")
         }
-        _ => return None,
+        _ => return super::audience_recipes::call(w, method, path).await,
     };
     Some(c)
 }
