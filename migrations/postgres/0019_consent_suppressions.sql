@@ -9,8 +9,8 @@ CREATE TABLE workspace_consent_settings (
     workspace_id      TEXT PRIMARY KEY REFERENCES workspaces (id) ON DELETE CASCADE,
     mode              TEXT NOT NULL DEFAULT 'UNIVERSAL' CHECK (mode IN ('UNIVERSAL', 'GRANULAR')),
     -- JSON arrays of upper-case words.
-    opt_out_keywords  TEXT NOT NULL DEFAULT '["STOP","UNSUBSCRIBE","CANCEL","END","QUIT"]',
-    opt_in_keywords   TEXT NOT NULL DEFAULT '["START"]',
+    opt_out_keywords  JSONB NOT NULL DEFAULT '["STOP","UNSUBSCRIBE","CANCEL","END","QUIT"]',
+    opt_in_keywords   JSONB NOT NULL DEFAULT '["START"]',
     updated_at        TIMESTAMPTZ NOT NULL
 );
 

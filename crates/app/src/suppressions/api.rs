@@ -89,6 +89,7 @@ pub struct ListQuery {
 #[into_params(parameter_in = Path)]
 pub struct SuppressionPath {
     /// Suppression ID (`sup_…`)
+    #[param(example = "sup_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0")]
     pub suppression_id: String,
 }
 

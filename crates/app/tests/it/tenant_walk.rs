@@ -89,6 +89,7 @@ struct Owned {
     phone_number: String,
     carrier_account: String,
     voice: String,
+    suppression: String,
 }
 
 impl Owned {
@@ -108,6 +109,7 @@ impl Owned {
             ("id", "carriers") | ("account_id", "carrier-accounts") => &self.carrier_account,
             ("carrier", "connect") => return Some("sip".into()),
             ("id" | "voice_id", "voices") => &self.voice,
+            ("id", "suppression") | ("suppression_id", "suppressions") => &self.suppression,
             ("library_voice_id", "library") => return Some("sbv_aria".into()),
             ("id", "workspaces") => &self.workspace,
             ("workspace_id", "logo") => &self.workspace,
@@ -290,6 +292,9 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
     let res = crate::voices::create(ada, vec![crate::voices::wav("a.wav", 16.0)]).await;
     assert_eq!(res.status(), StatusCode::CREATED, "A's voice");
     let voice = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    let res = ada.post_json("/api/v1/suppressions", json!({"phone": "+14155550100", "reason": "A's entry"})).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "A's suppression");
+    let suppression = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
     app.run_jobs().await;
     Owned {
         workspace,
@@ -309,6 +314,7 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
         phone_number,
         carrier_account,
         voice,
+        suppression,
     }
 }
 
