@@ -14,9 +14,15 @@ async fn other_mode(w: &World) -> &'static str {
     if body["mode"] == "GRANULAR" { "UNIVERSAL" } else { "GRANULAR" }
 }
 
-/// A fresh entry of the list: its ID.
-async fn suppression(w: &mut World) -> String {
-    let body = json!({"phone": format!("+1415555{:04}", w.next()), "channel": "SMS", "reason": "To remove"});
+/// A fresh entry of the list (a phone's, or an email's so that
+/// `suppression.removed` writes both fields in the walk): its ID.
+async fn suppression(w: &mut World, email: bool) -> String {
+    let n = w.next();
+    let body = if email {
+        json!({"email": format!("gone{n}@example.com"), "channel": "SMS", "reason": "To remove"})
+    } else {
+        json!({"phone": format!("+1415555{n:04}"), "channel": "SMS", "reason": "To remove"})
+    };
     let res = w.token.call(Method::POST, "/api/v1/suppressions", Some(body)).await;
     let body: Value = res.json().await.unwrap_or_default();
     body["id"].as_str().expect("suppression id").to_string()
@@ -68,7 +74,7 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
             called(mark, &res, "suppression.added")
         }
         ("POST", "/settings/audiences/suppression/{id}/remove") => {
-            let id = suppression(w).await;
+            let id = suppression(w, true).await;
             let mark = w.mark().await;
             let res = w.page(&format!("/settings/audiences/suppression/{id}/remove"), &[]).await;
             called(mark, &res, "suppression.removed")
@@ -80,7 +86,7 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
             called(mark, &res, "suppression.added")
         }
         ("DELETE", "/api/v1/suppressions/{suppression_id}") => {
-            let id = suppression(w).await;
+            let id = suppression(w, false).await;
             let mark = w.mark().await;
             let res = w.token.call(Method::DELETE, &format!("/api/v1/suppressions/{id}"), None).await;
             called(mark, &res, "suppression.removed")
