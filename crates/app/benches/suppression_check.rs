@@ -62,7 +62,8 @@ async fn setup(state: &AppState, entries: u64) -> anyhow::Result<(WorkspaceId, S
                 q.push(", ");
             }
             // Every tenth entry an email; the others the even phones.
-            let (p, e) = if k % 10 == 9 { (None, Some(format!("person{k}@example.com"))) } else { (Some(phone(2 * k)), None) };
+            let (p, e) =
+                if k % 10 == 9 { (None, Some(format!("person{k}@example.com"))) } else { (Some(phone(2 * k)), None) };
             let text = format!("{} bench", p.clone().or(e.clone()).unwrap_or_default());
             q.push("(").bind(SuppressionId::new().to_string()).push(", ").bind(ws.as_str());
             q.push(", ").bind(p).push(", ").bind(e).push(", ").bind(channels[(k % 3) as usize]);
@@ -145,8 +146,9 @@ async fn main() -> anyhow::Result<()> {
     };
     // The benchmark measures the check, not the per-token rate limit.
     args.rate_limits.api = Some("off".into());
-    let state = switchboard::server::build_state(Config::resolve(&args)?, "http://127.0.0.1".into(), Arc::new(SystemClock))
-        .await?;
+    let state =
+        switchboard::server::build_state(Config::resolve(&args)?, "http://127.0.0.1".into(), Arc::new(SystemClock))
+            .await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let app = switchboard::routes::router(state.clone());

@@ -46,6 +46,15 @@ fn fields(s: &Suppression, added: bool) -> Changes {
     changes
 }
 
+/// What [`add_in`] did.
+#[derive(Debug)]
+pub enum Added {
+    /// The entry was written (with its audit entry and event).
+    New(Suppression),
+    /// The list already had that phone or email for that channel; nothing was written.
+    Existing(Suppression),
+}
+
 async fn insert_in(
     tx: &mut Tx,
     origin: &Origin,
@@ -53,7 +62,7 @@ async fn insert_in(
     source: Source,
     consent_record_id: Option<&ConsentRecordId>,
     now: DateTime<Utc>,
-) -> Result<Result<Suppression, Suppression>, sqlx::Error> {
+) -> Result<Added, sqlx::Error> {
     let now = now.trunc_subsecs(6);
     let ws = &origin.workspace_id;
     let id = SuppressionId::new();
@@ -71,15 +80,15 @@ async fn insert_in(
     };
     if !store::insert(&mut *tx, ws, &new).await? {
         let existing = store::find_entry(&mut *tx, ws, &entry.subject, entry.channel).await?;
-        return existing.map(Err).ok_or(sqlx::Error::RowNotFound);
+        return existing.map(Added::Existing).ok_or(sqlx::Error::RowNotFound);
     }
     let added = store::find(&mut *tx, ws, &id).await?.ok_or(sqlx::Error::RowNotFound)?;
     audit::record(tx, origin, &super::ADDED, &target(&added), &fields(&added, true), now).await?;
-    Ok(Ok(added))
+    Ok(Added::New(added))
 }
 
 /// Adds an entry to the list in the caller's transaction (the CSV import
-/// calls this per row): `Ok(entry)` when added, `Err(existing)` when the
+/// calls this per row): [`Added::New`], or [`Added::Existing`] when the
 /// list already had that phone or email for that channel (nothing written).
 pub async fn add_in(
     tx: &mut Tx,
@@ -87,7 +96,7 @@ pub async fn add_in(
     entry: &NewEntry,
     source: Source,
     now: DateTime<Utc>,
-) -> Result<Result<Suppression, Suppression>, sqlx::Error> {
+) -> Result<Added, sqlx::Error> {
     insert_in(tx, origin, entry, source, None, now).await
 }
 
@@ -101,7 +110,10 @@ pub async fn add_from_consent_in(
     record: Option<&ConsentRecordId>,
     now: DateTime<Utc>,
 ) -> Result<Option<Suppression>, sqlx::Error> {
-    Ok(insert_in(tx, origin, entry, source, record, now).await?.ok())
+    Ok(match insert_in(tx, origin, entry, source, record, now).await? {
+        Added::New(s) => Some(s),
+        Added::Existing(_) => None,
+    })
 }
 
 async fn remove_in(tx: &mut Tx, origin: &Origin, s: &Suppression, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
@@ -162,11 +174,11 @@ pub async fn add(state: &AppState, ctx: &WorkspaceCtx, entry: NewEntry, source: 
     let mut tx = state.db.begin().await?;
     let added = add_in(&mut tx, &Origin::from_ctx(ctx), &entry, source, state.clock.now()).await?;
     match added {
-        Ok(s) => {
+        Added::New(s) => {
             tx.commit().await?;
             Ok(s)
         }
-        Err(existing) => Err(AppError::conflict(
+        Added::Existing(existing) => Err(AppError::conflict(
             "already_suppressed",
             format!(
                 "{} is already on the suppression list for {}.",
