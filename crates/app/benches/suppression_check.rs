@@ -107,7 +107,7 @@ async fn run(
                 let res = match phase {
                     Phase::Healthz => client.get(format!("{url}/healthz")).send().await?,
                     Phase::Check => {
-                        let channel = if k % 2 == 0 { "CALLS" } else { "SMS" };
+                        let channel = if k.is_multiple_of(2) { "CALLS" } else { "SMS" };
                         let p = phone(k).replace('+', "%2B");
                         client
                             .get(format!("{url}/api/v1/suppressions/check?phone={p}&channel={channel}"))

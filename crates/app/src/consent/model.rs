@@ -235,9 +235,9 @@ impl Keywords {
     /// `please stop calling` and `STOP STOP` do not.
     pub fn match_message(&self, body: &str) -> Option<KeywordMatch> {
         let word = normalise_message(body)?;
-        if self.opt_out.iter().any(|k| *k == word) {
+        if self.opt_out.contains(&word) {
             Some(KeywordMatch::OptOut)
-        } else if self.opt_in.iter().any(|k| *k == word) {
+        } else if self.opt_in.contains(&word) {
             Some(KeywordMatch::OptIn)
         } else {
             None
