@@ -128,8 +128,10 @@ pub async fn entries_of<'a>(
         Subject::Phone(p) => q.push(" AND phone = ").bind(p.as_str()),
         Subject::Email(e) => q.push(" AND email = ").bind(e.as_str()),
     };
-    q.push(" ORDER BY created_at, id");
-    q.fetch_all(ex).await
+    // Sorted here, not in SQL (see `check`).
+    let mut rows: Vec<Suppression> = q.fetch_all(ex).await?;
+    rows.sort_by(|a, b| (a.created_at, a.id.as_str()).cmp(&(b.created_at, b.id.as_str())));
+    Ok(rows)
 }
 
 pub async fn delete<'a>(ex: impl IntoExec<'a>, ws: &WorkspaceId, id: &SuppressionId) -> Result<bool, sqlx::Error> {
@@ -194,7 +196,7 @@ pub async fn check<'a>(
             CheckRow,
             "SELECT s.id, s.channel, s.reason, s.source, s.created_at, c.mode
              FROM suppressions s LEFT JOIN workspace_consent_settings c ON c.workspace_id = s.workspace_id
-             WHERE s.workspace_id = $1 AND s.phone = $2 ORDER BY s.created_at, s.id",
+             WHERE s.workspace_id = $1 AND s.phone = $2",
             ws.as_str(),
             phone.as_str()
         ),
@@ -203,7 +205,7 @@ pub async fn check<'a>(
             CheckRow,
             "SELECT s.id, s.channel, s.reason, s.source, s.created_at, c.mode
              FROM suppressions s LEFT JOIN workspace_consent_settings c ON c.workspace_id = s.workspace_id
-             WHERE s.workspace_id = $1 AND s.email = $2 ORDER BY s.created_at, s.id",
+             WHERE s.workspace_id = $1 AND s.email = $2",
             ws.as_str(),
             email.as_str()
         ),
