@@ -32,6 +32,8 @@ pub fn all() -> Vec<Feature> {
         crate::voices::FEATURE,
         crate::contacts::FEATURE,
         crate::audiences::FEATURE,
+        crate::consent::FEATURE,
+        crate::suppressions::FEATURE,
     ]
 }
 

@@ -10,8 +10,9 @@
 //!   call with a duration becomes a `call_minutes` usage event for the
 //!   agent, keyed by the call's ID, so a replayed callback is billed once.
 //! - `POST /inbound/twilio/sms` (form) and `/inbound/telnyx/sms` (Telnyx's
-//!   JSON messaging event): an inbound SMS, kept once per message ID for
-//!   the Audiences issue's opt-out keywords.
+//!   JSON messaging event): an inbound SMS, kept once per message ID; a
+//!   new one that is an opt-out or opt-in keyword updates consent and the
+//!   suppression list in the same transaction (`consent::keywords`).
 //!
 //! Whose secret: Twilio callbacks for a number imported from a connected
 //! account are signed with that account's auth token, found by the
@@ -206,8 +207,10 @@ async fn keep_sms(state: &AppState, verified: &Verified, sms: Sms) -> AppResult<
     let Some(number) = our_number(state, verified, Some(&sms.to)).await? else { return Ok(()) };
     let from = super::model::parse_e164(&sms.from).unwrap_or_else(|| sms.from.chars().take(32).collect());
     let body: String = sms.body.chars().take(MAX_SMS_CHARS).collect();
-    store::insert_inbound_message(
-        &state.db,
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let new = store::insert_inbound_message(
+        &mut tx,
         &number.workspace_id,
         &InboundMessageId::new(),
         &number,
@@ -215,9 +218,21 @@ async fn keep_sms(state: &AppState, verified: &Verified, sms: Sms) -> AppResult<
         &sms.carrier_ref,
         &from,
         &body,
-        state.clock.now(),
+        now,
     )
     .await?;
+    // The opt-out/opt-in keywords, once per carrier message ID: a retried
+    // callback finds the message kept and records nothing again.
+    if new {
+        let message = crate::consent::keywords::InboundSms {
+            from: &from,
+            body: &body,
+            carrier: verified.vendor.name(),
+            message_ref: &sms.carrier_ref,
+        };
+        crate::consent::keywords::on_inbound_sms(&mut tx, &number.workspace_id, &message, now).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 //! Admin-only route leaves `access.denied`; and no secret made during the
 //! test appears in any entry, neither plain nor hashed.
 mod agent_recipes;
+mod audience_recipes;
 mod billing_recipes;
 mod byoc_recipes;
 mod contact_recipes;

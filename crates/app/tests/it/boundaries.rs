@@ -25,6 +25,8 @@ const FEATURES: &[&str] = &[
     "voices",
     "contacts",
     "audiences",
+    "consent",
+    "suppressions",
 ];
 
 /// The composition root may name every feature: it is where they are listed

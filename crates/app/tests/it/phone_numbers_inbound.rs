@@ -16,7 +16,7 @@ use switchboard_providers::carriers::{Capabilities, NumberType};
 
 use crate::harness::{TestApp, Visitor};
 
-const TOKEN: &str = "twilio-platform-token";
+pub const TOKEN: &str = "twilio-platform-token";
 const STREAM: &str = "wss://runtime.example/media/{agent_id}?call={call_id}";
 
 fn telnyx_key() -> (SigningKey, String) {
@@ -29,7 +29,7 @@ fn telnyx_key() -> (SigningKey, String) {
     (key, telnyx["test_public_key_base64"].as_str().expect("key").to_string())
 }
 
-async fn spawn() -> TestApp {
+pub async fn spawn() -> TestApp {
     TestApp::spawn_with_args(|args| {
         args.inbound.twilio_auth_token = Some(TOKEN.into());
         args.inbound.telnyx_public_key = Some(telnyx_key().1);
@@ -38,11 +38,11 @@ async fn spawn() -> TestApp {
     .await
 }
 
-struct Setup {
-    ws: WorkspaceId,
-    admin: Visitor,
-    agent: AgentId,
-    number: PhoneNumberId,
+pub struct Setup {
+    pub ws: WorkspaceId,
+    pub admin: Visitor,
+    pub agent: AgentId,
+    pub number: PhoneNumberId,
 }
 
 async fn agent(admin: &Visitor, name: &str, status: &str) -> AgentId {
@@ -53,7 +53,7 @@ async fn agent(admin: &Visitor, name: &str, status: &str) -> AgentId {
 }
 
 /// An ACTIVE platform number serving a LIVE agent for inbound and outbound calls and SMS.
-async fn setup(app: &TestApp, e164: &str) -> Setup {
+pub async fn setup(app: &TestApp, e164: &str) -> Setup {
     let admin = app.user_with_workspace("Ada", &format!("ada{}@example.com", &e164[e164.len() - 4..]), "Acme").await;
     let ws: WorkspaceId = admin.workspace_id().await.parse().expect("ws");
     let agent = agent(&admin, "Front desk", "LIVE").await;
@@ -91,7 +91,7 @@ async fn insert_number(app: &TestApp, ws: &WorkspaceId, e164: &str, source: Numb
     id
 }
 
-async fn twilio_post(app: &TestApp, path: &str, form: &str, token: &str) -> reqwest::Response {
+pub async fn twilio_post(app: &TestApp, path: &str, form: &str, token: &str) -> reqwest::Response {
     let signature = twilio::sign(token, &format!("{}{path}", app.url), Some(form.as_bytes()));
     app.client()
         .post(app.at(path))
@@ -103,7 +103,7 @@ async fn twilio_post(app: &TestApp, path: &str, form: &str, token: &str) -> reqw
         .expect("POST")
 }
 
-async fn telnyx_post(app: &TestApp, path: &str, body: &str, content_type: &str) -> reqwest::Response {
+pub async fn telnyx_post(app: &TestApp, path: &str, body: &str, content_type: &str) -> reqwest::Response {
     let (key, _) = telnyx_key();
     let timestamp = app.clock_now().timestamp().to_string();
     let signature = key.sign(format!("{timestamp}|{body}").as_bytes());

@@ -91,6 +91,7 @@ struct Owned {
     voice: String,
     contact: String,
     contact_attribute: String,
+    suppression: String,
 }
 
 impl Owned {
@@ -112,6 +113,7 @@ impl Owned {
             ("id" | "voice_id", "voices") => &self.voice,
             ("id" | "contact_id", "contacts") => &self.contact,
             ("id", "attributes") | ("attribute_id", "contact-attributes") => &self.contact_attribute,
+            ("id", "suppression") | ("suppression_id", "suppressions") => &self.suppression,
             ("library_voice_id", "library") => return Some("sbv_aria".into()),
             ("id", "workspaces") => &self.workspace,
             ("workspace_id", "logo") => &self.workspace,
@@ -308,6 +310,9 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
         .await;
     assert_eq!(res.status(), StatusCode::CREATED, "A's contact");
     let contact = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    let res = ada.post_json("/api/v1/suppressions", json!({"phone": "+14155550100", "reason": "A's entry"})).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "A's suppression");
+    let suppression = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
     app.run_jobs().await;
     Owned {
         workspace,
@@ -329,6 +334,7 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
         voice,
         contact,
         contact_attribute,
+        suppression,
     }
 }
 

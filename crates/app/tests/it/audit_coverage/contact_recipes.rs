@@ -121,7 +121,7 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
             let res = w.token.call(Method::DELETE, &format!("/api/v1/contact-attributes/{id}"), None).await;
             called(mark, &res, "contact_attribute.deleted")
         }
-        _ => return None,
+        _ => return super::audience_recipes::call(w, method, path).await,
     };
     Some(c)
 }
