@@ -30,6 +30,7 @@ pub fn all() -> Vec<Feature> {
         crate::usage::FEATURE,
         crate::phone_numbers::FEATURE,
         crate::voices::FEATURE,
+        crate::imports::FEATURE,
     ]
 }
 
