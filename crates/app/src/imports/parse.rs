@@ -127,6 +127,11 @@ pub struct RecordReader {
     ends_len: usize,
     /// The row number of the last record returned.
     row: u64,
+    /// Reading from the file's first byte, whose byte-order mark this
+    /// reader drops itself: `csv_core` strips one only when its three
+    /// bytes come in one chunk, and ends the file when nothing follows
+    /// them in that chunk.
+    at_file_start: bool,
 }
 
 impl RecordReader {
@@ -150,6 +155,7 @@ impl RecordReader {
             ends: vec![0; 64],
             ends_len: 0,
             row: last_row,
+            at_file_start: offset == 0,
         }
     }
 
@@ -158,8 +164,32 @@ impl RecordReader {
         self.offset
     }
 
+    /// Drops a leading byte-order mark, however the first chunks are cut.
+    async fn skip_bom(&mut self) -> Result<(), ReadError> {
+        let mut head = Vec::with_capacity(3);
+        while head.len() < 3 {
+            match self.stream.next().await {
+                Some(chunk) => head.extend_from_slice(&chunk?),
+                None => {
+                    self.eof = true;
+                    break;
+                }
+            }
+        }
+        if head.starts_with(b"\xef\xbb\xbf") {
+            head.drain(..3);
+            self.offset += 3;
+        }
+        self.chunk = Bytes::from(head);
+        self.pos = 0;
+        Ok(())
+    }
+
     /// The next record, or `None` at the end of the file.
     pub async fn next_record(&mut self) -> Result<Option<Record>, ReadError> {
+        if std::mem::take(&mut self.at_file_start) {
+            self.skip_bom().await?;
+        }
         loop {
             if self.pos == self.chunk.len() && !self.eof {
                 match self.stream.next().await {
