@@ -23,6 +23,7 @@ pub mod files;
 pub mod general;
 pub mod home;
 pub mod images;
+pub mod imports;
 pub mod inbound;
 pub mod invitations;
 pub mod invoices;

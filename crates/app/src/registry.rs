@@ -34,6 +34,7 @@ pub fn all() -> Vec<Feature> {
         crate::audiences::FEATURE,
         crate::consent::FEATURE,
         crate::suppressions::FEATURE,
+        crate::imports::FEATURE,
     ]
 }
 

@@ -37,6 +37,7 @@ mod files;
 mod heavy_work;
 mod home;
 mod idempotency;
+mod imports;
 mod inbound;
 mod input_rules;
 mod invitation_caps;
