@@ -27,6 +27,7 @@ const FEATURES: &[&str] = &[
     "audiences",
     "consent",
     "suppressions",
+    "imports",
 ];
 
 /// The composition root may name every feature: it is where they are listed
