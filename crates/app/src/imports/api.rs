@@ -177,6 +177,7 @@ pub async fn get_import(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"separator": ";", "mapping": ["phone", null, "name", "tier"]}))]
 pub struct MappingRequest {
     /// `,`, `;` or a tab: the header is read again with it (and the
     /// mapping suggested again unless `mapping` is sent).
@@ -217,6 +218,20 @@ pub struct PreviewQuery {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "header": ["Phone", "Notes", "Name", "Tier"],
+    "mapping": ["phone", null, "name", "tier"],
+    "fields": [
+        {"name": "phone", "label": "Phone", "required": false},
+        {"name": "name", "label": "Name", "required": false},
+        {"name": "tier", "label": "Tier", "required": true}
+    ],
+    "rows": [
+        {"row_number": 2, "values": {"phone": "+14155552671", "name": "Ada Lovelace", "tier": "gold"}, "errors": []},
+        {"row_number": 3, "values": {"phone": "not a phone", "name": "Bob"},
+         "errors": [{"field": "phone", "message": "Not a phone number."}, {"field": "tier", "message": "Tier is required."}]}
+    ]
+}))]
 pub struct PreviewResponse {
     pub header: Vec<String>,
     pub mapping: Mapping,
@@ -248,6 +263,7 @@ pub async fn preview_import(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"mapping": ["phone", null, "name", "tier"], "on_duplicate": "update"}))]
 pub struct StartRequest {
     /// The final mapping; the stored one when absent.
     pub mapping: Option<Mapping>,
