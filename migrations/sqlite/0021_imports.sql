@@ -22,6 +22,8 @@ CREATE TABLE imports (
     mapping       TEXT NOT NULL,
     -- 'UPDATE' or 'SKIP': what a row whose key already exists does.
     on_duplicate  TEXT NOT NULL DEFAULT 'SKIP' CHECK (on_duplicate IN ('UPDATE', 'SKIP')),
+    -- ISO 3166 alpha-2: the country national phone numbers are read in.
+    default_country TEXT NOT NULL DEFAULT 'US',
     rows_read     BIGINT NOT NULL DEFAULT 0,
     created_count BIGINT NOT NULL DEFAULT 0,
     updated_count BIGINT NOT NULL DEFAULT 0,

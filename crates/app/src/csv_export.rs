@@ -16,6 +16,16 @@ pub fn cell(value: &str) -> Cow<'_, str> {
     if value.starts_with(FORMULA_START) { Cow::Owned(format!("'{value}")) } else { Cow::Borrowed(value) }
 }
 
+/// The value a [`cell`] was written from: a `'` before a formula
+/// character is dropped, so a downloaded file (an import's errors CSV)
+/// can be fixed and imported again as it is.
+pub fn uncell(value: &str) -> &str {
+    match value.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_START) => rest,
+        _ => value,
+    }
+}
+
 /// Rows of CSV into a buffer, every cell through [`cell`]; quoting and
 /// escaping are the `csv` crate's.
 pub struct CsvRows {
@@ -46,6 +56,7 @@ mod tests {
     fn formula_cells_get_a_leading_quote_and_others_stay() {
         for formula in ["=1+1", "+1", "-1+cmd", "@SUM(A1)", "\t=1", "\r=1", "=HYPERLINK(\"x\")"] {
             assert_eq!(cell(formula), format!("'{formula}"), "{formula:?}");
+            assert_eq!(uncell(&cell(formula)), formula, "{formula:?}");
         }
         for plain in ["", "Ada", "a=b", "'quoted", " =1", "1-2", "{\"a\":1}", "ws_01J", "::1"] {
             assert_eq!(cell(plain), plain, "{plain:?}");

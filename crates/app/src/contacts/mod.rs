@@ -23,6 +23,7 @@ pub mod api;
 pub mod attribute_store;
 pub mod attributes;
 pub mod attributes_api;
+pub mod import;
 pub mod model;
 pub mod pages;
 pub mod service;

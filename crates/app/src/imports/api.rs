@@ -46,6 +46,9 @@ pub struct ImportForm {
     /// `,`, `;`, a tab (or `comma`, `semicolon`, `tab`); guessed from the
     /// header line when absent.
     separator: Option<String>,
+    /// ISO 3166 alpha-2 country national phone numbers are read in; `US`
+    /// when absent.
+    default_country: Option<String>,
     /// The CSV file (UTF-8, with or without a byte-order mark), its first
     /// row naming the columns; at most 200 MiB.
     #[schema(value_type = String, format = Binary)]
@@ -66,7 +69,7 @@ pub struct Progress {
 #[schema(example = json!({
     "id": "imp_01JDQ6Z8Y3K2M4N5P6Q7R8S9T0", "kind": "contacts", "state": "RUNNING", "file_name": "customers.csv",
     "separator": ",", "header": ["Phone", "Email", "Name"], "mapping": ["phone", "email", "name"],
-    "on_duplicate": "update",
+    "on_duplicate": "update", "default_country": "US",
     "counts": {"rows_read": 1500, "created": 1480, "updated": 12, "skipped": 0, "failed": 8},
     "progress": {"bytes_read": 98_304, "size_bytes": 655_360, "percent": 15},
     "error": null, "created_at": "2026-12-07T12:00:00Z", "started_at": "2026-12-07T12:00:05Z", "finished_at": null
@@ -82,6 +85,8 @@ pub struct ImportResponse {
     /// One entry per column: the field it fills, or null (ignored).
     pub mapping: Mapping,
     pub on_duplicate: OnDuplicate,
+    /// Where national phone numbers are read (ISO 3166 alpha-2).
+    pub default_country: String,
     pub counts: Counts,
     pub progress: Progress,
     /// Why the import failed as a whole.
@@ -107,6 +112,7 @@ impl From<Import> for ImportResponse {
             header: i.header,
             mapping: i.mapping,
             on_duplicate: i.on_duplicate,
+            default_country: i.default_country,
             counts: i.counts,
             progress: Progress { bytes_read: i.bytes_read, size_bytes: i.size_bytes, percent },
             error: i.error,
@@ -177,13 +183,15 @@ pub async fn get_import(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"separator": ";", "mapping": ["phone", null, "name", "tier"]}))]
+#[schema(example = json!({"separator": ";", "mapping": ["phone", null, "name", "tier"], "default_country": "GB"}))]
 pub struct MappingRequest {
     /// `,`, `;` or a tab: the header is read again with it (and the
     /// mapping suggested again unless `mapping` is sent).
     pub separator: Option<String>,
     /// One entry per column: a field name, or null to ignore the column.
     pub mapping: Option<Mapping>,
+    /// ISO 3166 alpha-2 country national phone numbers are read in.
+    pub default_country: Option<String>,
 }
 
 fn separator(raw: Option<&str>) -> AppResult<Option<Separator>> {
@@ -206,7 +214,7 @@ pub async fn set_import_mapping(
 ) -> AppResult<Json<ImportWithFields>> {
     let id = parse_id(&path.import_id)?;
     let separator = separator(body.separator.as_deref())?;
-    let (import, fields) = service::set_mapping(&state, &ctx, &id, separator, body.mapping).await?;
+    let (import, fields) = service::set_mapping(&state, &ctx, &id, separator, body.mapping, body.default_country.as_deref()).await?;
     Ok(Json(ImportWithFields { import: import.into(), fields }))
 }
 

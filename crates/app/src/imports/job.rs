@@ -79,7 +79,7 @@ pub async fn run_with<T: ImportTarget>(
     import: &Import,
     origin: &Origin,
 ) -> crate::error::AppResult<Result<RunSummary, RunError>> {
-    let ctx = target.prepare(state, &import.workspace_id, import.on_duplicate).await?;
+    let ctx = target.prepare(state, &import.workspace_id, &import.options()).await?;
     Ok(run_target(state, target, &ctx, import, origin).await)
 }
 
@@ -169,13 +169,15 @@ impl JobHandler for RunImport {
         let result = with_target!(import.kind, |target| run_with(state, target, &import, &origin).await);
         let result = match result {
             Ok(result) => result,
-            // The target refused to prepare (no target for the kind on this
-            // server, say): nothing can run.
-            Err(err) => {
+            // The target refused to prepare (a default country it cannot
+            // read, say): nothing can run.
+            Err(err) if err.problem().is_some() || last_attempt => {
                 let message =
                     err.problem().map(|p| p.detail.clone()).unwrap_or_else(|| "The import cannot run.".into());
                 return settle(state, &import, &origin, Some(&message)).await;
             }
+            // The database or storage failed while preparing: later.
+            Err(err) => return Err(JobError::Retry(format!("preparing the import: {err:?}"))),
         };
         match result {
             Ok(_) => settle(state, &import, &origin, None).await,

@@ -86,7 +86,9 @@ pub fn apply(mapping: &Mapping, record: &Record) -> Result<MappedRow, Vec<FieldE
         .zip(&record.cells)
         .filter_map(|(field, cell)| {
             let field = field.as_ref()?;
-            let value = cell.trim();
+            // A cell of an errors CSV, fixed and imported again: without
+            // the `'` that kept a spreadsheet from running it.
+            let value = crate::csv_export::uncell(cell.trim()).trim();
             (!value.is_empty()).then(|| (field.clone(), value.to_owned()))
         })
         .collect();

@@ -5,7 +5,7 @@ use switchboard_core::{ImportId, UserId, WorkspaceId};
 
 use super::mapping::Mapping;
 use super::parse::Separator;
-use super::target::{ImportKind, OnDuplicate};
+use super::target::{ImportKind, ImportOptions, OnDuplicate};
 
 /// UPLOADED → (mapping, start) QUEUED → RUNNING → DONE or FAILED.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -69,6 +69,8 @@ pub struct Import {
     pub header: Vec<String>,
     pub mapping: Mapping,
     pub on_duplicate: OnDuplicate,
+    /// ISO 3166 alpha-2 (upper case): where national phone numbers are read.
+    pub default_country: String,
     pub counts: Counts,
     /// Bytes of the file behind the committed batches (a record boundary).
     pub bytes_read: i64,
@@ -79,6 +81,13 @@ pub struct Import {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl Import {
+    /// What its target prepares with.
+    pub fn options(&self) -> ImportOptions {
+        ImportOptions { on_duplicate: self.on_duplicate, default_country: self.default_country.clone() }
+    }
 }
 
 /// A failed row, as kept for the errors CSV.

@@ -184,6 +184,11 @@ impl<T: ImportTarget> Run<'_, T> {
     /// One batch in one transaction; `true` once the file is read to its end.
     async fn batch(&self, db: &Db, reader: &mut RecordReader, dedup: &mut Dedup) -> Result<(Counts, bool), RunError> {
         let mut tx = db.begin().await?;
+        match self.target.begin_batch(&mut tx, self.ctx).await {
+            Ok(()) => {}
+            Err(RowError::Db(err)) => return Err(err.into()),
+            Err(RowError::Invalid(errors)) => return Err(RunError::Transient(super::service::messages(&errors))),
+        }
         let mut delta = Counts::default();
         let mut last_row = None;
         let mut done = false;

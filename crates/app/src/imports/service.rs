@@ -10,7 +10,7 @@ use super::mapping::{self, Mapping};
 use super::model::{Import, ImportState};
 use super::parse::{self, Record, RecordReader, Separator};
 use super::pipeline::{self, PreviewRow};
-use super::target::{ImportKind, ImportTarget, OnDuplicate, TargetField};
+use super::target::{ImportKind, ImportOptions, ImportTarget, OnDuplicate, TargetField, parse_country};
 use super::{job, store};
 use crate::audit::{self, Changes, Origin, Target};
 use crate::error::{AppError, AppResult, FieldError};
@@ -79,12 +79,12 @@ async fn read_header(state: &AppState, key: &str, separator: Separator) -> AppRe
 
 /// The fields of `target` for `ws`.
 pub async fn fields_of<T: ImportTarget>(state: &AppState, target: &T, ws: &WorkspaceId) -> AppResult<Vec<TargetField>> {
-    let ctx = target.prepare(state, ws, OnDuplicate::Skip).await?;
+    let ctx = target.prepare(state, ws, &ImportOptions::default()).await?;
     Ok(target.fields(&ctx))
 }
 
 /// `POST /api/v1/imports`: stores the file (one file; text fields `kind`
-/// and, optionally, `separator`), reads its header and suggests a mapping.
+/// and, optionally, `separator` and `default_country`), reads its header and suggests a mapping.
 pub async fn create(state: &AppState, ctx: &WorkspaceCtx, form: UploadForm) -> AppResult<(Import, Vec<TargetField>)> {
     ctx.require(Permission::EditResources)?;
     let ws = &ctx.workspace.id;
@@ -107,6 +107,8 @@ pub async fn create(state: &AppState, ctx: &WorkspaceCtx, form: UploadForm) -> A
             None => sniff(state, &key).await?,
         };
         let header = read_header(state, &key, separator).await?;
+        let default_country = parse_country(field("default_country").as_deref())
+            .map_err(|m| AppError::field("default_country", m))?;
         let import = Import {
             id: id.clone(),
             workspace_id: ws.clone(),
@@ -119,6 +121,7 @@ pub async fn create(state: &AppState, ctx: &WorkspaceCtx, form: UploadForm) -> A
             mapping: mapping::suggest(&header, &fields),
             header,
             on_duplicate: OnDuplicate::Skip,
+            default_country,
             counts: Default::default(),
             bytes_read: 0,
             last_row: 1,
@@ -174,8 +177,12 @@ pub async fn set_mapping(
     id: &ImportId,
     separator: Option<Separator>,
     mapping: Option<Mapping>,
+    default_country: Option<&str>,
 ) -> AppResult<(Import, Vec<TargetField>)> {
     let mut import = get(state, ctx, id).await?;
+    if let Some(raw) = default_country {
+        import.default_country = parse_country(Some(raw)).map_err(|m| AppError::field("default_country", m))?;
+    }
     if import.state != ImportState::Uploaded {
         return Err(started());
     }
@@ -189,9 +196,7 @@ pub async fn set_mapping(
         mapping::check(&mapping, import.header.len(), &fields).map_err(AppError::validation)?;
         import.mapping = mapping;
     }
-    if !store::set_mapping(&state.db, &import.workspace_id, id, import.separator, &import.header, &import.mapping)
-        .await?
-    {
+    if !store::set_mapping(&state.db, &import).await? {
         return Err(started());
     }
     Ok((import, fields))
@@ -208,7 +213,7 @@ pub async fn preview_with<T: ImportTarget>(
     import: &Import,
     mapping: &Mapping,
 ) -> AppResult<Vec<PreviewRow>> {
-    let ctx = target.prepare(state, &import.workspace_id, import.on_duplicate).await?;
+    let ctx = target.prepare(state, &import.workspace_id, &import.options()).await?;
     let mut reader = RecordReader::new(open(state, &import.file_key).await?, import.separator);
     let mut records: Vec<Record> = Vec::with_capacity(PREVIEW_ROWS);
     let read = async {
@@ -270,7 +275,8 @@ pub async fn start(
         .field("file_name", (), &import.file_name)
         .field("size_bytes", (), import.size_bytes)
         .field("fields", (), &mapped)
-        .field("on_duplicate", (), on_duplicate.as_db());
+        .field("on_duplicate", (), on_duplicate.as_db())
+        .field("default_country", (), &import.default_country);
     audit::record(&mut tx, &origin, &super::STARTED, &target_of(&import), &changes, now).await?;
     job::enqueue(&mut tx, &import.workspace_id, id, &origin, now).await?;
     tx.commit().await?;

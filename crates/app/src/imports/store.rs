@@ -12,7 +12,7 @@ use super::target::{ImportKind, OnDuplicate};
 use crate::error::FieldError;
 
 const SELECT: &str = "SELECT id, workspace_id, kind, state, file_name, file_key, size_bytes, separator, header,
-        mapping, on_duplicate, rows_read, created_count, updated_count, skipped_count, failed_count, bytes_read,
+        mapping, on_duplicate, default_country, rows_read, created_count, updated_count, skipped_count, failed_count, bytes_read,
         last_row, error, created_by, created_at, started_at, finished_at
      FROM imports";
 
@@ -29,6 +29,7 @@ struct Row {
     header: String,
     mapping: String,
     on_duplicate: String,
+    default_country: String,
     rows_read: i64,
     created_count: i64,
     updated_count: i64,
@@ -64,6 +65,7 @@ impl TryFrom<Row> for Import {
             mapping: serde_json::from_str(&r.mapping).map_err(|e| decode("mapping", e))?,
             on_duplicate: OnDuplicate::from_db(&r.on_duplicate)
                 .ok_or_else(|| decode("on_duplicate", &r.on_duplicate))?,
+            default_country: r.default_country,
             counts: Counts {
                 rows_read: r.rows_read,
                 created: r.created_count,
@@ -90,8 +92,8 @@ pub async fn insert<'a>(ex: impl IntoExec<'a>, import: &Import) -> Result<(), sq
     execute!(
         ex,
         "INSERT INTO imports (id, workspace_id, kind, state, file_name, file_key, size_bytes, separator, header,
-            mapping, on_duplicate, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            mapping, on_duplicate, default_country, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         import.id.as_str(),
         import.workspace_id.as_str(),
         import.kind.as_str(),
@@ -103,6 +105,7 @@ pub async fn insert<'a>(ex: impl IntoExec<'a>, import: &Import) -> Result<(), sq
         json(&import.header),
         json(&import.mapping),
         import.on_duplicate.as_db(),
+        import.default_country.as_str(),
         import.created_by.as_ref().map(|u| u.to_string()),
         import.created_at,
     )?;
@@ -122,24 +125,19 @@ pub async fn list_recent<'a>(ex: impl IntoExec<'a>, ws: &WorkspaceId, limit: i64
     q.fetch_all::<Row>(ex).await?.into_iter().map(Import::try_from).collect()
 }
 
-/// Keeps a mapping and separator chosen before the start (UPLOADED only).
-pub async fn set_mapping<'a>(
-    ex: impl IntoExec<'a>,
-    ws: &WorkspaceId,
-    id: &ImportId,
-    separator: Separator,
-    header: &[String],
-    mapping: &[Option<String>],
-) -> Result<bool, sqlx::Error> {
+/// Keeps a mapping, separator and default country chosen before the
+/// start (UPLOADED only).
+pub async fn set_mapping<'a>(ex: impl IntoExec<'a>, import: &Import) -> Result<bool, sqlx::Error> {
     let n = execute!(
         ex,
-        "UPDATE imports SET separator = $3, header = $4, mapping = $5
+        "UPDATE imports SET separator = $3, header = $4, mapping = $5, default_country = $6
          WHERE workspace_id = $1 AND id = $2 AND state = 'UPLOADED'",
-        ws.as_str(),
-        id.as_str(),
-        separator.as_str(),
-        json(&header),
-        json(&mapping),
+        import.workspace_id.as_str(),
+        import.id.as_str(),
+        import.separator.as_str(),
+        json(&import.header),
+        json(&import.mapping),
+        import.default_country.as_str(),
     )?;
     Ok(n == 1)
 }

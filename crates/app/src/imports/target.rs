@@ -82,6 +82,31 @@ impl OnDuplicate {
     }
 }
 
+/// How an import reads and writes its rows, chosen before the start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportOptions {
+    pub on_duplicate: OnDuplicate,
+    /// ISO 3166 alpha-2: where national phone numbers are read (`US`).
+    pub default_country: String,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions { on_duplicate: OnDuplicate::Skip, default_country: DEFAULT_COUNTRY.to_owned() }
+    }
+}
+
+/// The default country of an import that names none.
+pub const DEFAULT_COUNTRY: &str = "US";
+
+/// A default country as sent (any case, blank: `US`), upper-cased; the
+/// message for the `default_country` field when it is not one.
+pub fn parse_country(raw: Option<&str>) -> Result<String, String> {
+    crate::contacts::model::parse_country(raw).map(|_| {
+        raw.map(str::trim).filter(|c| !c.is_empty()).unwrap_or(DEFAULT_COUNTRY).to_ascii_uppercase()
+    })
+}
+
 /// A field a column can map to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TargetField {
@@ -160,7 +185,16 @@ pub trait ImportTarget: Send + Sync + 'static {
 
     /// Loads the context of one import into `ws` (permissions are the
     /// pipeline's: the import's kind says which).
-    async fn prepare(&self, state: &AppState, ws: &WorkspaceId, on_duplicate: OnDuplicate) -> AppResult<Self::Context>;
+    async fn prepare(&self, state: &AppState, ws: &WorkspaceId, options: &ImportOptions) -> AppResult<Self::Context>;
+
+    /// Called first in each batch's transaction, before its rows: a
+    /// target holds what its context was read from against change here
+    /// (contacts: the attribute definitions, `FOR SHARE`), and answers
+    /// `RowError::Db` when it changed since `prepare` (the job is retried
+    /// and prepares again).
+    async fn begin_batch(&self, _tx: &mut Tx, _ctx: &Self::Context) -> Result<(), RowError> {
+        Ok(())
+    }
 
     /// The fields a column can map to.
     fn fields(&self, ctx: &Self::Context) -> Vec<TargetField>;

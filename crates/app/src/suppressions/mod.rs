@@ -15,6 +15,7 @@
 //! lists show `SUPPRESSED`), [`service::add_in`], [`service::lift_in`],
 //! [`service::add_from_consent_in`] and [`model`].
 pub mod api;
+pub mod import;
 pub mod model;
 pub mod pages;
 pub mod service;

@@ -134,6 +134,12 @@ pub struct RawEntry<'a> {
 impl NewEntry {
     /// Every field's problem at once (`phone`/`email`, `channel`, `reason`).
     pub fn parse(raw: RawEntry<'_>) -> Result<NewEntry, AppError> {
+        NewEntry::check(raw).map_err(AppError::validation)
+    }
+
+    /// [`parse`](Self::parse) with the problems as field errors (an
+    /// imported row's).
+    pub fn check(raw: RawEntry<'_>) -> Result<NewEntry, Vec<FieldError>> {
         let mut errors = Vec::new();
         let country = raw.default_country.map(str::trim).filter(|c| !c.is_empty()).unwrap_or(DEFAULT_COUNTRY);
         let subject = Subject::parse(raw.phone, raw.email, country).map_err(|e| errors.push(e)).ok();
@@ -151,7 +157,7 @@ impl NewEntry {
             (Some(subject), Some(channel), Some(reason)) if errors.is_empty() => {
                 Ok(NewEntry { subject, channel, reason })
             }
-            _ => Err(AppError::validation(errors)),
+            _ => Err(errors),
         }
     }
 }

@@ -92,6 +92,13 @@ const NO_ENTRY: &[(&str, &str)] = &[
     ("POST", "/inbound/telnyx/voice"),
     ("POST", "/inbound/telnyx/status"),
     ("POST", "/inbound/telnyx/sms"),
+    // A CSV import's draft: the uploaded file and its mapping are kept
+    // while the person checks the preview; nothing is imported until the
+    // start, whose entry (`import.started`: kind, file, mapped fields,
+    // duplicate policy) the walk checks, and the job writes each row's
+    // own entry and `import.finished` (tests/it/imports.rs).
+    ("POST", "/api/v1/imports"),
+    ("PUT", "/api/v1/imports/{import_id}/mapping"),
 ];
 
 /// The test's workspace, its Admin (session and an Admin token), and every

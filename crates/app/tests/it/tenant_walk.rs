@@ -92,6 +92,7 @@ struct Owned {
     contact: String,
     contact_attribute: String,
     suppression: String,
+    import: String,
 }
 
 impl Owned {
@@ -114,6 +115,7 @@ impl Owned {
             ("id" | "contact_id", "contacts") => &self.contact,
             ("id", "attributes") | ("attribute_id", "contact-attributes") => &self.contact_attribute,
             ("id", "suppression") | ("suppression_id", "suppressions") => &self.suppression,
+            ("import_id", "imports") => &self.import,
             ("library_voice_id", "library") => return Some("sbv_aria".into()),
             ("id", "workspaces") => &self.workspace,
             ("workspace_id", "logo") => &self.workspace,
@@ -174,6 +176,8 @@ fn api_body(method: &str, path: &str) -> Option<Value> {
         ("PATCH", "/api/v1/contact-attributes/{attribute_id}") => json!({"label": "walked"}),
         ("PUT", "/api/v1/phone-numbers/{phone_number_id}/assignments") => json!({"inbound_agent_id": null}),
         ("POST", "/api/v1/carrier-accounts/{account_id}/import") => json!({"phone_numbers": ["+14155550100"]}),
+        ("PUT", "/api/v1/imports/{import_id}/mapping") => json!({"default_country": "GB"}),
+        ("POST", "/api/v1/imports/{import_id}/start") => json!({"on_duplicate": "skip"}),
         _ => return None,
     })
 }
@@ -313,6 +317,8 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
     let res = ada.post_json("/api/v1/suppressions", json!({"phone": "+14155550100", "reason": "A's entry"})).await;
     assert_eq!(res.status(), StatusCode::CREATED, "A's suppression");
     let suppression = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    let import = crate::imports::uploaded(ada, "contacts", &[], b"Phone,Name\n+14155552672,Bo\n").await;
+    let import = import["id"].as_str().expect("import id").to_string();
     app.run_jobs().await;
     Owned {
         workspace,
@@ -335,6 +341,7 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
         contact,
         contact_attribute,
         suppression,
+        import,
     }
 }
 

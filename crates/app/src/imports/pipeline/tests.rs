@@ -8,7 +8,7 @@ use super::*;
 use crate::error::AppResult;
 use crate::imports::model::{Import, ImportState};
 use crate::imports::parse::{Separator, chunked};
-use crate::imports::target::{ImportKind, OnDuplicate, TargetField};
+use crate::imports::target::{ImportKind, ImportOptions, OnDuplicate, TargetField};
 use crate::state::AppState;
 
 /// People keyed by phone. A name of `HALF` writes the row and then refuses
@@ -27,8 +27,8 @@ impl ImportTarget for People {
         ImportKind::Contacts
     }
 
-    async fn prepare(&self, _: &AppState, _: &WorkspaceId, on_duplicate: OnDuplicate) -> AppResult<PeopleCtx> {
-        Ok(PeopleCtx { on_duplicate })
+    async fn prepare(&self, _: &AppState, _: &WorkspaceId, options: &ImportOptions) -> AppResult<PeopleCtx> {
+        Ok(PeopleCtx { on_duplicate: options.on_duplicate })
     }
 
     fn fields(&self, _: &PeopleCtx) -> Vec<TargetField> {
@@ -117,6 +117,7 @@ async fn setup() -> Setup {
         header: vec!["phone".into(), "name".into()],
         mapping: vec![Some("phone".into()), Some("name".into())],
         on_duplicate: OnDuplicate::Update,
+        default_country: "US".into(),
         counts: Counts::default(),
         bytes_read: 0,
         last_row: 1,

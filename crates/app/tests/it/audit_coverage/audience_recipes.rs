@@ -2,6 +2,7 @@
 //! Consent and Suppression tabs by the Admin's session, the API by the
 //! Admin's token.
 use reqwest::Method;
+use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 use super::World;
@@ -90,6 +91,20 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
             let mark = w.mark().await;
             let res = w.token.call(Method::DELETE, &format!("/api/v1/suppressions/{id}"), None).await;
             called(mark, &res, "suppression.removed")
+        }
+        ("POST", "/api/v1/imports/{import_id}/start") => {
+            let csv = format!("Phone,Name\n+1415555{:04},Imported\n", 3000 + w.next());
+            let form = Form::new().text("kind", "contacts").part(
+                "file",
+                Part::bytes(csv.into_bytes()).file_name("contacts.csv").mime_str("text/csv").expect("mime"),
+            );
+            let res = w.token.request(Method::POST, "/api/v1/imports").multipart(form).send().await.expect("upload");
+            let body: Value = res.json().await.unwrap_or_default();
+            let id = body["id"].as_str().expect("import id").to_string();
+            let mark = w.mark().await;
+            let body = json!({"on_duplicate": "update"});
+            let res = w.token.call(Method::POST, &format!("/api/v1/imports/{id}/start"), Some(body)).await;
+            called(mark, &res, "import.started")
         }
         _ => return None,
     };
