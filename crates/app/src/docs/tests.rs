@@ -64,7 +64,10 @@ async fn every_operation_of_the_real_document_is_listed_once() {
             "carrier-accounts",
             "voices",
             "contact-attributes",
-            "contacts"
+            "contacts",
+            "consent",
+            "suppressions",
+            "imports"
         ],
         "in the document's order"
     );

@@ -17,6 +17,7 @@ pub mod api;
 pub mod job;
 pub mod mapping;
 pub mod model;
+pub mod pages;
 pub mod parse;
 pub mod pipeline;
 pub mod service;
@@ -53,4 +54,5 @@ fn jobs(registry: crate::jobs::Registry) -> crate::jobs::Registry {
 
 fn routes(r: &mut Routes) {
     api::routes(r);
+    pages::routes(r);
 }

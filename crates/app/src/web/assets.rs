@@ -25,6 +25,11 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../static/voices-worklet.js"),
     },
+    Asset {
+        name: "imports.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/imports.js"),
+    },
     Asset { name: "icon.svg", content_type: "image/svg+xml", body: include_str!("../../static/icon.svg") },
 ];
 

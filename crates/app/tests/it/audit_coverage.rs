@@ -99,6 +99,10 @@ const NO_ENTRY: &[(&str, &str)] = &[
     // own entry and `import.finished` (tests/it/imports.rs).
     ("POST", "/api/v1/imports"),
     ("PUT", "/api/v1/imports/{import_id}/mapping"),
+    ("POST", "/contacts/import"),
+    ("POST", "/contacts/import/{id}/mapping"),
+    ("POST", "/settings/audiences/suppression/import"),
+    ("POST", "/settings/audiences/suppression/import/{id}/mapping"),
 ];
 
 /// The test's workspace, its Admin (session and an Admin token), and every

@@ -38,6 +38,7 @@ mod heavy_work;
 mod home;
 mod idempotency;
 mod imports;
+mod imports_pages;
 mod inbound;
 mod input_rules;
 mod invitation_caps;

@@ -93,6 +93,7 @@ struct Owned {
     contact_attribute: String,
     suppression: String,
     import: String,
+    suppression_import: String,
 }
 
 impl Owned {
@@ -116,6 +117,8 @@ impl Owned {
             ("id", "attributes") | ("attribute_id", "contact-attributes") => &self.contact_attribute,
             ("id", "suppression") | ("suppression_id", "suppressions") => &self.suppression,
             ("import_id", "imports") => &self.import,
+            ("id", "import") if path.starts_with("/settings/") => &self.suppression_import,
+            ("id", "import") => &self.import,
             ("library_voice_id", "library") => return Some("sbv_aria".into()),
             ("id", "workspaces") => &self.workspace,
             ("workspace_id", "logo") => &self.workspace,
@@ -319,6 +322,8 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
     let suppression = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
     let import = crate::imports::uploaded(ada, "contacts", &[], b"Phone,Name\n+14155552672,Bo\n").await;
     let import = import["id"].as_str().expect("import id").to_string();
+    let other = crate::imports::uploaded(ada, "suppressions", &[], b"Phone\n+14155550111\n").await;
+    let suppression_import = other["id"].as_str().expect("import id").to_string();
     app.run_jobs().await;
     Owned {
         workspace,
@@ -342,6 +347,7 @@ async fn workspace_a(app: &TestApp, ada: &Visitor) -> Owned {
         contact_attribute,
         suppression,
         import,
+        suppression_import,
     }
 }
 

@@ -29,6 +29,18 @@ async fn suppression(w: &mut World, email: bool) -> String {
     body["id"].as_str().expect("suppression id").to_string()
 }
 
+/// A fresh import of `kind`, uploaded by the Admin's token: its ID. The
+/// file's columns are Phone and Name (contacts) or Phone and Reason.
+async fn uploaded_import(w: &mut World, kind: &str) -> String {
+    let second = if kind == "contacts" { "Name" } else { "Reason" };
+    let csv = format!("Phone,{second}\n+1415555{:04},Imported\n", 3000 + w.next());
+    let file = Part::bytes(csv.into_bytes()).file_name("import.csv").mime_str("text/csv").expect("mime");
+    let form = Form::new().text("kind", kind.to_owned()).part("file", file);
+    let res = w.token.request(Method::POST, "/api/v1/imports").multipart(form).send().await.expect("upload");
+    let body: Value = res.json().await.unwrap_or_default();
+    body["id"].as_str().expect("import id").to_string()
+}
+
 pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
     let c = match (method, path) {
         ("POST", "/settings/audiences/consent/mode") => {
@@ -93,17 +105,23 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
             called(mark, &res, "suppression.removed")
         }
         ("POST", "/api/v1/imports/{import_id}/start") => {
-            let csv = format!("Phone,Name\n+1415555{:04},Imported\n", 3000 + w.next());
-            let form = Form::new().text("kind", "contacts").part(
-                "file",
-                Part::bytes(csv.into_bytes()).file_name("contacts.csv").mime_str("text/csv").expect("mime"),
-            );
-            let res = w.token.request(Method::POST, "/api/v1/imports").multipart(form).send().await.expect("upload");
-            let body: Value = res.json().await.unwrap_or_default();
-            let id = body["id"].as_str().expect("import id").to_string();
+            let id = uploaded_import(w, "contacts").await;
             let mark = w.mark().await;
             let body = json!({"on_duplicate": "update"});
             let res = w.token.call(Method::POST, &format!("/api/v1/imports/{id}/start"), Some(body)).await;
+            called(mark, &res, "import.started")
+        }
+        ("POST", "/contacts/import/{id}/start") => {
+            let id = uploaded_import(w, "contacts").await;
+            let mark = w.mark().await;
+            let res = w.page(&format!("/contacts/import/{id}/start"), &[("column_0", "phone"), ("column_1", "name")]).await;
+            called(mark, &res, "import.started")
+        }
+        ("POST", "/settings/audiences/suppression/import/{id}/start") => {
+            let id = uploaded_import(w, "suppressions").await;
+            let mark = w.mark().await;
+            let path = format!("/settings/audiences/suppression/import/{id}/start");
+            let res = w.page(&path, &[("column_0", "phone"), ("column_1", "reason")]).await;
             called(mark, &res, "import.started")
         }
         _ => return None,
