@@ -10,7 +10,8 @@
 //! - [`model`]: the rules (pure); [`store`], [`attribute_store`]: the tables.
 //! - [`service`]: contacts; [`attributes`]: attributes and their checks
 //!   against stored values; [`suppressed`]: the `SUPPRESSED` badge's source.
-//! - [`api`], [`attributes_api`], [`pages`].
+//! - [`api`], [`attributes_api`], [`pages`]; [`consent_pages`]: a
+//!   contact's consent section and its "Record consent" form.
 //!
 //! What other features may use:
 //! - [`store::ids_by_phone`]: the workspace's contacts with a phone.
@@ -23,6 +24,7 @@ pub mod api;
 pub mod attribute_store;
 pub mod attributes;
 pub mod attributes_api;
+pub mod consent_pages;
 pub mod import;
 pub mod model;
 pub mod pages;
@@ -93,7 +95,8 @@ fn routes(r: &mut Routes) {
         .post("/contacts", pages::create_contact)
         .post("/contacts/{id}", pages::update_contact)
         .get("/contacts/{id}/delete", pages::delete_contact_page)
-        .post("/contacts/{id}/delete", pages::delete_contact);
+        .post("/contacts/{id}/delete", pages::delete_contact)
+        .post("/contacts/{id}/consent", consent_pages::record_consent);
     r.api(
         Access::Member,
         OpenApiRouter::new()

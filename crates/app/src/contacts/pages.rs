@@ -1,9 +1,10 @@
 //! The Contacts pages, outside Settings and reachable from the top
 //! navigation: the list (search, keyset pages, `SUPPRESSED` badges), the
 //! new-contact form, a contact's page (its form for Members and Admins,
-//! its details for Viewers; the consent history's slot) and the delete
-//! confirmation. Attribute fields are drawn by type. Forms redirect with a
-//! toast; a refused form is shown again with each message by its field.
+//! its details for Viewers; the consent section, from
+//! [`super::consent_pages`]) and the delete confirmation. Attribute fields
+//! are drawn by type. Forms redirect with a toast; a refused form is shown
+//! again with each message by its field.
 use std::collections::BTreeMap;
 
 use axum::Form;
@@ -14,6 +15,7 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::consent_pages;
 use super::model::{AttributeSet, AttributeType, MAX_NAME_CHARS, parse_country, value_text};
 use super::service::{self, ContactInput};
 use super::store::Contact;
@@ -126,15 +128,17 @@ struct AttributeFieldView {
     error: Option<String>,
 }
 
-/// What the form shows: the values (sent or stored) and the messages.
+/// What the form shows: the values (sent or stored) and the messages; and
+/// what the consent section shows.
 #[derive(Default)]
-struct FormState {
+pub(super) struct FormState {
     values: BTreeMap<String, String>,
     errors: BTreeMap<String, String>,
+    pub(super) consent: consent_pages::Shown,
 }
 
 impl FormState {
-    fn of(contact: &Contact) -> Self {
+    pub(super) fn of(contact: &Contact) -> Self {
         let mut values = BTreeMap::from([
             ("name".to_string(), contact.name.clone()),
             ("phone".to_string(), contact.phone.clone().unwrap_or_default()),
@@ -147,7 +151,7 @@ impl FormState {
             };
             values.insert(format!("{ATTR_PREFIX}{key}"), text);
         }
-        FormState { values, errors: BTreeMap::new() }
+        FormState { values, errors: BTreeMap::new(), consent: consent_pages::Shown::default() }
     }
 
     fn value(&self, key: &str) -> String {
@@ -155,7 +159,7 @@ impl FormState {
     }
 }
 
-async fn render_form(
+pub(super) async fn render_form(
     state: &AppState,
     ctx: &WorkspaceCtx,
     page: &Page,
@@ -208,10 +212,15 @@ async fn render_form(
         }
         None => None,
     };
+    let consent = match contact {
+        Some(c) => Some(consent_pages::context(state, ctx, c, &form.consent).await?),
+        None => None,
+    };
     let title = contact.map_or_else(|| "New contact".to_string(), Contact::display_name);
     let value = context! {
         title => title,
         contact => details,
+        consent => consent,
         delete_message => contact.map(delete_message),
         can_edit => ctx.can(Permission::EditResources),
         values => context! {
@@ -266,7 +275,7 @@ impl ContactForm {
     }
 
     fn refused(self, errors: BTreeMap<String, String>) -> FormState {
-        FormState { values: self.values, errors }
+        FormState { values: self.values, errors, consent: consent_pages::Shown::default() }
     }
 }
 
@@ -293,15 +302,25 @@ pub async fn create_contact(
     }
 }
 
+#[derive(Deserialize, Default)]
+pub struct ContactParams {
+    /// The consent history's page.
+    #[serde(default)]
+    consent_cursor: Option<String>,
+}
+
 pub async fn contact_page(
     State(state): State<AppState>,
     ctx: WorkspaceCtx,
     page: Page,
     Path(id): Path<String>,
+    Query(params): Query<ContactParams>,
 ) -> AppResult<Response> {
     ctx.require(Permission::ViewWorkspace)?;
     let contact = service::find(&state, &ctx, &id).await?;
-    render_form(&state, &ctx, &page, Some(&contact), FormState::of(&contact), StatusCode::OK).await
+    let consent = consent_pages::Shown { cursor: params.consent_cursor, ..Default::default() };
+    let form = FormState { consent, ..FormState::of(&contact) };
+    render_form(&state, &ctx, &page, Some(&contact), form, StatusCode::OK).await
 }
 
 pub async fn update_contact(

@@ -3,12 +3,13 @@
 //! records through the API moving the suppression list, a signed inbound
 //! SMS with `STOP` suppressing its sender and `START` lifting it (once per
 //! carrier message ID, by the System, with audit entries and webhook
-//! events), and bad input changing nothing.
+//! events), and bad input changing nothing; a contact's page showing its
+//! consent history and recording consent by hand (Members and Admins).
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use switchboard::webhooks::delivery;
 
-use crate::harness::{TestApp, Visitor, problem};
+use crate::harness::{TestApp, Visitor, flash_text, location, problem};
 use crate::phone_numbers_inbound::{TOKEN, setup, twilio_post};
 use crate::webhooks::{add_endpoint, receiver};
 
@@ -293,4 +294,187 @@ async fn the_consent_tab_saves_the_mode_and_keywords_and_shows_refusals_by_the_f
     app.add_member(&ws, &bob, "member").await;
     bob.switch_to(&ws).await;
     assert_eq!(bob.get("/settings/audiences/consent").await.status(), StatusCode::SEE_OTHER);
+}
+
+/// A contact of the workspace through the API: its ID.
+async fn contact(v: &Visitor, name: &str, phone: &str) -> String {
+    let res = v.post_json("/api/v1/contacts", json!({"name": name, "phone": phone})).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "contact {name}");
+    let body: Value = res.json().await.expect("json");
+    body["id"].as_str().expect("id").to_string()
+}
+
+/// Refused by the policy: a 403, or a page's redirect with the permission toast.
+fn refused(res: &reqwest::Response) -> bool {
+    res.status() == StatusCode::FORBIDDEN || flash_text(res).is_some_and(|t| t.contains("permission"))
+}
+
+/// Where `needle` first appears in `html` (it must).
+fn at(html: &str, needle: &str) -> usize {
+    html.find(needle).unwrap_or_else(|| panic!("{needle:?} not on the page"))
+}
+
+/// The "Show older" link of the consent history, as a path.
+fn older_link(html: &str) -> Option<String> {
+    let end = html.find("\" rel=\"next\">Show older</a>")?;
+    let start = html[..end].rfind("href=\"")? + "href=\"".len();
+    Some(html[start..end].replace("&#x2f;", "/").replace("&amp;", "&"))
+}
+
+#[tokio::test]
+async fn a_contacts_page_shows_its_consent_history_newest_first_with_sources_and_proof() {
+    let app = spawn().await;
+    let s = setup(&app, "+14155550120").await;
+    let mut ada = s.admin;
+    let phone = "+14155552690";
+    let id = contact(&ada, "Grace", phone).await;
+    let page = format!("/contacts/{id}");
+    let html = ada.get_text(&page).await;
+    assert!(html.contains("No consent recorded yet") && html.contains("Record consent"), "{html}");
+    assert!(html.contains("status-active\">Allowed"), "calls and SMS allowed");
+
+    // A keyword (one record per channel in UNIVERSAL mode), then the API, then a person.
+    sms(&app, "SM20", phone, "+14155550120", "STOP").await;
+    app.clock.advance(chrono::Duration::minutes(1));
+    let body = json!({"phone": phone, "contact_id": id, "channel": "CALLS", "status": "OPTED_IN", "proof": "https://forms.example/consent/7"});
+    assert_eq!(record(&ada, body).await.status(), StatusCode::CREATED);
+    app.clock.advance(chrono::Duration::minutes(1));
+    ada.load_csrf(&page).await;
+    let ws = s.ws.to_string();
+    let form =
+        [("channel", "SMS"), ("status", "OPTED_IN"), ("proof", "Asked on the phone, 7 Dec"), ("_workspace", &ws)];
+    let res = ada.post_form(&format!("{page}/consent"), &form).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), page);
+    assert_eq!(flash_text(&res).as_deref(), Some("Consent recorded: SMS — Opted in."));
+
+    let html = ada.get_text(&page).await;
+    assert!(!html.contains("No consent recorded yet"));
+    let (manual, api, keyword) = (
+        at(&html, "Asked on the phone, 7 Dec"),
+        at(&html, ">https:&#x2f;&#x2f;forms.example&#x2f;consent&#x2f;7</a>"),
+        at(&html, "twilio message SM20"),
+    );
+    assert!(manual < api && api < keyword, "newest first");
+    assert!(html.contains("<td>Manual</td>") && html.contains("<td>API</td>") && html.contains("<td>Keyword</td>"));
+    assert!(html.contains("href=\"https:&#x2f;&#x2f;forms.example&#x2f;consent&#x2f;7\""), "a URL proof is a link");
+    assert!(html.contains("<td>System</td>") && html.contains("<td>Ada</td>"), "who recorded each");
+    assert!(html.contains("status-suppressed\">Opted out") && html.contains("status-active\">Opted in"));
+    assert!(older_link(&html).is_none(), "one page");
+
+    // More than a page: "Show older" leads to the oldest records.
+    for n in 0..18 {
+        app.clock.advance(chrono::Duration::seconds(1));
+        let body = json!({"phone": phone, "contact_id": id, "channel": "SMS", "status": "OPTED_IN", "proof": format!("Batch {n}")});
+        assert_eq!(record(&ada, body).await.status(), StatusCode::CREATED);
+    }
+    let html = ada.get_text(&page).await;
+    assert!(html.contains("Batch 17") && !html.contains("twilio message SM20"), "22 records, 20 a page");
+    let older = older_link(&html).expect("Show older");
+    assert!(older.starts_with(&format!("{page}?consent_cursor=")), "{older}");
+    let html = ada.get_text(&older).await;
+    assert!(html.contains("twilio message SM20") && !html.contains("Batch 17"), "{html}");
+    assert!(html.contains("← Newest") && older_link(&html).is_none());
+}
+
+#[tokio::test]
+async fn the_record_consent_form_opts_a_contact_out_and_back_in_through_the_suppression_list() {
+    let app = TestApp::spawn().await;
+    let mut ada = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let ws = ada.workspace_id().await;
+    let phone = "+14155552680";
+    let id = contact(&ada, "Grace", phone).await;
+    let page = format!("/contacts/{id}");
+    ada.load_csrf(&page).await;
+
+    let opt_out = [("channel", "CALLS"), ("status", "OPTED_OUT"), ("proof", ""), ("_workspace", ws.as_str())];
+    let res = ada.post_form(&format!("{page}/consent"), &opt_out).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(!allowed(&ada, phone, "CALLS").await);
+    assert!(!allowed(&ada, phone, "SMS").await, "UNIVERSAL: a calls opt-out blocks SMS too");
+    let answer = check(&ada, phone, "CALLS").await;
+    assert_eq!(answer["reasons"][0]["source"], "MANUAL");
+    let html = ada.get_text(&page).await;
+    assert!(html.contains("status-suppressed\">Suppressed") && html.contains("Opted out (Calls)"), "{html}");
+    assert!(html.contains("SUPPRESSED"), "the contact's badge");
+
+    let opt_in = [("channel", "CALLS"), ("status", "OPTED_IN"), ("proof", "Called back, 8 Dec"), ("_workspace", &ws)];
+    let res = ada.post_form(&format!("{page}/consent"), &opt_in).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(allowed(&ada, phone, "CALLS").await);
+    assert!(allowed(&ada, phone, "SMS").await);
+    let h = ada.get_json(&format!("/api/v1/consent/records?contact_id={id}")).await["data"].clone();
+    let rows = h.as_array().expect("records");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (&rows[0]["status"], &rows[0]["source"], &rows[0]["actor"]),
+        (&json!("OPTED_IN"), &json!("MANUAL"), &json!("Ada"))
+    );
+    assert_eq!(
+        (&rows[1]["status"], &rows[1]["proof"], &rows[1]["contact_id"]),
+        (&json!("OPTED_OUT"), &json!(""), &json!(id))
+    );
+    let actions = app.audit_actions(&ws).await;
+    assert_eq!(actions.iter().filter(|a| *a == "consent.changed").count(), 2);
+    assert_eq!(actions.iter().filter(|a| *a == "suppression.added").count(), 1);
+    assert_eq!(actions.iter().filter(|a| *a == "suppression.removed").count(), 1);
+
+    // Bad input: shown again by the field, with what was typed, and nothing written.
+    let before = actions.len();
+    let bad = [("channel", "FAX"), ("status", "MAYBE"), ("proof", "Kept as typed"), ("_workspace", &ws)];
+    let res = ada.post_form(&format!("{page}/consent"), &bad).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.expect("html");
+    assert!(html.contains(r#"<p class="field-error" id="consent-channel-error">Choose Calls or SMS.</p>"#), "{html}");
+    assert!(html.contains(r#"<p class="field-error" id="consent-status-error">Choose Opted in or Opted out.</p>"#));
+    assert!(html.contains(">Kept as typed</textarea>"), "the proof is kept");
+    let long = "x".repeat(2_001);
+    let bad = [("channel", "SMS"), ("status", "OPTED_OUT"), ("proof", long.as_str()), ("_workspace", &ws)];
+    let res = ada.post_form(&format!("{page}/consent"), &bad).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.expect("html").contains("Keep the proof to at most 2000 characters."));
+    assert_eq!(app.audit_actions(&ws).await.len(), before, "no entry for a refused form");
+    let h = ada.get_json(&format!("/api/v1/consent/records?contact_id={id}")).await;
+    assert_eq!(h["data"].as_array().map(Vec::len), Some(2));
+    assert!(allowed(&ada, phone, "SMS").await);
+}
+
+#[tokio::test]
+async fn viewers_see_a_contacts_consent_history_without_the_form_and_cannot_record() {
+    let app = TestApp::spawn().await;
+    let ada = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let ws = ada.workspace_id().await;
+    let phone = "+14155552681";
+    let id = contact(&ada, "Grace", phone).await;
+    let page = format!("/contacts/{id}");
+    let body = json!({"phone": phone, "channel": "SMS", "status": "OPTED_OUT", "proof": "Replied NO to the survey"});
+    assert_eq!(record(&ada, body).await.status(), StatusCode::CREATED);
+
+    let mut vera = app.visitor();
+    vera.sign_up("Vera", "vera@example.com", "correct horse battery").await;
+    app.add_member(&ws, &vera, "viewer").await;
+    vera.switch_to(&ws).await;
+    let html = vera.get_text(&page).await;
+    assert!(html.contains("Replied NO to the survey") && html.contains("status-suppressed\">Opted out"), "{html}");
+    assert!(!html.contains("Record consent") && !html.contains("name=\"status\""), "no form for Viewers");
+    vera.load_csrf(&page).await;
+    let opt_in = [("channel", "SMS"), ("status", "OPTED_IN"), ("proof", ""), ("_workspace", ws.as_str())];
+    assert!(refused(&vera.post_form(&format!("{page}/consent"), &opt_in).await));
+    assert!(!allowed(&ada, phone, "SMS").await, "still opted out");
+
+    // Members record; another workspace's contact is not found.
+    let mut mo = app.visitor();
+    mo.sign_up("Mo", "mo@example.com", "correct horse battery").await;
+    app.add_member(&ws, &mo, "member").await;
+    mo.switch_to(&ws).await;
+    mo.load_csrf(&page).await;
+    let res = mo.post_form(&format!("{page}/consent"), &opt_in).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(allowed(&ada, phone, "SMS").await);
+    let mut bob = app.user_with_workspace("Bob", "bob@example.com", "Bob's Bots").await;
+    let bob_ws = bob.workspace_id().await;
+    bob.load_csrf("/contacts").await;
+    let theirs = [("channel", "SMS"), ("status", "OPTED_OUT"), ("proof", ""), ("_workspace", bob_ws.as_str())];
+    assert_eq!(bob.post_form(&format!("{page}/consent"), &theirs).await.status(), StatusCode::NOT_FOUND);
+    assert!(allowed(&ada, phone, "SMS").await);
 }

@@ -52,6 +52,13 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
             let res = w.page(&format!("/contacts/{id}/delete"), &[]).await;
             called(mark, &res, "contact.deleted")
         }
+        ("POST", "/contacts/{id}/consent") => {
+            let id = contact(w).await;
+            let mark = w.mark().await;
+            let fields = [("channel", "SMS"), ("status", "OPTED_OUT"), ("proof", "Asked us on the phone")];
+            let res = w.page(&format!("/contacts/{id}/consent"), &fields).await;
+            called(mark, &res, "consent.changed")
+        }
         ("POST", "/api/v1/contacts") => {
             let mark = w.mark().await;
             let body = json!({"name": "API contact", "phone": "020 7946 0958", "default_country": "GB"});
