@@ -61,7 +61,8 @@ impl ImportTarget for ContactsTarget {
     }
 
     async fn prepare(&self, state: &AppState, ws: &WorkspaceId, options: &ImportOptions) -> AppResult<ContactsImport> {
-        let country = parse_country(Some(&options.default_country)).map_err(|m| AppError::field("default_country", m))?;
+        let country =
+            parse_country(Some(&options.default_country)).map_err(|m| AppError::field("default_country", m))?;
         Ok(ContactsImport {
             workspace_id: ws.clone(),
             attrs: attribute_store::set(&state.db, ws).await?,

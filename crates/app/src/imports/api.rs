@@ -214,7 +214,8 @@ pub async fn set_import_mapping(
 ) -> AppResult<Json<ImportWithFields>> {
     let id = parse_id(&path.import_id)?;
     let separator = separator(body.separator.as_deref())?;
-    let (import, fields) = service::set_mapping(&state, &ctx, &id, separator, body.mapping, body.default_country.as_deref()).await?;
+    let (import, fields) =
+        service::set_mapping(&state, &ctx, &id, separator, body.mapping, body.default_country.as_deref()).await?;
     Ok(Json(ImportWithFields { import: import.into(), fields }))
 }
 
@@ -362,17 +363,19 @@ pub async fn get_import_errors(
 struct UploadDoc;
 
 pub fn routes(r: &mut Routes) {
-    // Viewers are refused by the service too (`EditResources`); Admin-only
-    // kinds (suppressions) are checked there, per import.
+    // Admin-only kinds (suppressions) are checked by the service, per import.
     r.upload(Access::Editor, "POST", IMPORTS, post(create_import), UPLOAD_LIMIT);
     r.api_doc(UploadDoc::openapi());
+    // Importing is editing: Viewers see no imports (the service asks for
+    // EditResources, and the kind's own permission, on every call).
     r.api(
-        Access::Member,
+        Access::Editor,
         OpenApiRouter::new()
             .routes(routes!(list_imports))
             .routes(routes!(get_import))
             .routes(routes!(preview_import))
-            .routes(routes!(get_import_errors)),
+            .routes(routes!(get_import_errors))
+            .routes(routes!(set_import_mapping))
+            .routes(routes!(start_import)),
     );
-    r.api(Access::Editor, OpenApiRouter::new().routes(routes!(set_import_mapping)).routes(routes!(start_import)));
 }

@@ -3,7 +3,9 @@
 //!
 //! Safe to retry: each batch commits its rows with the import's progress,
 //! and a retried run resumes after the last committed row (see
-//! `pipeline`). A storage or database failure is retried on the job
+//! `pipeline`). A run lasts at most half the job lease, then enqueues a
+//! fresh job that goes on (a million rows take several); a run that finds
+//! another one moved the import on stops (`RunError::Superseded`). A storage or database failure is retried on the job
 //! schedule; the last attempt fails the import with the rows committed so
 //! far kept. A file that cannot be read on (a row over 1 MiB…) fails at
 //! once. One audit entry says the import finished, with its counts; the
@@ -101,7 +103,12 @@ async fn run_target<T: ImportTarget>(
         import_id: &import.id,
     };
     let resume = ResumePoint { last_row: u64::try_from(import.last_row).unwrap_or(1) };
-    run.run(&state.db, &mut reader, resume, |_| true).await
+    // A run may not outlast its job's lease (the worker stops it there and
+    // counts a failure): past half the lease, it stops after the batch and
+    // hands over to a fresh job (see `RunImport::run`).
+    let budget = state.config.jobs.lease / 2;
+    let started = std::time::Instant::now();
+    run.run(&state.db, &mut reader, resume, |_| started.elapsed() < budget).await
 }
 
 /// Settles the import (DONE, or FAILED with `error`) with its audit entry,
@@ -180,7 +187,19 @@ impl JobHandler for RunImport {
             Err(err) => return Err(JobError::Retry(format!("preparing the import: {err:?}"))),
         };
         match result {
-            Ok(_) => settle(state, &import, &origin, None).await,
+            Ok(summary) if summary.finished => settle(state, &import, &origin, None).await,
+            // The run's time is up (its lease would expire): a fresh job
+            // goes on after the last committed batch.
+            Ok(_) => {
+                let handover = async {
+                    let mut tx = state.db.begin().await?;
+                    enqueue(&mut tx, &ws, &id, &origin, state.clock.now()).await?;
+                    tx.commit().await?;
+                    Ok::<(), anyhow::Error>(())
+                };
+                handover.await.map_err(|e| JobError::Retry(format!("handing over to the next run: {e:#}")))
+            }
+            Err(RunError::Superseded) => Ok(()),
             Err(RunError::File(err)) => settle(state, &import, &origin, Some(&err.to_string())).await,
             Err(RunError::Transient(detail)) if last_attempt => {
                 tracing::warn!(import = %id, detail = %detail, "import still failing; giving up");

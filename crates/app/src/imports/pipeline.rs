@@ -86,6 +86,11 @@ pub enum RunError {
     /// Storage or the database failed: the job is retried and resumes.
     #[error("{0}")]
     Transient(String),
+    /// Another run of the import committed past this one's resume point
+    /// (a job whose lease expired, claimed again while it still ran): this
+    /// one stops and leaves the import to it.
+    #[error("another run of this import moved on")]
+    Superseded,
 }
 
 impl From<ReadError> for RunError {
@@ -132,6 +137,8 @@ pub struct ResumePoint {
 pub struct RunSummary {
     pub counts: Counts,
     pub batches: u32,
+    /// The file was read to its end (false: `after_batch` stopped the run).
+    pub finished: bool,
 }
 
 impl<T: ImportTarget> Run<'_, T> {
@@ -149,10 +156,12 @@ impl<T: ImportTarget> Run<'_, T> {
         reader.next_record().await?;
         let mut dedup = self.skip_to(db, reader, resume).await?;
         let mut summary = RunSummary::default();
+        let mut committed = resume.last_row.max(1);
         loop {
-            let (delta, done) = self.batch(db, reader, &mut dedup).await?;
+            let (delta, done) = self.batch(db, reader, &mut dedup, &mut committed).await?;
             summary.counts.add(&delta);
             summary.batches += 1;
+            summary.finished = done;
             if done || !after_batch(&summary) {
                 return Ok(summary);
             }
@@ -182,7 +191,13 @@ impl<T: ImportTarget> Run<'_, T> {
     }
 
     /// One batch in one transaction; `true` once the file is read to its end.
-    async fn batch(&self, db: &Db, reader: &mut RecordReader, dedup: &mut Dedup) -> Result<(Counts, bool), RunError> {
+    async fn batch(
+        &self,
+        db: &Db,
+        reader: &mut RecordReader,
+        dedup: &mut Dedup,
+        committed: &mut u64,
+    ) -> Result<(Counts, bool), RunError> {
         let mut tx = db.begin().await?;
         match self.target.begin_batch(&mut tx, self.ctx).await {
             Ok(()) => {}
@@ -218,7 +233,11 @@ impl<T: ImportTarget> Run<'_, T> {
             }
         }
         if let Some(last_row) = last_row {
-            store::add_progress(&mut tx, self.workspace_id, self.import_id, &delta, reader.offset(), last_row).await?;
+            let moved = (*committed, last_row);
+            if !store::add_progress(&mut tx, self.workspace_id, self.import_id, &delta, reader.offset(), moved).await? {
+                return Err(RunError::Superseded);
+            }
+            *committed = last_row;
         }
         tx.commit().await?;
         Ok((delta, done))

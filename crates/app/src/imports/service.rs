@@ -107,8 +107,8 @@ pub async fn create(state: &AppState, ctx: &WorkspaceCtx, form: UploadForm) -> A
             None => sniff(state, &key).await?,
         };
         let header = read_header(state, &key, separator).await?;
-        let default_country = parse_country(field("default_country").as_deref())
-            .map_err(|m| AppError::field("default_country", m))?;
+        let default_country =
+            parse_country(field("default_country").as_deref()).map_err(|m| AppError::field("default_country", m))?;
         let import = Import {
             id: id.clone(),
             workspace_id: ws.clone(),

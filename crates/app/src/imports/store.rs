@@ -182,21 +182,22 @@ pub async fn mark_running<'a>(
 }
 
 /// Adds a committed batch's counts and moves the resume point, in the
-/// batch's transaction.
+/// batch's transaction; false when the resume point was not
+/// `prev_last_row` (another run of the import moved on: this one stops).
 pub async fn add_progress(
     tx: &mut Tx,
     ws: &WorkspaceId,
     id: &ImportId,
     delta: &Counts,
     bytes_read: u64,
-    last_row: u64,
-) -> Result<(), sqlx::Error> {
-    execute!(
+    (prev_last_row, last_row): (u64, u64),
+) -> Result<bool, sqlx::Error> {
+    let n = execute!(
         tx,
         "UPDATE imports SET rows_read = rows_read + $3, created_count = created_count + $4,
             updated_count = updated_count + $5, skipped_count = skipped_count + $6,
             failed_count = failed_count + $7, bytes_read = $8, last_row = $9
-         WHERE workspace_id = $1 AND id = $2",
+         WHERE workspace_id = $1 AND id = $2 AND last_row = $10",
         ws.as_str(),
         id.as_str(),
         delta.rows_read,
@@ -206,8 +207,9 @@ pub async fn add_progress(
         delta.failed,
         i64::try_from(bytes_read).unwrap_or(i64::MAX),
         i64::try_from(last_row).unwrap_or(i64::MAX),
+        i64::try_from(prev_last_row).unwrap_or(i64::MAX),
     )?;
-    Ok(())
+    Ok(n == 1)
 }
 
 /// RUNNING/QUEUED → DONE or FAILED (with the reason).

@@ -102,9 +102,8 @@ pub const DEFAULT_COUNTRY: &str = "US";
 /// A default country as sent (any case, blank: `US`), upper-cased; the
 /// message for the `default_country` field when it is not one.
 pub fn parse_country(raw: Option<&str>) -> Result<String, String> {
-    crate::contacts::model::parse_country(raw).map(|_| {
-        raw.map(str::trim).filter(|c| !c.is_empty()).unwrap_or(DEFAULT_COUNTRY).to_ascii_uppercase()
-    })
+    crate::contacts::model::parse_country(raw)
+        .map(|_| raw.map(str::trim).filter(|c| !c.is_empty()).unwrap_or(DEFAULT_COUNTRY).to_ascii_uppercase())
 }
 
 /// A field a column can map to.

@@ -46,7 +46,12 @@ impl ImportTarget for SuppressionsTarget {
         ImportKind::Suppressions
     }
 
-    async fn prepare(&self, state: &AppState, _: &WorkspaceId, options: &ImportOptions) -> AppResult<SuppressionsImport> {
+    async fn prepare(
+        &self,
+        state: &AppState,
+        _: &WorkspaceId,
+        options: &ImportOptions,
+    ) -> AppResult<SuppressionsImport> {
         Ok(SuppressionsImport { default_country: options.default_country.clone(), clock: state.clock.clone() })
     }
 

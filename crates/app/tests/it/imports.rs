@@ -79,8 +79,11 @@ async fn a_contacts_csv_imports_its_good_rows_and_lists_every_bad_row_with_its_r
     let app = TestApp::spawn().await;
     let ada = app.user_with_workspace("Ada", "ada@example.com", "Acme").await;
     let ws = ada.workspace_id().await;
-    add_attribute(&ada, json!({"key": "tier", "label": "Tier", "type": "enum", "options": ["Free", "Pro"], "required": true}))
-        .await;
+    add_attribute(
+        &ada,
+        json!({"key": "tier", "label": "Tier", "type": "enum", "options": ["Free", "Pro"], "required": true}),
+    )
+    .await;
     add_attribute(&ada, json!({"key": "renews_on", "label": "Renews on", "type": "date"})).await;
     add_attribute(&ada, json!({"key": "notes", "label": "Notes", "type": "text"})).await;
 
@@ -103,7 +106,10 @@ async fn a_contacts_csv_imports_its_good_rows_and_lists_every_bad_row_with_its_r
         .iter()
         .map(|r| {
             let fields = r["errors"].as_array().expect("errors").iter();
-            (r["row_number"].as_u64().expect("row"), fields.filter_map(|e| e["field"].as_str().map(String::from)).collect())
+            (
+                r["row_number"].as_u64().expect("row"),
+                fields.filter_map(|e| e["field"].as_str().map(String::from)).collect(),
+            )
         })
         .collect();
     let expected = |f: &[&str]| f.iter().map(|s| s.to_string()).collect::<Vec<_>>();
@@ -187,7 +193,10 @@ async fn a_phone_already_stored_is_skipped_or_updated_as_chosen() {
     let ada = app.user_with_workspace("Ada", "ada@example.com", "Acme").await;
     add_attribute(&ada, json!({"key": "score", "label": "Score", "type": "number"})).await;
     let res = ada
-        .post_json("/api/v1/contacts", json!({"name": "Old name", "phone": "+14155552671", "email": "keep@example.com"}))
+        .post_json(
+            "/api/v1/contacts",
+            json!({"name": "Old name", "phone": "+14155552671", "email": "keep@example.com"}),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let csv = "phone,name,email,score\n415-555-2671,New name,,42\n";
@@ -223,7 +232,9 @@ async fn national_numbers_are_read_in_the_import_default_country() {
     assert_eq!(import["default_country"], "US");
     let preview = ada.get_json(&format!("/api/v1/imports/{id}/preview")).await;
     assert_eq!(preview["rows"][0]["errors"][0]["field"], "phone");
-    let res = ada.api(reqwest::Method::PUT, &format!("/api/v1/imports/{id}/mapping"), Some(json!({"default_country": "gb"}))).await;
+    let res = ada
+        .api(reqwest::Method::PUT, &format!("/api/v1/imports/{id}/mapping"), Some(json!({"default_country": "gb"})))
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let preview = ada.get_json(&format!("/api/v1/imports/{id}/preview")).await;
     assert_eq!(preview["rows"][0]["errors"], json!([]));
@@ -253,7 +264,10 @@ async fn the_suppression_list_imports_entries_that_the_check_then_blocks() {
 
     let check = ada.get_json("/api/v1/suppressions/check?phone=%2B14155550101&channel=CALLS").await;
     assert_eq!(check["allowed"], false);
-    assert_eq!((&check["reasons"][0]["source"], &check["reasons"][0]["reason"]), (&json!("IMPORT"), &json!("Asked on a call")));
+    assert_eq!(
+        (&check["reasons"][0]["source"], &check["reasons"][0]["reason"]),
+        (&json!("IMPORT"), &json!("Asked on a call"))
+    );
     let check = ada.get_json("/api/v1/suppressions/check?email=carol%40example.com&channel=SMS").await;
     assert_eq!(check["reasons"][0]["channel"], "ALL");
     let actions = app.audit_actions(&ws).await;
@@ -315,4 +329,44 @@ async fn an_unknown_import_is_not_found() {
     ] {
         assert_eq!(admin.get(path).await.status(), StatusCode::NOT_FOUND, "{path}");
     }
+}
+
+#[tokio::test]
+async fn a_long_import_hands_over_to_fresh_jobs_within_the_lease_and_imports_each_row_once() {
+    // A short lease: each run stops after about 1 s (half of it) at a batch
+    // boundary and enqueues the next, as a million rows would under the
+    // default lease.
+    let app = TestApp::spawn_with_args(|a| a.jobs.lease = Some("2s".into())).await;
+    let ada = app.user_with_workspace("Ada", "ada@example.com", "Acme").await;
+    let ws = ada.workspace_id().await;
+    let mut csv = String::from("phone,name\n");
+    for i in 0..3000 {
+        csv.push_str(&format!("+1415{}{:04},P{i}\n", 200 + i / 1000, i % 1000));
+    }
+    let import = uploaded(&ada, "contacts", &[], csv.as_bytes()).await;
+    let done = start_and_run(&app, &ada, import["id"].as_str().expect("id"), "skip").await;
+    assert_eq!(done["state"], "DONE");
+    assert_eq!(done["counts"], json!({"rows_read": 3000, "created": 3000, "updated": 0, "skipped": 0, "failed": 0}));
+    let runs: i64 = switchboard_db::fetch_scalar!(
+        &app.state.db,
+        i64,
+        "SELECT COUNT(*) FROM jobs WHERE kind = 'import.run' AND workspace_id = $1",
+        ws.as_str()
+    )
+    .expect("jobs");
+    assert!(runs >= 2, "the import ran as {runs} job(s)");
+    let entries = |action: &'static str| {
+        let (db, ws) = (app.state.db.clone(), ws.clone());
+        async move {
+            switchboard_db::fetch_scalar!(
+                &db,
+                i64,
+                "SELECT COUNT(*) FROM audit_log WHERE workspace_id = $1 AND action = $2",
+                ws.as_str(),
+                action
+            )
+            .expect("count")
+        }
+    };
+    assert_eq!((entries("contact.created").await, entries("import.finished").await), (3000, 1));
 }

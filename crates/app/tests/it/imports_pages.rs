@@ -47,7 +47,13 @@ async fn a_member_maps_previews_and_imports_contacts_through_the_pages() {
     assert!(page.contains("Phone: Enter a phone number"), "{page}");
 
     // Nickname → name, with "Update preview".
-    let fields = [("column_0", "phone"), ("column_1", "name"), ("column_2", "email"), ("separator", ","), ("default_country", "US")];
+    let fields = [
+        ("column_0", "phone"),
+        ("column_1", "name"),
+        ("column_2", "email"),
+        ("separator", ","),
+        ("default_country", "US"),
+    ];
     let res = member.post_form(&format!("{page_url}/mapping"), &fields).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let page = member.get_text(&page_url).await;
@@ -72,7 +78,10 @@ async fn a_member_maps_previews_and_imports_contacts_through_the_pages() {
     app.run_jobs().await;
     let done = member.get_text(&page_url).await;
     assert!(done.contains("Import finished"), "{done}");
-    assert!(done.contains(r#"<dd id="import-created">2</dd>"#) && done.contains(r#"<dd id="import-failed">1</dd>"#), "{done}");
+    assert!(
+        done.contains(r#"<dd id="import-created">2</dd>"#) && done.contains(r#"<dd id="import-failed">1</dd>"#),
+        "{done}"
+    );
     assert!(done.contains("errors.csv"), "{done}");
     assert!(!done.contains(r#"http-equiv="refresh""#), "a settled import's page stays put");
     let contacts = member.get_text("/contacts").await;

@@ -222,6 +222,36 @@ async fn a_run_stopped_after_a_batch_resumes_after_it_without_importing_twice() 
     assert_eq!(errors[0].errors[0].message, "Duplicate of row 2.");
 }
 
+#[tokio::test]
+async fn a_run_that_another_run_overtook_stops_without_writing_its_batch() {
+    let s = setup().await;
+    let mut file = String::from("phone,name\n");
+    for i in 0..1200 {
+        file.push_str(&format!("+1555{i:07},P{i}\n"));
+    }
+    // Two runs read the same resume point (a job claimed again while its
+    // first run still went on); the first commits a batch.
+    let stale = ResumePoint { last_row: 1 };
+    let first = run_file(&s, file.as_bytes(), OnDuplicate::Update, Some(1)).await;
+    assert!(!first.finished, "stopped after its first batch");
+    let ctx = PeopleCtx { on_duplicate: OnDuplicate::Update };
+    let origin = Origin::system(s.ws.clone());
+    let mapping = mapping();
+    let run =
+        Run { target: &People, ctx: &ctx, origin: &origin, mapping: &mapping, workspace_id: &s.ws, import_id: &s.id };
+    let mut reader = RecordReader::new(chunked(file.as_bytes(), 7), Separator::Comma);
+    let late = run.run(&s.db, &mut reader, stale, |_| true).await;
+    assert!(matches!(late, Err(RunError::Superseded)), "{late:?}");
+    // Its batch was rolled back: the counts are the first run's alone.
+    let import = store::find(&s.db, &s.ws, &s.id).await.expect("finds").expect("exists");
+    assert_eq!(import.counts.rows_read, BATCH_ROWS as i64);
+    assert_eq!(people(&s.db).await.len(), BATCH_ROWS);
+
+    let rest = run_file(&s, file.as_bytes(), OnDuplicate::Update, None).await;
+    assert!(rest.finished);
+    assert_eq!(people(&s.db).await.len(), 1200);
+}
+
 #[test]
 fn a_preview_validates_without_writing_and_marks_duplicates() {
     let records: Vec<Record> = [("+1555", "A"), ("x", "B"), ("+1 555", "C")]

@@ -114,7 +114,8 @@ pub async fn call(w: &mut World, method: &str, path: &str) -> Option<Called> {
         ("POST", "/contacts/import/{id}/start") => {
             let id = uploaded_import(w, "contacts").await;
             let mark = w.mark().await;
-            let res = w.page(&format!("/contacts/import/{id}/start"), &[("column_0", "phone"), ("column_1", "name")]).await;
+            let res =
+                w.page(&format!("/contacts/import/{id}/start"), &[("column_0", "phone"), ("column_1", "name")]).await;
             called(mark, &res, "import.started")
         }
         ("POST", "/settings/audiences/suppression/import/{id}/start") => {
