@@ -25,6 +25,8 @@ pub mod store;
 pub mod target;
 pub mod targets;
 
+use futures_util::FutureExt;
+
 use crate::audit::{Action, ActionGroup};
 use crate::feature::Feature;
 use crate::routes::Routes;
@@ -45,6 +47,7 @@ pub const FEATURE: Feature = Feature {
     actions: ACTIONS,
     targets: &[("import", "Import")],
     jobs,
+    maintenance: Some(|state| service::delete_abandoned(state).boxed()),
     ..Feature::new("imports")
 };
 

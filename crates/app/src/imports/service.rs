@@ -141,6 +141,21 @@ pub async fn create(state: &AppState, ctx: &WorkspaceCtx, form: UploadForm) -> A
     result
 }
 
+/// How long an upload that was never started is kept.
+pub const DRAFT_DAYS: i64 = 7;
+
+/// Hourly: deletes uploads nobody started within [`DRAFT_DAYS`], with
+/// their files (a draft imported nothing, so no audit entry is due).
+pub async fn delete_abandoned(state: &AppState) -> anyhow::Result<()> {
+    let before = state.clock.now() - chrono::Duration::days(DRAFT_DAYS);
+    for (ws, id, key) in store::abandoned(&state.db, before, 1000).await? {
+        if store::delete_draft(&state.db, &ws, &id).await? {
+            discard_file(state, &key).await;
+        }
+    }
+    Ok(())
+}
+
 /// Removes an import's file (best effort: a leftover is logged).
 pub async fn discard_file(state: &AppState, key: &str) {
     if let Err(err) = state.files.delete(key).await {

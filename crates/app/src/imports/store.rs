@@ -212,6 +212,29 @@ pub async fn add_progress(
     Ok(n == 1)
 }
 
+/// Uploads never started and older than `before` (drafts left on the
+/// mapping page): their workspace and file keys.
+pub async fn abandoned<'a>(
+    ex: impl IntoExec<'a>,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    fetch_all!(
+        ex,
+        (String, String, String),
+        "SELECT workspace_id, id, file_key FROM imports WHERE state = 'UPLOADED' AND created_at < $1
+         ORDER BY created_at LIMIT $2",
+        before,
+        limit
+    )
+}
+
+/// Deletes one draft (still UPLOADED); false when it was started meanwhile.
+pub async fn delete_draft<'a>(ex: impl IntoExec<'a>, ws: &str, id: &str) -> Result<bool, sqlx::Error> {
+    let n = execute!(ex, "DELETE FROM imports WHERE workspace_id = $1 AND id = $2 AND state = 'UPLOADED'", ws, id)?;
+    Ok(n == 1)
+}
+
 /// RUNNING/QUEUED → DONE or FAILED (with the reason).
 pub async fn finish(
     tx: &mut Tx,

@@ -3,8 +3,8 @@
 //! enum value, an unparseable phone, a missing required value, a duplicate
 //! inside the file) from a file with a byte-order mark, `;` separators and
 //! a quoted newline; duplicates of stored contacts skipped or updated; a
-//! default country; the suppression list's import; the policy and the
-//! form's rules. The pipeline's own cases (chunk boundaries, resuming after
+//! default country; the suppression list's import; drafts deleted after a
+//! week; the policy and the form's rules. The pipeline's own cases (chunk boundaries, resuming after
 //! a crash, batches) are unit tests in `imports::pipeline` and
 //! `imports::parse`.
 use reqwest::StatusCode;
@@ -369,4 +369,34 @@ async fn a_long_import_hands_over_to_fresh_jobs_within_the_lease_and_imports_eac
         }
     };
     assert_eq!((entries("contact.created").await, entries("import.finished").await), (3000, 1));
+}
+
+#[tokio::test]
+async fn an_upload_never_started_is_deleted_with_its_file_after_a_week() {
+    let app = TestApp::spawn().await;
+    let ada = app.user_with_workspace("Ada", "ada@example.com", "Acme").await;
+    let ws = ada.workspace_id().await;
+    let draft = uploaded(&ada, "contacts", &[], b"phone\n+14155550100\n").await;
+    let started = uploaded(&ada, "contacts", &[], b"phone\n+14155550101\n").await;
+    start_and_run(&app, &ada, started["id"].as_str().expect("id"), "skip").await;
+    assert_eq!(stored_files(&app, &ws), 1, "the draft's file is kept while it may still start");
+
+    // (Read from the table: the session does not last the week.)
+    let state_of = |id: &Value| {
+        let (db, id) = (app.state.db.clone(), id["id"].as_str().expect("id").to_string());
+        async move {
+            switchboard_db::fetch_optional!(&db, (String,), "SELECT state FROM imports WHERE id = $1", id)
+                .expect("state")
+                .map(|(s,)| s)
+        }
+    };
+    app.clock.advance(chrono::Duration::days(6));
+    switchboard::jobs::hourly_cleanup(&app.state).await;
+    assert_eq!(state_of(&draft).await.as_deref(), Some("UPLOADED"), "kept for a week");
+
+    app.clock.advance(chrono::Duration::days(2));
+    switchboard::jobs::hourly_cleanup(&app.state).await;
+    assert_eq!(state_of(&draft).await, None);
+    assert_eq!(stored_files(&app, &ws), 0);
+    assert_eq!(state_of(&started).await.as_deref(), Some("DONE"), "a started import stays");
 }
