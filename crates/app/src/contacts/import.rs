@@ -103,6 +103,12 @@ impl ImportTarget for ContactsTarget {
         ContactFields::parse(&raw, ctx.country, &ctx.attrs).map(|_| ())
     }
 
+    fn refuses_before_writing(&self) -> bool {
+        // `upsert_in` checks the row (and, on an update, the merged
+        // contact) before its first write.
+        true
+    }
+
     async fn begin_batch(&self, tx: &mut Tx, ctx: &ContactsImport) -> Result<(), RowError> {
         // Held until the batch commits: no attribute's type can change under
         // the rows checked against it.
@@ -133,11 +139,8 @@ impl ImportTarget for ContactsTarget {
             Ok(Ok(Upserted::Updated(_))) => Ok(RowOutcome::Updated),
             Ok(Ok(Upserted::Unchanged(_) | Upserted::Skipped(_))) => Ok(RowOutcome::Skipped),
             Ok(Err(errors)) => Err(RowError::Invalid(errors)),
-            // Another writer took the phone between the lookup and the insert.
-            Err(err) if switchboard_db::is_unique_violation(&err) => Err(RowError::Invalid(vec![FieldError::new(
-                "phone",
-                "Another contact took this phone number while the import ran; import the row again.",
-            )])),
+            // Including a phone another writer took between the lookup and
+            // the insert: the batch is retried, and the row then finds it.
             Err(err) => Err(RowError::Db(err)),
         }
     }

@@ -209,8 +209,18 @@ pub trait ImportTarget: Send + Sync + 'static {
     /// `apply_row`.
     fn validate_row(&self, ctx: &Self::Context, row: &MappedRow) -> Result<(), Vec<FieldError>>;
 
+    /// True when [`apply_row`](Self::apply_row) answers `RowError::Invalid`
+    /// only before it writes anything (it validates first): the pipeline
+    /// then skips the per-row savepoint, two statements a row. A database
+    /// error (a unique key another writer took meanwhile) fails the batch,
+    /// whose retry sees the row anew.
+    fn refuses_before_writing(&self) -> bool {
+        false
+    }
+
     /// Validates one row and writes it in `tx`, with its audit entries and
-    /// events (as `origin`). The pipeline wraps the call in a savepoint: a
+    /// events (as `origin`). The pipeline wraps the call in a savepoint
+    /// (unless [`refuses_before_writing`](Self::refuses_before_writing)): a
     /// `RowError::Invalid` returned after a partial write is rolled back to
     /// it, so a row is written whole or not at all.
     async fn apply_row(

@@ -73,6 +73,11 @@ impl ImportTarget for SuppressionsTarget {
         })
     }
 
+    fn refuses_before_writing(&self) -> bool {
+        // The entry is parsed before `add_in` writes.
+        true
+    }
+
     fn validate_row(&self, ctx: &SuppressionsImport, row: &MappedRow) -> Result<(), Vec<FieldError>> {
         ctx.entry(row).map(|_| ())
     }
