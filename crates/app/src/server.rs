@@ -75,6 +75,7 @@ pub async fn build_state_with(
         email,
         server_key,
         webhooks_wakeup: Arc::new(tokio::sync::Notify::new()),
+        tokens: Default::default(),
         features: features.into(),
         config,
     }))

@@ -45,6 +45,8 @@ pub struct Inner {
     /// The platform's voice provider (sandbox or ElevenLabs, its library
     /// cached; built by the voices feature from `[voices]`).
     pub voices: Arc<switchboard_providers::voices::cache::CachedLibrary>,
+    /// Verified API tokens for a second (see [`crate::auth::token_cache`]).
+    pub tokens: Arc<crate::auth::token_cache::TokenCache>,
     /// The registered features (`registry::all()`, plus any a test adds).
     pub features: Arc<[crate::feature::Feature]>,
 }

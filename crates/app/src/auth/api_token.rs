@@ -97,7 +97,8 @@ fn invalid(detail: &str) -> AppError {
 }
 
 /// Checks a presented token: shape and checksum first (no database), then
-/// one indexed lookup by its SHA-256, then revocation, expiry, the
+/// its row by its SHA-256 (from [`super::token_cache`] when read less than
+/// a second ago, else one indexed lookup), then revocation, expiry, the
 /// creator's membership and the `team_id`.
 async fn check(state: &AppState, presented: &Presented, ip: Option<&str>) -> Result<ApiCaller, AppError> {
     if !token_format::is_well_formed(&presented.token) {
@@ -106,8 +107,18 @@ async fn check(state: &AppState, presented: &Presented, ip: Option<&str>) -> Res
         ));
     }
     let now = state.clock.now();
-    let Some(row) = store::find_by_hash(&state.db, &sha256_hex(&presented.token)).await? else {
-        return Err(invalid("This API token is not valid."));
+    let hash = sha256_hex(&presented.token);
+    let row = match state.tokens.get(&hash) {
+        Some(row) => row,
+        None => {
+            let generation = state.tokens.generation();
+            let Some(row) = store::find_by_hash(&state.db, &hash).await? else {
+                return Err(invalid("This API token is not valid."));
+            };
+            let row = Arc::new(row);
+            state.tokens.put(&hash, row.clone(), generation);
+            row
+        }
     };
     let facts = row.facts();
     let Some(role) = facts.effective_role(now) else {
@@ -126,18 +137,19 @@ async fn check(state: &AppState, presented: &Presented, ip: Option<&str>) -> Res
     {
         return Err(invalid("The team_id header does not match this API token's workspace."));
     }
-    if row.last_used_at.is_none_or(|at| (now - at).num_seconds() >= TOUCH_INTERVAL_SECS)
-        && let Err(err) = store::touch(&state.db, &row.id, ip, now, TOUCH_INTERVAL_SECS).await
-    {
-        tracing::warn!(error = %err, token_id = %row.id, "could not record the token's last use");
+    if row.last_used_at.is_none_or(|at| (now - at).num_seconds() >= TOUCH_INTERVAL_SECS) {
+        match store::touch(&state.db, &row.id, ip, now, TOUCH_INTERVAL_SECS).await {
+            Ok(()) => state.tokens.touched(&hash, now),
+            Err(err) => tracing::warn!(error = %err, token_id = %row.id, "could not record the token's last use"),
+        }
     }
     Ok(ApiCaller {
         workspace: row.workspace(),
-        token_id: row.id,
-        token_name: row.name,
-        workspace_id: row.ws_id,
-        user_id: row.created_by,
-        user_name: row.creator_name,
+        token_id: row.id.clone(),
+        token_name: row.name.clone(),
+        workspace_id: row.ws_id.clone(),
+        user_id: row.created_by.clone(),
+        user_name: row.creator_name.clone(),
         role,
     })
 }

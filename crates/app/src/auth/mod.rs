@@ -9,6 +9,7 @@ pub mod password;
 pub mod session;
 pub mod session_list;
 pub mod throttle;
+pub mod token_cache;
 pub mod token_facts;
 pub mod token_format;
 pub mod token_store;

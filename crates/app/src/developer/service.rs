@@ -62,6 +62,8 @@ pub async fn revoke(state: &AppState, ctx: &WorkspaceCtx, token_id: &str) -> App
     }
     let row = store::find(&mut tx, &ctx.workspace.id, &id).await?.ok_or_else(not_found)?;
     tx.commit().await?;
+    // Tokens show this change from their next request (auth::token_cache).
+    state.tokens.clear();
     Ok(row)
 }
 
@@ -102,5 +104,7 @@ pub async fn set_feature(state: &AppState, ctx: &WorkspaceCtx, feature: &Feature
         audit::record(&mut tx, &Origin::from_ctx(ctx), &super::FEATURE_UPDATED, &target, &changes, now).await?;
     }
     tx.commit().await?;
+    // Tokens show this change from their next request (auth::token_cache).
+    state.tokens.clear();
     Ok(enabled)
 }

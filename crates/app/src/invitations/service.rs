@@ -290,5 +290,7 @@ pub async fn accept(state: &AppState, session: &Session, meta: &ClientMeta, toke
     .await?;
     crate::auth::session::set_current_workspace(&mut tx, &session.id_hash, Some(&workspace.id)).await?;
     tx.commit().await?;
+    // A returning member's role shows in their tokens (auth::token_cache).
+    state.tokens.clear();
     Ok(workspace)
 }

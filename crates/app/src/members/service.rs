@@ -76,6 +76,8 @@ pub async fn change_role(state: &AppState, ctx: &WorkspaceCtx, member_id: &str, 
     let changes = Changes::new().field("role", member.role.as_str(), role.as_str());
     audit::record(&mut tx, &Origin::from_ctx(ctx), &super::ROLE_CHANGED, &target(&member), &changes, now).await?;
     tx.commit().await?;
+    // Tokens show this change from their next request (auth::token_cache).
+    state.tokens.clear();
     Ok(Member { role, updated_at: now, ..member })
 }
 
@@ -100,6 +102,8 @@ pub async fn remove(state: &AppState, ctx: &WorkspaceCtx, member_id: &str) -> Ap
     audit::record(&mut tx, &origin, &super::REMOVED, &target(&member), &changes, now).await?;
     developer::service::stop_tokens_of(&mut tx, &origin, &member.user_id, "creator_removed", now).await?;
     tx.commit().await?;
+    // Tokens show this change from their next request (auth::token_cache).
+    state.tokens.clear();
     Ok(Member { status: "removed".into(), updated_at: now, ..member })
 }
 
@@ -138,6 +142,8 @@ pub async fn leave(state: &AppState, ctx: &WorkspaceCtx) -> AppResult<()> {
     audit::record(&mut tx, &origin, &super::LEFT, &target(&member), &changes, now).await?;
     developer::service::stop_tokens_of(&mut tx, &origin, &member.user_id, "creator_left", now).await?;
     tx.commit().await?;
+    // Tokens show this change from their next request (auth::token_cache).
+    state.tokens.clear();
     Ok(())
 }
 
@@ -180,6 +186,8 @@ pub async fn delete_workspace(state: &AppState, ctx: &WorkspaceCtx, confirm_name
     let target = Target::new("workspace", &ws.id, ws.name.clone());
     audit::record(&mut tx, &Origin::from_ctx(ctx), &crate::workspaces::DELETED, &target, &changes, now).await?;
     tx.commit().await?;
+    // Tokens show this change from their next request (auth::token_cache).
+    state.tokens.clear();
     // Files go after the commit: a failed delete leaves orphans, never a
     // workspace pointing at missing files.
     crate::files::discard(state, format!("workspaces/{}", ws.id)).await;

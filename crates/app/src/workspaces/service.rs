@@ -99,6 +99,8 @@ pub async fn update(state: &AppState, ctx: &WorkspaceCtx, input: WorkspaceUpdate
     };
     audit::record(&mut tx, &Origin::from_ctx(ctx), &super::UPDATED, &target(&after), &changes, now).await?;
     tx.commit().await?;
+    // Tokens carry their workspace (auth::token_cache).
+    state.tokens.clear();
     Ok(after)
 }
 
@@ -150,6 +152,8 @@ async fn commit_logo(
     );
     audit::record(&mut tx, &Origin::from_ctx(ctx), action, &target(&before), &changes, now).await?;
     tx.commit().await?;
+    // Tokens carry their workspace (auth::token_cache).
+    state.tokens.clear();
     let old = before.logo_version;
     Ok((Workspace { logo_version: version, updated_at: now, ..before }, old))
 }

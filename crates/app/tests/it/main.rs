@@ -72,6 +72,7 @@ mod subscription_limits;
 mod subscription_renewal;
 mod suppressions;
 mod tenant_walk;
+mod token_cache;
 mod two_factor;
 mod uploads;
 mod usage_ingest;
