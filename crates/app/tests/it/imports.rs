@@ -359,7 +359,7 @@ async fn a_long_import_hands_over_to_fresh_jobs_within_the_lease_and_imports_eac
     let jobs: Vec<(String, i64, Option<String>)> = switchboard_db::fetch_all!(
         &app.state.db,
         (String, i64, Option<String>),
-        "SELECT status, attempts, last_error FROM jobs WHERE kind = 'import.run'"
+        "SELECT status, CAST(attempts AS BIGINT), last_error FROM jobs WHERE kind = 'import.run'"
     )
     .expect("jobs");
     assert_eq!(done["state"], "DONE", "{done} {jobs:?}");
