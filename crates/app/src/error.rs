@@ -149,6 +149,21 @@ impl AppError {
 
     /// Field → message, for re-rendering a form next to its fields; `None`
     /// when this is not an error about fields.
+    /// A client error as a page shows it: its messages by field (its
+    /// detail under `field` when it names none) and its status; an internal
+    /// error stays one.
+    pub fn into_page_messages(
+        self,
+        field: &str,
+    ) -> AppResult<(std::collections::BTreeMap<String, String>, StatusCode)> {
+        let Some(problem) = self.problem() else { return Err(self) };
+        let mut errors = self.field_messages().unwrap_or_default();
+        if errors.is_empty() {
+            errors.insert(field.into(), problem.detail.clone());
+        }
+        Ok((errors, problem.status))
+    }
+
     pub fn field_messages(&self) -> Option<std::collections::BTreeMap<String, String>> {
         let problem = self.problem().filter(|p| !p.fields.is_empty())?;
         Some(problem.fields.iter().map(|f| (f.field.clone(), f.message.clone())).collect())

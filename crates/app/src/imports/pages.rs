@@ -140,12 +140,7 @@ pub async fn upload(
     match service::create(&state, &ctx, form).await {
         Ok((import, _)) => Ok(redirect(&page_url(&import))),
         Err(err) => {
-            let Some(problem) = err.problem() else { return Err(err) };
-            let status = problem.status;
-            let mut errors = err.field_messages().unwrap_or_default();
-            if errors.is_empty() {
-                errors.insert("file".into(), problem.detail.clone());
-            }
+            let (errors, status) = err.into_page_messages("file")?;
             new_form(&state, &ctx, &page, at, errors, status).await
         }
     }
@@ -350,12 +345,7 @@ async fn refused(
     import: Import,
     err: AppError,
 ) -> AppResult<Response> {
-    let Some(problem) = err.problem() else { return Err(err) };
-    let status = problem.status;
-    let mut errors = err.field_messages().unwrap_or_default();
-    if errors.is_empty() {
-        errors.insert("mapping".into(), problem.detail.clone());
-    }
+    let (errors, status) = err.into_page_messages("mapping")?;
     render_import(state, ctx, page, import, errors, status).await
 }
 

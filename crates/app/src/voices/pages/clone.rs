@@ -21,7 +21,7 @@ use switchboard_core::{Credits, VoiceId};
 use super::views::ReportView;
 use super::{CHECK, CLONE, VOICES};
 use crate::credits::ledger;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::policy::{Permission, WorkspaceCtx};
 use crate::state::AppState;
 use crate::uploads::{UploadForm, UploadedForm};
@@ -131,17 +131,6 @@ pub async fn clone_page(State(state): State<AppState>, ctx: WorkspaceCtx, page: 
     render(&state, &ctx, &page, Values::default(), BTreeMap::new(), None, StatusCode::OK).await
 }
 
-/// A client error's messages by field (its detail under `field` when it
-/// names none) and status; an internal error stays one.
-fn messages(err: AppError, field: &str) -> AppResult<(BTreeMap<String, String>, StatusCode)> {
-    let Some(problem) = err.problem() else { return Err(err) };
-    let mut errors = err.field_messages().unwrap_or_default();
-    if errors.is_empty() {
-        errors.insert(field.into(), problem.detail.clone());
-    }
-    Ok((errors, problem.status))
-}
-
 /// Streams the form's files to storage under `upload`, without the empty
 /// part a browser sends for a file input left empty (no name, no bytes).
 /// A refusal of the upload itself (too large, too many files, not
@@ -165,7 +154,7 @@ async fn store(
             Ok(Ok(uploaded))
         }
         Err(err) => {
-            let (errors, status) = messages(err, "files")?;
+            let (errors, status) = err.into_page_messages("files")?;
             Ok(Err(render(state, ctx, page, Values::default(), errors, None, status).await?))
         }
     }
@@ -216,7 +205,7 @@ pub async fn clone_voice(
         )),
         Err(err) => {
             // Plan limit, credits: not about one field, said above the form.
-            let (errors, status) = messages(err, "form")?;
+            let (errors, status) = err.into_page_messages("form")?;
             render(&state, &ctx, &page, values, errors, None, status).await
         }
     }
