@@ -76,6 +76,7 @@ pub async fn build_state_with(
         server_key,
         webhooks_wakeup: Arc::new(tokio::sync::Notify::new()),
         tokens: Default::default(),
+        rate_allowances: Default::default(),
         features: features.into(),
         config,
     }))

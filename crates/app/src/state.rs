@@ -47,6 +47,9 @@ pub struct Inner {
     pub voices: Arc<switchboard_providers::voices::cache::CachedLibrary>,
     /// Verified API tokens for a second (see [`crate::auth::token_cache`]).
     pub tokens: Arc<crate::auth::token_cache::TokenCache>,
+    /// This process's share of each busy rate-limit bucket (see
+    /// [`crate::ratelimit::Allowances`]).
+    pub rate_allowances: Arc<crate::ratelimit::Allowances>,
     /// The registered features (`registry::all()`, plus any a test adds).
     pub features: Arc<[crate::feature::Feature]>,
 }

@@ -6,7 +6,6 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::check;
 use crate::auth::api_token;
 use crate::auth::session::MaybeSession;
 use crate::config::{Config, RateLimit};
@@ -72,7 +71,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     if let Some(caller) = api_token::caller(req.extensions()) {
         bucket.limit = plan_limit(&state, &caller.workspace_id, bucket.limit).await;
     }
-    let decision = match check(&state.db, &bucket.key, bucket.limit, state.clock.now()).await {
+    let decision = match state.rate_allowances.check(&state.db, &bucket.key, bucket.limit, state.clock.now()).await {
         Ok(decision) => decision,
         Err(err) => {
             // Fail open: a limiter that cannot reach its table must not take
@@ -112,7 +111,7 @@ fn slower(a: RateLimit, b: RateLimit) -> RateLimit {
 /// that budget is spent.
 pub async fn charge_failed_auth(state: &AppState, ip: Option<&str>) -> Option<Response> {
     let (limit, ip) = (state.config.rate_limits.ip?, ip?);
-    match check(&state.db, &ip_bucket(ip), limit, state.clock.now()).await {
+    match state.rate_allowances.check(&state.db, &ip_bucket(ip), limit, state.clock.now()).await {
         Ok(decision) if !decision.allowed => Some(decision.refusal("this IP address")),
         Ok(_) => None,
         Err(err) => {

@@ -6,19 +6,24 @@
 //! `requests` per `period` spaces requests by the emission interval
 //! `T = period / requests` and tolerates bursts of up to `requests` at once.
 //! The state lives in the database (`rate_limits`, see [`store`]), updated
-//! by one upsert per request, so every process sharing a PostgreSQL
-//! database shares each bucket's budget exactly.
+//! by one upsert, so every process sharing a PostgreSQL database shares
+//! each bucket's budget. [`check`] spends one request per upsert, exactly;
+//! the request layer goes through [`Allowances`], which reserves a busy
+//! bucket's requests in batches and spends them in memory, admitting at
+//! most a small, stated number more than the exact limiter (see [`local`]).
 //!
 //! Responses carry the `RateLimit-Limit`, `RateLimit-Remaining`,
 //! `RateLimit-Reset` and `RateLimit-Policy` fields of
 //! draft-ietf-httpapi-ratelimit-headers-06; a refusal is a 429
 //! problem+json with `Retry-After`.
 mod layer;
+mod local;
 pub mod settings;
 mod store;
 
 pub(crate) use layer::ip_bucket;
 pub use layer::{charge_failed_auth, limit};
+pub use local::{Allowances, LEASE_MS, max_batch};
 
 use std::time::Duration;
 
@@ -75,12 +80,13 @@ pub struct Decision {
 }
 
 /// Counts one request against `bucket` (e.g. `token:tok_…`, `ip:192.0.2.1`)
-/// and decides it, atomically, in one statement.
+/// and decides it, atomically, in one statement: exact, for the budgets
+/// that guard secrets (sign-in attempts, reset emails).
 pub async fn check(db: &Db, bucket: &str, limit: RateLimit, now: DateTime<Utc>) -> Result<Decision, sqlx::Error> {
     let gcra = Gcra::new(limit);
     let now_ms = now.timestamp_millis();
-    let row = store::count(db, bucket, now_ms, gcra.emission_ms, gcra.tolerance_ms).await?;
-    Ok(Decision::from_state(limit, gcra, now_ms, row.tat_ms, row.allowed))
+    let row = store::reserve(db, bucket, now_ms, gcra, 1, 1).await?;
+    Ok(Decision::from_state(limit, gcra, now_ms, row.tat_ms, row.granted > 0))
 }
 
 /// Deletes the buckets that have their whole burst back (their TAT has
