@@ -5,6 +5,13 @@ use switchboard::config::{
     AuditCommand, Cli, Command, Config, CreditsCommand, KeyCommand, MembersCommand, SubscriptionCommand, UsageCommand,
 };
 
+/// mimalloc rather than the system allocator: a request allocates a few
+/// dozen small objects across the runtime's threads, and glibc's malloc
+/// spends a fifth of a busy server's time on them, much of it waiting on
+/// its arena locks (measured with perf under `scripts/bench-api`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();

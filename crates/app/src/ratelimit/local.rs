@@ -24,6 +24,7 @@
 //! Why not a crate (governor): its state is in-process only, and the budget
 //! here must stay shared through the database.
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -74,9 +75,16 @@ impl Allowance {
 #[derive(Default)]
 pub struct Allowances {
     buckets: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Allowance>>>>,
+    /// Reservations made (database writes), for tests and the benchmark.
+    reservations: AtomicU64,
 }
 
 impl Allowances {
+    /// How many reservations (database writes) this process has made.
+    pub fn reservations(&self) -> u64 {
+        self.reservations.load(Ordering::Relaxed)
+    }
+
     fn bucket(&self, key: &str) -> Arc<tokio::sync::Mutex<Allowance>> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(bucket) = buckets.get(key) {
@@ -122,6 +130,7 @@ impl Allowances {
         .clamp(1, max_batch(limit));
         let first_grant = i64::from(batch.min(limit.requests.max(1)));
         let row = store::reserve(db, bucket, now_ms, gcra, i64::from(batch), first_grant).await?;
+        self.reservations.fetch_add(1, Ordering::Relaxed);
         let granted = u32::try_from(row.granted).unwrap_or(0);
         *allowance = Allowance {
             limit: Some(limit),

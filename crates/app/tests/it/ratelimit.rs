@@ -203,3 +203,106 @@ async fn the_layer_lets_requests_through_when_the_database_fails() {
         assert!(res.headers().get("ratelimit-limit").is_none());
     }
 }
+
+/// Spends `n` requests of `bucket` through a process's local allowances;
+/// returns how many were allowed.
+async fn spend(state: &AppState, bucket: &str, limit: RateLimit, n: usize, now: chrono::DateTime<chrono::Utc>) -> u32 {
+    let mut allowed = 0;
+    for _ in 0..n {
+        if state.rate_allowances.check(&state.db, bucket, limit, now).await.expect("check").allowed {
+            allowed += 1;
+        }
+    }
+    allowed
+}
+
+#[tokio::test]
+async fn a_busy_bucket_is_reserved_in_batches_and_admits_exactly_its_burst() {
+    let app = TestApp::spawn().await;
+    let limit = RateLimit { requests: 6000, period: Duration::from_secs(60) };
+    assert_eq!(ratelimit::max_batch(limit), 50);
+    let now = app.clock.now();
+    let allowances = &app.state.rate_allowances;
+
+    assert_eq!(spend(&app.state, "token:tok_busy", limit, 6000, now).await, 6000, "the whole burst");
+    let writes = allowances.reservations();
+    // 1 + 2 + 4 + 8 + 16 + 32 = 63 in six, then batches of 50: 126 in all.
+    assert_eq!(writes, 6 + (6000 - 63_u64).div_ceil(50), "one write per batch, not per request");
+
+    // Spent: refused, and the refusal is remembered without another write.
+    for _ in 0..100 {
+        let d = allowances.check(&app.state.db, "token:tok_busy", limit, now).await.expect("check");
+        assert!(!d.allowed);
+        assert_eq!(d.retry_after, Some(Duration::from_millis(10)));
+    }
+    assert_eq!(allowances.reservations(), writes + 1);
+
+    // The shared row holds every request reserved: an exact check agrees.
+    assert!(!ratelimit::check(&app.state.db, "token:tok_busy", limit, now).await.expect("check").allowed);
+    // Once a slot refills, the next request reserves again and passes.
+    let later = now + TimeDelta::milliseconds(10);
+    assert!(allowances.check(&app.state.db, "token:tok_busy", limit, later).await.expect("check").allowed);
+}
+
+#[tokio::test]
+async fn headers_count_the_requests_a_process_still_holds() {
+    let app = TestApp::spawn().await;
+    let limit = RateLimit { requests: 6000, period: Duration::from_secs(60) };
+    let now = app.clock.now();
+    let mut last = 6000;
+    for n in 1..=200 {
+        let d = app.state.rate_allowances.check(&app.state.db, "token:tok_h", limit, now).await.expect("check");
+        assert!(d.allowed);
+        assert_eq!(d.remaining, 6000 - n, "request {n}: held requests count as remaining");
+        assert!(d.remaining < last);
+        last = d.remaining;
+    }
+}
+
+#[tokio::test]
+async fn unspent_requests_lapse_with_their_lease_and_never_admit_more() {
+    let app = TestApp::spawn().await;
+    let limit = RateLimit { requests: 600, period: Duration::from_secs(60) }; // batches up to 5
+    let now = app.clock.now();
+    // 1 + 2 + 4 = 7 reserved in three writes; the 4th request spends one of the 4.
+    assert_eq!(spend(&app.state, "token:tok_l", limit, 4, now).await, 4);
+    let writes = app.state.rate_allowances.reservations();
+    // Past the lease the 3 unspent are gone: the next request reserves
+    // again (a smaller batch), and the shared row counts all 7.
+    let later = now + TimeDelta::milliseconds(ratelimit::LEASE_MS);
+    assert!(app.state.rate_allowances.check(&app.state.db, "token:tok_l", limit, later).await.expect("check").allowed);
+    assert_eq!(app.state.rate_allowances.reservations(), writes + 1);
+    // The new batch (half of 4) was reserved at `later`, on a bucket that
+    // had refilled: 2 of it and this exact check are spent, 597 remain.
+    let exact = ratelimit::check(&app.state.db, "token:tok_l", limit, later).await.expect("check");
+    assert!(exact.allowed);
+    assert_eq!(exact.remaining, 597);
+    // The process spends its one held request without a write.
+    assert!(app.state.rate_allowances.check(&app.state.db, "token:tok_l", limit, later).await.expect("check").allowed);
+    assert_eq!(app.state.rate_allowances.reservations(), writes + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_in_batches_never_admit_more_than_the_budget() {
+    let app = TestApp::spawn().await;
+    let other = second_process(&app, |_| {}).await;
+    let limit = RateLimit { requests: 1000, period: Duration::from_secs(60) };
+    let k = ratelimit::max_batch(limit);
+    assert_eq!(k, 8);
+    let now = app.clock.now();
+
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let state = if i % 2 == 0 { app.state.clone() } else { other.clone() };
+        tasks.push(tokio::spawn(async move { spend(&state, "token:tok_two", limit, 100, now).await }));
+    }
+    let mut allowed = 0;
+    for task in tasks {
+        allowed += task.await.expect("task");
+    }
+    assert!(allowed <= 1000, "{allowed} of 2000 admitted against a budget of 1000");
+    // Each process may end holding up to k − 1 requests it was not asked to spend.
+    assert!(allowed >= 1000 - 2 * (k - 1), "{allowed} admitted");
+    let writes = app.state.rate_allowances.reservations() + other.rate_allowances.reservations();
+    assert!(writes < 400, "{writes} writes for 2000 requests");
+}
