@@ -14,6 +14,7 @@ use crate::web::templates::Templates;
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
+#[derive(Clone)]
 pub struct Inner {
     pub db: Db,
     pub config: Config,
@@ -57,6 +58,12 @@ pub struct Inner {
 impl AppState {
     pub fn new(inner: Inner) -> Self {
         Self(Arc::new(inner))
+    }
+
+    /// The same state over another connection pool: for a background
+    /// worker that must not queue behind request traffic for connections.
+    pub fn with_db(&self, db: Db) -> Self {
+        Self::new(Inner { db, ..(*self.0).clone() })
     }
 }
 

@@ -33,6 +33,27 @@ pub fn skip_locked(backend: Backend) -> &'static str {
     }
 }
 
+/// Work that must not run in two transactions at once, in any process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serialized {
+    /// Claiming webhook deliveries: a claim counts each endpoint's attempts
+    /// in flight and then adds to them, which two claims side by side
+    /// would both do from the same count.
+    WebhookClaims,
+}
+
+/// Said first inside such a transaction: on PostgreSQL a transaction-scoped
+/// advisory lock (released at commit or rollback) that every other claim
+/// waits for. SQLite needs none: [`crate::Db::begin`] is `BEGIN IMMEDIATE`,
+/// which already admits one writing transaction at a time.
+pub fn serialize(backend: Backend, work: Serialized) -> Option<&'static str> {
+    match (backend, work) {
+        (Backend::Sqlite, _) => None,
+        // The key is arbitrary; it only has to be the same in every process.
+        (Backend::Postgres, Serialized::WebhookClaims) => Some("SELECT pg_advisory_xact_lock(7219001)"),
+    }
+}
+
 /// Said inside a transaction before it deletes a workspace's audit entries:
 /// PostgreSQL's append-only trigger on `audit_log` refuses every UPDATE and
 /// DELETE otherwise. (SQLite has no such trigger; the code has no other

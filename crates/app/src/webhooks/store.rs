@@ -5,7 +5,7 @@
 //! cannot be passed as a message's.
 use chrono::{DateTime, Utc};
 use switchboard_core::{UserId, WebhookAttemptId, WebhookDeliveryId, WebhookEndpointId, WebhookMessageId, WorkspaceId};
-use switchboard_db::{IntoExec, execute, fetch_all, fetch_optional};
+use switchboard_db::{Db, IntoExec, Query, execute, fetch_all, fetch_optional};
 
 /// An endpoint as stored (the secrets still sealed).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -109,6 +109,17 @@ pub async fn list_endpoints<'a>(ex: impl IntoExec<'a>, ws: &WorkspaceId) -> Resu
         " FROM webhook_endpoints WHERE workspace_id = $1 ORDER BY created_at, id"
     );
     fetch_all!(ex, EndpointRow, sql, ws.as_str())
+}
+
+/// Endpoints by ID, whatever their workspace: only for the delivery worker,
+/// whose IDs come from the deliveries it claimed.
+pub async fn endpoints_by_id(db: &Db, ids: &[&WebhookEndpointId]) -> Result<Vec<EndpointRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Query::new(concat!("SELECT ", endpoint_columns!(), " FROM webhook_endpoints WHERE id IN ("));
+    q.bind_list(ids.iter().map(|id| id.as_str())).push(")");
+    q.fetch_all(db).await
 }
 
 /// The enabled endpoints of a workspace, for enqueueing an event.

@@ -41,11 +41,18 @@ pub use crate::tenancy::find_workspace as find;
 /// Locks the row for the rest of the transaction on PostgreSQL (SQLite's
 /// `BEGIN IMMEDIATE` already serialises writers), so a read-modify-write
 /// and its audit diff see one consistent "before".
+///
+/// `FOR NO KEY UPDATE`, not `FOR UPDATE`: every row of the workspace refers
+/// to this one, and each insert of such a row takes `FOR KEY SHARE` on it
+/// for its foreign key, which `FOR UPDATE` blocks. With it, a burst of
+/// workspace changes held up every insert in the workspace (webhook
+/// attempts, usage, audit) behind the queue for this row; `NO KEY` still
+/// serialises the changes themselves, and the ID never changes.
 pub async fn find_for_update<'a>(ex: impl IntoExec<'a>, id: &WorkspaceId) -> Result<Option<Workspace>, sqlx::Error> {
     let ex = ex.into_exec();
     let sql = match ex {
         switchboard_db::Exec::Postgres(_) | switchboard_db::Exec::PgPool(_) => {
-            "SELECT id, name, website, timezone, logo_version, created_at, updated_at, experimental_features FROM workspaces WHERE id = $1 FOR UPDATE"
+            "SELECT id, name, website, timezone, logo_version, created_at, updated_at, experimental_features FROM workspaces WHERE id = $1 FOR NO KEY UPDATE"
         }
         _ => {
             "SELECT id, name, website, timezone, logo_version, created_at, updated_at, experimental_features FROM workspaces WHERE id = $1"

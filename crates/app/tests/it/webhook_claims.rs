@@ -64,3 +64,48 @@ async fn claims_respect_the_endpoint_limit_and_take_expired_leases_first() {
     again.sort();
     assert_eq!(again, first);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_from_two_processes_at_once_never_pass_the_endpoint_limit() {
+    let app = TestApp::spawn_with_args(|a| {
+        a.webhooks.allow_private_targets = Some(true);
+        a.webhooks.endpoint_concurrency = Some(3);
+    })
+    .await;
+    let other = switchboard::server::build_state(app.state.config.clone(), app.url.clone(), app.clock.clone())
+        .await
+        .expect("second process");
+    let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
+    let ws = admin.workspace_id().await;
+    let ws_id = ws.parse().expect("ws");
+    let db = &app.state.db;
+    let (id, _) = add_endpoint(&admin, "http://127.0.0.1:9/hook", json!(["workspace.updated"])).await;
+    let endpoint_id = id.parse().expect("id");
+    let mut tx = db.begin().await.expect("begin");
+    for n in 0..40 {
+        let now = app.clock_now();
+        let payload =
+            switchboard::events::envelope(&switchboard::workspaces::UPDATED_EVENT, &ws_id, now, json!({ "n": n }));
+        enqueue::message(&mut tx, &ws_id, "workspace.updated", &payload, &[&endpoint_id], now).await.expect("enqueue");
+    }
+    tx.commit().await.expect("commit");
+    app.clock.advance(Duration::seconds(1));
+
+    // Twenty claims at once, half from each process, each asking for two.
+    let now = app.clock_now();
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let state = if i % 2 == 0 { app.state.clone() } else { other.clone() };
+        tasks.push(tokio::spawn(async move {
+            switchboard::webhooks::delivery::claim_batch(&state.db, &state.config.webhooks, now, 2)
+                .await
+                .expect("claim")
+                .len()
+        }));
+    }
+    let mut claimed = 0;
+    for task in tasks {
+        claimed += task.await.expect("task");
+    }
+    assert_eq!(claimed, 3, "the endpoint's limit, over both processes");
+}
