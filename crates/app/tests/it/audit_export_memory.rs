@@ -1,12 +1,12 @@
-//! The CSV export of a million entries from a real `switchboard serve`
+//! The CSV export of 400,000 entries from a real `switchboard serve`
 //! process: every row arrives, and the server's peak resident memory
-//! (VmHWM) stays flat, because the export streams a page (1,000 entries)
-//! at a time instead of holding the result.
+//! (VmHWM) grows by less than half of the CSV's size, because the export
+//! streams a page (1,000 entries) at a time instead of holding the result.
 //!
-//! The bound, [`PEAK_RSS_LIMIT_MB`], is about twice what was measured
-//! (README, "Audit log"): a regression that buffers the export would need
-//! hundreds of MB for a million rows (the CSV alone is ~300 MB) and fails
-//! it, while allocator and debug-build noise does not.
+//! A regression that buffers the export would hold at least the whole CSV
+//! (~100 MB here; SQLite's page caches alone grow by ~30 MB) and fails [`GROWTH_LIMIT_MB`], while allocator and
+//! debug-build noise does not. The full size (ten million entries, rows a
+//! second, flat memory) is the `audit_log` benchmark's.
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
@@ -16,10 +16,11 @@ use switchboard_db::{Backend, execute, fetch_scalar};
 
 use crate::harness::TestApp;
 
-const ENTRIES: i64 = 1_000_000;
-const PEAK_RSS_LIMIT_MB: f64 = 100.0;
+const ENTRIES: i64 = 400_000;
+/// How much the server's peak resident memory may grow during the export.
+const GROWTH_LIMIT_MB: f64 = 50.0;
 
-/// A million entries for `ws`, made by the database itself (they need
+/// [`ENTRIES`] entries for `ws`, made by the database itself (they need
 /// not be chain-valid here: only the export reads them). One second apart
 /// from 2024-01-01, three actions, one actor.
 async fn fill(app: &TestApp, ws: &str) {
@@ -71,7 +72,7 @@ fn peak_rss_mb(pid: u32) -> f64 {
 }
 
 #[tokio::test]
-async fn a_million_entry_csv_export_streams_in_bounded_server_memory() {
+async fn a_large_csv_export_streams_in_bounded_server_memory() {
     let app = TestApp::spawn().await;
     let admin = app.user_with_workspace("Ada", "ada@example.com", "Acme Voice").await;
     let ws = admin.workspace_id().await;
@@ -91,6 +92,9 @@ async fn a_million_entry_csv_export_streams_in_bounded_server_memory() {
     let token = session::create(&app.state.db, new, chrono::Utc::now()).await.expect("session");
 
     let (mut child, url) = serve(&app);
+    // The server's peak after it started and served one small request.
+    let _ = reqwest::get(format!("{url}/healthz")).await.expect("healthz");
+    let at_rest = peak_rss_mb(child.id());
     let exported = Instant::now();
     let mut res = reqwest::Client::new()
         .get(format!("{url}/api/v1/audit-log/export?format=csv"))
@@ -109,11 +113,14 @@ async fn a_million_entry_csv_export_streams_in_bounded_server_memory() {
     let _ = child.kill();
     let _ = child.wait();
     eprintln!(
-        "audit export: {ENTRIES} entries made in {:.1} s; exported {:.0} MB in {:.1} s; server VmHWM {peak:.1} MB",
+        "audit export: {ENTRIES} entries made in {:.1} s; exported {:.0} MB in {:.1} s; server VmHWM {at_rest:.1} MB \
+         at rest, {peak:.1} MB after",
         filled.as_secs_f64(),
         bytes as f64 / 1e6,
         exported.elapsed().as_secs_f64()
     );
     assert_eq!(lines, 1 + ENTRIES + before, "the header and every entry");
-    assert!(peak < PEAK_RSS_LIMIT_MB, "server peak RSS {peak:.1} MB, limit {PEAK_RSS_LIMIT_MB} MB");
+    assert!(bytes > 100_000_000, "the CSV is larger than twice the growth allowed: {bytes} bytes");
+    let growth = peak - at_rest;
+    assert!(growth < GROWTH_LIMIT_MB, "server peak RSS grew {growth:.1} MB (to {peak:.1}), limit {GROWTH_LIMIT_MB} MB");
 }
