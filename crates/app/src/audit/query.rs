@@ -3,7 +3,7 @@
 //! Log page; so do the cursor encoding and the time stamps.
 use chrono::{DateTime, SecondsFormat, Utc};
 use switchboard_core::WorkspaceId;
-use switchboard_db::{IntoExec, Query, fetch_optional};
+use switchboard_db::{Backend, Db, IntoExec, Query, fetch_optional, fetch_scalar};
 
 use super::AuditEntry;
 use crate::error::AppError;
@@ -54,14 +54,43 @@ impl Filter {
 }
 
 /// One page of entries matching `filter`, newest first, after `cursor`.
-pub async fn page<'a>(
-    ex: impl IntoExec<'a>,
+pub async fn page(
+    db: &Db,
     workspace_id: &WorkspaceId,
     filter: &Filter,
     cursor: Option<&Cursor>,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    page_query(workspace_id, filter, cursor, limit).fetch_all(ex).await
+    let from_index = match &filter.search {
+        Some(search) if db.backend() == Backend::Sqlite => search_from_index(db, search).await?,
+        _ => None,
+    };
+    page_query_with(workspace_id, filter, cursor, limit, from_index).fetch_all(db).await
+}
+
+/// Matches at most this many entries (in every workspace) and a search on
+/// SQLite starts from the trigram index's matches; more, and it reads the
+/// workspace's entries newest first, which then find a page soon.
+const FEW_MATCHES: i64 = 5_000;
+
+/// On SQLite, the FTS5 phrase for `search` when the trigram index
+/// (`audit_log_search`, migration 0023) finds few entries containing it;
+/// `None` when the term is shorter than a trigram or common.
+async fn search_from_index(db: &Db, search: &str) -> Result<Option<String>, sqlx::Error> {
+    if search.chars().count() < 3 {
+        return Ok(None);
+    }
+    // A phrase of the whole term: with the trigram tokenizer, the entries
+    // whose text contains it (ignoring case). `"` is doubled inside.
+    let phrase = format!("\"{}\"", search.replace('"', "\"\""));
+    let found = fetch_scalar!(
+        db,
+        i64,
+        "SELECT COUNT(*) FROM (SELECT 1 FROM audit_log_search WHERE audit_log_search MATCH $1 LIMIT $2)",
+        &phrase,
+        FEW_MATCHES + 1
+    )?;
+    Ok((found <= FEW_MATCHES).then_some(phrase))
 }
 
 /// The page's query: only the conditions of the set filters are written
@@ -72,13 +101,35 @@ pub async fn page<'a>(
 /// one index per filter). Public for the benchmark, which prints each
 /// filter's query plan.
 pub fn page_query(workspace_id: &WorkspaceId, filter: &Filter, cursor: Option<&Cursor>, limit: i64) -> Query {
+    page_query_with(workspace_id, filter, cursor, limit, None)
+}
+
+/// [`page_query`], starting from the SQLite trigram index's matches for
+/// `from_index` (an FTS5 phrase) when given: `CROSS JOIN` makes SQLite read
+/// those first and the entries by rowid, rather than walk the workspace's
+/// entries looking for them.
+pub fn page_query_with(
+    workspace_id: &WorkspaceId,
+    filter: &Filter,
+    cursor: Option<&Cursor>,
+    limit: i64,
+    from_index: Option<String>,
+) -> Query {
     let mut q = Query::new(
         "SELECT id, actor_type, actor_id, actor_name, action, target_type, target_id, target_name, changes, ip,
                 user_agent, created_at
-         FROM audit_log
-         WHERE workspace_id = ",
+         FROM ",
     );
-    q.bind(workspace_id.as_str());
+    match from_index {
+        Some(phrase) => {
+            q.push("(SELECT rowid AS found FROM audit_log_search WHERE audit_log_search MATCH ").bind(phrase);
+            q.push(") CROSS JOIN audit_log ON audit_log.rowid = found");
+        }
+        None => {
+            q.push("audit_log");
+        }
+    }
+    q.push(" WHERE workspace_id = ").bind(workspace_id.as_str());
     if let Some(actor) = &filter.actor {
         if actor == "system" {
             // The server's own entries have no actor ID.
@@ -112,8 +163,10 @@ pub fn page_query(workspace_id: &WorkspaceId, filter: &Filter, cursor: Option<&C
         q.push(" AND created_at < ").bind(to);
     }
     if let Some(search) = &filter.search {
-        // No index serves a substring: this reads entries newest first
-        // until a page is found (see the README's Benchmarks).
+        // PostgreSQL answers this from its trigram index on
+        // lower(target_name) when the term is rare (migration 0023); SQLite
+        // from the FTS5 matches joined above. Either way the text itself is
+        // checked here, so both give exactly these results.
         q.push(" AND lower(target_name) LIKE ").bind(format!("%{}%", escape_like(search))).push(" ESCAPE '\\'");
     }
     if let Some((time, id)) = cursor {

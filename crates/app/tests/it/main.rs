@@ -19,6 +19,7 @@ mod audit_export_memory;
 mod audit_log;
 mod audit_page;
 mod audit_retention;
+mod audit_search;
 mod boundaries;
 mod carrier_accounts;
 mod cli;

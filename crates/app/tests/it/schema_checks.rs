@@ -37,6 +37,14 @@ pub const OUTLIVE_THEIR_WORKSPACE: &[&str] = &[
 /// sqlx's bookkeeping and SQLite's own tables are not ours.
 const INTERNAL_TABLES: &[&str] = &["_sqlx_migrations", "sqlite_sequence"];
 
+/// SQLite's full-text indexes (FTS5 tables and their shadow tables, named
+/// after them): where PostgreSQL has a trigram index (migration 0023).
+const SQLITE_SEARCH_INDEXES: &[&str] = &["audit_log_search"];
+
+fn is_ours(table: &str) -> bool {
+    !INTERNAL_TABLES.contains(&table) && !SQLITE_SEARCH_INDEXES.iter().any(|index| table.starts_with(index))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForeignKey {
     pub columns: Vec<String>,
@@ -92,7 +100,7 @@ async fn read_sqlite(pool: &sqlx::SqlitePool) -> Schema {
             .await
             .expect("sqlite tables");
     let mut schema = Schema::default();
-    for name in names.into_iter().filter(|n| !INTERNAL_TABLES.contains(&n.as_str())) {
+    for name in names.into_iter().filter(|n| is_ours(n)) {
         let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info($1) ORDER BY cid")
             .bind(&name)
             .fetch_all(pool)
@@ -147,7 +155,7 @@ async fn read_postgres(pool: &sqlx::PgPool) -> Schema {
     .await
     .expect("postgres tables");
     let mut schema = Schema::default();
-    for name in names.into_iter().filter(|n| !INTERNAL_TABLES.contains(&n.as_str())) {
+    for name in names.into_iter().filter(|n| is_ours(n)) {
         let columns: Vec<String> = sqlx::query_scalar(
             "SELECT column_name::text FROM information_schema.columns
              WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
