@@ -40,6 +40,7 @@ pub mod ratelimit;
 pub mod registry;
 pub mod routes;
 pub mod sealed;
+pub mod search_index;
 pub mod secrets;
 pub mod server;
 pub mod server_key;

@@ -3,10 +3,11 @@
 //! Log page; so do the cursor encoding and the time stamps.
 use chrono::{DateTime, SecondsFormat, Utc};
 use switchboard_core::WorkspaceId;
-use switchboard_db::{Backend, Db, IntoExec, Query, fetch_optional, fetch_scalar};
+use switchboard_db::{Db, IntoExec, Query, fetch_optional};
 
 use super::AuditEntry;
 use crate::error::AppError;
+use crate::search_index::{self, Index};
 
 /// What to show. Every field is optional; they combine with AND.
 #[derive(Debug, Clone, Default)]
@@ -62,36 +63,17 @@ pub async fn page(
     limit: i64,
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
     let from_index = match &filter.search {
-        Some(search) if db.backend() == Backend::Sqlite => search_from_index(db, search).await?,
-        _ => None,
+        Some(search) => search_index::phrase_if_few(db, Index::AuditLog, search, FEW_MATCHES).await?,
+        None => None,
     };
     page_query_with(workspace_id, filter, cursor, limit, from_index).fetch_all(db).await
 }
 
 /// Matches at most this many entries (in every workspace) and a search on
 /// SQLite starts from the trigram index's matches; more, and it reads the
-/// workspace's entries newest first, which then find a page soon.
+/// workspace's entries newest first, which then find a page soon (see
+/// [`search_index`]).
 const FEW_MATCHES: i64 = 5_000;
-
-/// On SQLite, the FTS5 phrase for `search` when the trigram index
-/// (`audit_log_search`, migration 0023) finds few entries containing it;
-/// `None` when the term is shorter than a trigram or common.
-async fn search_from_index(db: &Db, search: &str) -> Result<Option<String>, sqlx::Error> {
-    if search.chars().count() < 3 {
-        return Ok(None);
-    }
-    // A phrase of the whole term: with the trigram tokenizer, the entries
-    // whose text contains it (ignoring case). `"` is doubled inside.
-    let phrase = format!("\"{}\"", search.replace('"', "\"\""));
-    let found = fetch_scalar!(
-        db,
-        i64,
-        "SELECT COUNT(*) FROM (SELECT 1 FROM audit_log_search WHERE audit_log_search MATCH $1 LIMIT $2)",
-        &phrase,
-        FEW_MATCHES + 1
-    )?;
-    Ok((found <= FEW_MATCHES).then_some(phrase))
-}
 
 /// The page's query: only the conditions of the set filters are written
 /// (still one text for both databases). A condition switched off by a NULL

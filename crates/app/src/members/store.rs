@@ -1,7 +1,9 @@
 //! The `memberships` table.
 use chrono::{DateTime, Utc};
 use switchboard_core::{MembershipId, Role, UserId, WorkspaceId};
-use switchboard_db::{IntoExec, execute, fetch_all, fetch_optional, fetch_scalar};
+use switchboard_db::{Db, IntoExec, Query, execute, fetch_all, fetch_optional, fetch_scalar};
+
+use crate::search_index::{self, Index};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Membership {
@@ -87,30 +89,36 @@ pub fn like_pattern(term: &str) -> String {
 
 /// The columns of [`Member`], from `memberships m JOIN users u`.
 /// A literal, so queries `concat!` it at compile time rather than splice it at run time.
-macro_rules! member_from {
+macro_rules! member_columns {
     () => {
         "SELECT m.id, m.user_id, u.name, u.email, m.role, m.status, m.created_at, m.updated_at,
-        m.member_sort AS sort_key
-     FROM memberships m JOIN users u ON u.id = m.user_id"
+        m.member_sort AS sort_key"
     };
 }
 
+/// A literal, so queries `concat!` it at compile time rather than splice it at run time.
+macro_rules! member_from {
+    () => {
+        concat!(member_columns!(), " FROM memberships m JOIN users u ON u.id = m.user_id")
+    };
+}
+
+/// A search on SQLite starts from the trigram index when it matches at
+/// most this many memberships (see [`crate::search_index`]).
+const FEW_MATCHES: i64 = 1_000;
+
 /// Keyset pagination on (lower-cased name, membership ID) over the index
 /// `memberships_list_idx`: each page is one range read, however deep.
-/// With a search, two texts rather than one with `$2 = '' OR …`: a
-/// condition that a parameter may switch off keeps PostgreSQL's cached
-/// plan from using the trigram indexes on the name and email
-/// (migration 0023).
-pub async fn list<'a>(
-    ex: impl IntoExec<'a>,
-    workspace_id: &WorkspaceId,
-    q: &MemberQuery<'_>,
-) -> Result<Vec<Member>, sqlx::Error> {
+/// With a search, texts of their own rather than one with `$2 = '' OR …`:
+/// a condition that a parameter may switch off keeps PostgreSQL's cached
+/// plan from using the trigram indexes on the name and email (migration
+/// 0023); on SQLite a rare term starts from `memberships_search` (0024).
+pub async fn list(db: &Db, workspace_id: &WorkspaceId, q: &MemberQuery<'_>) -> Result<Vec<Member>, sqlx::Error> {
     let (after_key, after_id) = q.after.unwrap_or(("", ""));
     let search = q.search.trim();
     if search.is_empty() {
         return fetch_all!(
-            ex,
+            db,
             Member,
             concat!(
                 member_from!(),
@@ -125,24 +133,23 @@ pub async fn list<'a>(
             q.limit
         );
     }
-    fetch_all!(
-        ex,
-        Member,
-        concat!(
-            member_from!(),
-            "
-         WHERE m.workspace_id = $1
-           AND (m.member_sort LIKE $2 ESCAPE '\\' OR m.member_email LIKE $2 ESCAPE '\\')
-           AND (m.member_sort, m.id) > ($3, $4)
-         ORDER BY m.member_sort, m.id
-         LIMIT $5"
-        ),
-        workspace_id.as_str(),
-        like_pattern(search),
-        after_key,
-        after_id,
-        q.limit
-    )
+    let mut sql = Query::new(member_columns!());
+    match search_index::phrase_if_few(db, Index::Memberships, search, FEW_MATCHES).await? {
+        // SQLite, few matches: read them first (CROSS JOIN fixes the order).
+        Some(phrase) => {
+            sql.push(" FROM (SELECT rowid AS found FROM memberships_search WHERE memberships_search MATCH ");
+            sql.bind(phrase).push(") CROSS JOIN memberships m ON m.rowid = found");
+        }
+        None => {
+            sql.push(" FROM memberships m");
+        }
+    }
+    sql.push(" JOIN users u ON u.id = m.user_id WHERE m.workspace_id = ").bind(workspace_id.as_str());
+    let pattern = sql.param(like_pattern(search));
+    sql.push(" AND (m.member_sort LIKE ").push_param(pattern).push(" ESCAPE '\\' OR m.member_email LIKE ");
+    sql.push_param(pattern).push(" ESCAPE '\\') AND (m.member_sort, m.id) > (").bind(after_key).push(", ");
+    sql.bind(after_id).push(") ORDER BY m.member_sort, m.id LIMIT ").bind(q.limit);
+    sql.fetch_all(db).await
 }
 
 pub async fn find_member<'a>(

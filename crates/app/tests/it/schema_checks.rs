@@ -38,8 +38,8 @@ pub const OUTLIVE_THEIR_WORKSPACE: &[&str] = &[
 const INTERNAL_TABLES: &[&str] = &["_sqlx_migrations", "sqlite_sequence"];
 
 /// SQLite's full-text indexes (FTS5 tables and their shadow tables, named
-/// after them): where PostgreSQL has a trigram index (migration 0023).
-const SQLITE_SEARCH_INDEXES: &[&str] = &["audit_log_search"];
+/// after them): where PostgreSQL has trigram indexes (migrations 0023, 0024).
+const SQLITE_SEARCH_INDEXES: &[&str] = &["audit_log_search", "memberships_search"];
 
 fn is_ours(table: &str) -> bool {
     !INTERNAL_TABLES.contains(&table) && !SQLITE_SEARCH_INDEXES.iter().any(|index| table.starts_with(index))
