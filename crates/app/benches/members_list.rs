@@ -87,6 +87,8 @@ async fn main() -> anyhow::Result<()> {
     let args = CommonArgs {
         data_dir: Some(dir.path().to_path_buf()),
         database_url: std::env::var("SWITCHBOARD_BENCH_DATABASE_URL").ok(),
+        // The bench's own requests would spend a signed-in user's budget.
+        rate_limits: switchboard::config::RateLimitArgs { user: Some("off".into()), ..Default::default() },
         ..Default::default()
     };
     let state =

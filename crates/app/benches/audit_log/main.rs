@@ -129,9 +129,20 @@ async fn explain(db: &Db, ws: &WorkspaceId, filter: &Filter) -> anyhow::Result<S
 
 /// A `switchboard` child process serving `config`'s database; its URL.
 fn serve(config: &Config) -> anyhow::Result<(std::process::Child, String)> {
+    // The shipped plans without their audit retention: the entries span two
+    // years, and the server's hourly cleanup (it runs at start) would delete
+    // those past the trial plan's 365 days while the export reads them.
+    let plans = config.data_dir.join("plans-keep-audit.toml");
+    let kept: Vec<&str> = switchboard::subscription::plans::DEFAULT_PLANS
+        .lines()
+        .filter(|l| !l.starts_with("audit_retention_days"))
+        .collect();
+    std::fs::write(&plans, kept.join("\n"))?;
     let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
         .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &config.database_url, "--data-dir"])
         .arg(&config.data_dir)
+        .arg("--plans-file")
+        .arg(&plans)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()?;
@@ -203,6 +214,8 @@ async fn main() -> anyhow::Result<()> {
     let args = CommonArgs {
         data_dir: Some(dir.clone()),
         database_url: std::env::var("SWITCHBOARD_BENCH_DATABASE_URL").ok(),
+        // The bench's own requests would spend a signed-in user's budget.
+        rate_limits: switchboard::config::RateLimitArgs { user: Some("off".into()), ..Default::default() },
         ..Default::default()
     };
     let config = Config::resolve(&args)?;
