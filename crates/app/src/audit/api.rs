@@ -195,13 +195,17 @@ pub async fn export_entries(
     .normalised()?;
     let tz = ctx.workspace.tz();
     let workspace_id = ctx.workspace.id.clone();
+    // Decided once for every page, not once a page.
+    let from_index = query::search_start(&state.db, &filter).await?;
     // State of the stream: where the next page starts; `None` when done.
     let start = Some((None::<Cursor>, true));
     let stream = futures_util::stream::unfold(start, move |at| {
         let (state, filter, workspace_id) = (state.clone(), filter.clone(), workspace_id.clone());
+        let from_index = from_index.clone();
         async move {
             let (cursor, first) = at?;
-            let rows = match query::page(&state.db, &workspace_id, &filter, cursor.as_ref(), EXPORT_PAGE).await {
+            let page = query::page_from(&state.db, &workspace_id, &filter, cursor.as_ref(), EXPORT_PAGE, from_index);
+            let rows = match page.await {
                 Ok(rows) => rows,
                 Err(err) => {
                     // The status line is gone already; end the body early

@@ -62,10 +62,30 @@ pub async fn page(
     cursor: Option<&Cursor>,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    let from_index = match &filter.search {
-        Some(search) => search_index::phrase_if_few(db, Index::AuditLog, search, FEW_MATCHES).await?,
-        None => None,
-    };
+    let from_index = search_start(db, filter).await?;
+    page_from(db, workspace_id, filter, cursor, limit, from_index).await
+}
+
+/// Where a search starts: on SQLite, the FTS5 phrase of its term when the
+/// trigram index finds few entries containing it; `None` otherwise (no
+/// search, PostgreSQL, a short or common term). A listing of many pages
+/// (the export) decides it once and passes it to [`page_from`].
+pub async fn search_start(db: &Db, filter: &Filter) -> Result<Option<String>, sqlx::Error> {
+    match &filter.search {
+        Some(search) => search_index::phrase_if_few(db, Index::AuditLog, search, FEW_MATCHES).await,
+        None => Ok(None),
+    }
+}
+
+/// [`page`] with the search's start already decided ([`search_start`]).
+pub async fn page_from(
+    db: &Db,
+    workspace_id: &WorkspaceId,
+    filter: &Filter,
+    cursor: Option<&Cursor>,
+    limit: i64,
+    from_index: Option<String>,
+) -> Result<Vec<AuditEntry>, sqlx::Error> {
     page_query_with(workspace_id, filter, cursor, limit, from_index).fetch_all(db).await
 }
 

@@ -2,7 +2,7 @@
 //! row in batches and spent here without touching the database.
 //!
 //! The first request of a bucket reserves one request (one upsert, exactly
-//! as [`super::check`]). When a reservation is spent within its [`LEASE`],
+//! as [`super::check`]). When a reservation is spent within its lease ([`LEASE_MS`]),
 //! the next one asks for twice as many, up to [`max_batch`]; when a lease
 //! ends with requests unspent, they are dropped (never handed back) and
 //! the next reservation asks for half. A quiet bucket therefore costs one

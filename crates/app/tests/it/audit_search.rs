@@ -35,6 +35,11 @@ async fn search_finds_substrings_of_target_names_through_the_index() {
     // Shorter than a trigram: read without the index, same rules.
     assert_eq!(names(&admin, "lo").await, ["Lo-Fi Calls", "Lovelace Labs", "Ada LOVELACE Voice"]);
     assert_eq!(names(&admin, "%25").await, Vec::<String>::new(), "% matches itself");
+    // The export decides the search's start once and finds the same entries.
+    let csv = admin.get_text("/api/v1/audit-log/export?format=csv&search=LOVELACE").await;
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(rows[0].contains("Lovelace Labs") && rows[1].contains("Ada LOVELACE Voice"), "{csv}");
 
     if app.state.db.backend() == Backend::Sqlite {
         // The external-content index agrees with audit_log, also after
